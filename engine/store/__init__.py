@@ -1,0 +1,169 @@
+"""The history database: SQLite through sqlite-utils, WAL mode, numbered migrations, one writer.
+
+A Store owns one connection. The desktop app keeps one Store on a single database thread (the one
+writer); the CLI and tests use one directly. Rows are made from frozen Articles and Riddles only."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from engine.articles import Article
+from engine.errors import StoreError
+from engine.riddles import Provenance, Riddle, StoredRiddle
+from engine.store.migrations import MIGRATION_SET, apply_all, migration_names
+
+STATUSES = ("new", "solved", "revealed", "skipped")
+
+
+class Store:
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+            self.db = Database(conn)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode survives any process crash; only an OS crash could lose the last commit.
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._refuse_newer_schema()
+            apply_all(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"The history database {self.path} cannot be opened ({exc}). "
+                "Restore a backup or move the file away to start a new history."
+            ) from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _refuse_newer_schema(self) -> None:
+        """A database written by a newer Riddlewire has migrations we do not know: stop, don't damage it."""
+        if "_sqlite_migrations" not in self.db.table_names():
+            return
+        applied = {
+            row["name"]
+            for row in self.db["_sqlite_migrations"].rows_where("migration_set = ?", [MIGRATION_SET])
+        }
+        unknown = sorted(applied - set(migration_names()))
+        if unknown:
+            raise StoreError(
+                f"The history in {self.path} was written by a newer version of Riddlewire "
+                f"(it has {', '.join(unknown)}). Update the app to open it; the file was not changed."
+            )
+
+    # -- articles ------------------------------------------------------------------------------
+    def save_articles(self, articles: list[Article]) -> list[Article]:
+        """Insert new articles (by key) and return all of them with their ids."""
+        now = _now()
+        saved = []
+        with self.db.conn:
+            for article in articles:
+                row = self.db.execute("SELECT id FROM articles WHERE key = ?", [article.key]).fetchone()
+                if row is None:
+                    cursor = self.db.execute(
+                        "INSERT INTO articles (key, title, link, source, feed_url, published, author, summary, "
+                        "guid, fetched_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        [
+                            article.key, article.title, article.link, article.source, article.feed_url,
+                            article.published.isoformat(), article.author, article.summary, article.guid, now,
+                        ],
+                    )
+                    row = (cursor.lastrowid,)
+                saved.append(replace(article, id=row[0]))
+        return saved
+
+    def article(self, article_id: int) -> Article:
+        row = self.db["articles"].get(article_id)
+        return _article(row)
+
+    def count_articles(self) -> int:
+        return self.db["articles"].count
+
+    def articles_without_riddles(self, limit: int = 100) -> list[Article]:
+        rows = self.db.query(
+            "SELECT * FROM articles WHERE id NOT IN (SELECT article_id FROM riddles) "
+            "ORDER BY published DESC, id LIMIT ?",
+            [limit],
+        )
+        return [_article(r) for r in rows]
+
+    # -- riddles -------------------------------------------------------------------------------
+    def save_riddle(self, article: Article, riddle: Riddle, provenance: Provenance) -> StoredRiddle:
+        if article.id is None:
+            raise ValueError("save the article before its riddle")
+        row = {
+            "article_id": article.id,
+            "text": riddle.text,
+            "answer": riddle.answer,
+            "hints": json.dumps(list(riddle.hints), ensure_ascii=False),
+            "difficulty": riddle.difficulty,
+            **asdict(provenance),
+        }
+        with self.db.conn:
+            rid = self.db["riddles"].insert(row).last_pk
+        return StoredRiddle(id=rid, riddle=riddle, article=article, provenance=provenance)
+
+    def riddles(self, limit: int = 200, offset: int = 0) -> list[StoredRiddle]:
+        """Newest first."""
+        rows = self.db.query(
+            _RIDDLE_SELECT + " ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?", [limit, offset]
+        )
+        return [_stored_riddle(r) for r in rows]
+
+    def riddle(self, riddle_id: int) -> StoredRiddle:
+        rows = list(self.db.query(_RIDDLE_SELECT + " WHERE r.id = ?", [riddle_id]))
+        if not rows:
+            raise StoreError(f"Riddle {riddle_id} is not in the history.")
+        return _stored_riddle(rows[0])
+
+    def count_riddles(self) -> int:
+        return self.db["riddles"].count
+
+    def set_status(self, riddle_id: int, status: str) -> None:
+        if status not in STATUSES:
+            raise ValueError(status)
+        with self.db.conn:
+            self.db.execute("UPDATE riddles SET status = ? WHERE id = ?", [status, riddle_id])
+
+    def integrity_ok(self) -> bool:
+        return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+_RIDDLE_SELECT = (
+    "SELECT r.*, a.id AS a_id, a.title AS a_title, a.link AS a_link, a.source AS a_source, "
+    "a.feed_url AS a_feed_url, a.published AS a_published, a.author AS a_author, a.summary AS a_summary, "
+    "a.guid AS a_guid FROM riddles r JOIN articles a ON a.id = r.article_id"
+)
+_PROVENANCE_FIELDS = tuple(Provenance.__dataclass_fields__)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _article(row: dict) -> Article:
+    return Article(
+        id=row["id"], title=row["title"], link=row["link"] or "", source=row["source"] or "",
+        feed_url=row["feed_url"] or "", published=datetime.fromisoformat(row["published"]),
+        author=row["author"] or "", summary=row["summary"] or "", guid=row["guid"] or "",
+    )
+
+
+def _stored_riddle(row: dict) -> StoredRiddle:
+    article = _article({k[2:]: v for k, v in row.items() if k.startswith("a_")})
+    riddle = Riddle(
+        text=row["text"], answer=row["answer"], hints=tuple(json.loads(row["hints"] or "[]")),
+        difficulty=row["difficulty"] or "medium",
+    )
+    provenance = Provenance(**{k: row[k] for k in _PROVENANCE_FIELDS})
+    return StoredRiddle(
+        id=row["id"], riddle=riddle, article=article, provenance=provenance,
+        status=row["status"], favourite=bool(row["favourite"]), rating=row["rating"] or 0,
+    )

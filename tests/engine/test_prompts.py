@@ -1,0 +1,30 @@
+from engine.articles import Article
+from engine.prompts import few_shot_prefix, few_shot_prompt, load_examples
+from engine.riddles import leaks
+from engine.samples import sample_articles
+
+
+def test_examples_are_many_varied_and_never_leak():
+    examples = load_examples()
+    assert len(examples) >= 12
+    assert len({e.answer for e in examples}) == len(examples)
+    for e in examples:
+        assert not leaks(e.answer, e.riddle), e.answer
+        assert len(e.hints) == 2 and e.difficulty in ("easy", "medium", "hard")
+
+
+def test_prefix_is_shared_and_article_comes_last():
+    prefix = few_shot_prefix(load_examples())
+    first, second = sample_articles()[:2]
+    p1, p2 = few_shot_prompt(first, prefix), few_shot_prompt(second, prefix)
+    assert p1.prefix == p2.prefix
+    assert p1.text.startswith(prefix) and p1.text.endswith("Riddle:")
+    assert first.title.rstrip(".") in p1.suffix and first.title not in p1.prefix
+
+
+def test_long_summaries_are_cut_at_a_word():
+    from datetime import UTC, datetime
+
+    article = Article("T", "", "S", datetime.now(UTC), "word " * 400)
+    prompt = few_shot_prompt(article, "P\n")
+    assert len(prompt.suffix) < 600 and prompt.suffix.rstrip().endswith("Riddle:")
