@@ -6,6 +6,7 @@ for. Call it from background ops only, never from the UI thread (a test guards t
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,12 @@ class StoreProxy:
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         store = self._opened.result()
         return self._executor.submit(lambda: getattr(store, method)(*args, **kwargs)).result()
+
+    def run(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run function(store, *args) on the database thread: how engine query modules that take a
+        Store (engine/store/*.py functions) are called from the app."""
+        store = self._opened.result()
+        return self._executor.submit(lambda: function(store, *args, **kwargs)).result()
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):

@@ -8,7 +8,8 @@ from pathlib import Path
 from engine.inference import Sampling
 from engine.inference.local import LocalModel, LocalSettings
 from engine.paths import AppPaths
-from engine.riddling import DEFAULT_SAMPLING, FewShotPipeline, ModelIdentity, Pipeline, Riddler
+from engine.pipelines import FewShotPipeline, Pipeline
+from engine.riddling import DEFAULT_SAMPLING, ModelIdentity, Riddler
 from engine.starter import ensure_starter_model
 
 

@@ -7,13 +7,12 @@ import json
 import random
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
-from typing import Protocol
 
 from engine.articles import Article
 from engine.errors import Cancelled, GenerationError
 from engine.inference import Backend, Completion, Sampling, TextCallback
+from engine.pipelines import Pipeline
 from engine.progress import CancelToken, Progress, ProgressCallback
-from engine.prompts import Prompt, few_shot_prefix, few_shot_prompt, load_examples
 from engine.riddles import Provenance, Riddle, RiddleRejected, StoredRiddle, parse_riddle
 from engine.store import Store
 
@@ -27,26 +26,6 @@ class ModelIdentity:
     file: str
     sha256: str
     size_tier: str
-
-
-class Pipeline(Protocol):
-    """A way of asking a model for a riddle (few-shot, zero-shot, service)."""
-
-    name: str
-
-    def prompt(self, article: Article) -> Prompt: ...
-
-
-class FewShotPipeline:
-    """A base model continues a pattern: instructions and hand-written examples, then the article."""
-
-    name = "few-shot"
-
-    def __init__(self, shots: int = 6):
-        self.prefix = few_shot_prefix(load_examples(), shots=shots)
-
-    def prompt(self, article: Article) -> Prompt:
-        return few_shot_prompt(article, self.prefix)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,8 +155,46 @@ class LocalModel:
                 self._arm_idle_timer()
 
     def _complete(self, prompt, sampling, on_text, cancel) -> Completion:  # noqa: ANN001
+        def on_event(event: dict[str, Any]) -> None:
+            if event.get("event") == "text" and on_text is not None and not (cancel and cancel.cancelled):
+                on_text(event["text"])
+
+        done = self._stream(
+            {"op": "complete", "prompt": prompt, "sampling": _sampling_dict(sampling)}, on_event, cancel
+        )
+        return Completion(
+            text=done["text"],
+            prompt_tokens=done["prompt_tokens"],
+            completion_tokens=done["completion_tokens"],
+            latency_s=done["latency_s"],
+            first_token_s=done["first_token_s"],
+            finish_reason=done["finish_reason"],
+        )
+
+    def call(
+        self,
+        target: str,
+        request: dict[str, Any],
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> dict[str, Any]:
+        """Run `target` ("engine.module:function") inside the worker with the model loaded, passing
+        every event it sends to on_event, until its "done" event, which is returned."""
+        with self._lock:
+            self._cancel_idle_timer()
+            try:
+                self.load()
+                return self._stream({"op": "call", "target": target, **request}, on_event or (lambda _e: None), cancel)
+            finally:
+                self._arm_idle_timer()
+
+    def _stream(
+        self, request: dict[str, Any], on_event: Callable[[dict[str, Any]], None], cancel: CancelToken | None
+    ) -> dict[str, Any]:
+        """Send one request and pump its events until "done" (returned) or "error" (raised).
+        A cancel is passed on to the worker; the worker's "cancelled" finish becomes Cancelled."""
         rid = str(next(self._ids))
-        self._send({"op": "complete", "id": rid, "prompt": prompt, "sampling": _sampling_dict(sampling)})
+        self._send({**request, "id": rid})
         cancel_sent = False
         while True:
             if cancel is not None and cancel.cancelled and not cancel_sent:
@@ -168,22 +207,16 @@ class LocalModel:
                 continue
             if event is None:
                 self._died()
+            if event.get("id") not in (rid, None):
+                continue  # a late event of an earlier, abandoned request
             kind = event.get("event")
-            if kind == "text" and on_text is not None and not cancel_sent:
-                on_text(event["text"])
-            elif kind == "error":
+            if kind == "error":
                 raise GenerationError(f"The model could not generate text: {event.get('message')}.")
-            elif kind == "done":
-                if event["finish_reason"] == "cancelled":
+            if kind == "done":
+                if event.get("finish_reason") == "cancelled":
                     raise Cancelled()
-                return Completion(
-                    text=event["text"],
-                    prompt_tokens=event["prompt_tokens"],
-                    completion_tokens=event["completion_tokens"],
-                    latency_s=event["latency_s"],
-                    first_token_s=event["first_token_s"],
-                    finish_reason=event["finish_reason"],
-                )
+                return event
+            on_event(event)
 
     # -- idle unload ---------------------------------------------------------------------------
     def _arm_idle_timer(self) -> None:

@@ -6,13 +6,16 @@ the original stdout. fd 1 itself is pointed at stderr, so anything llama.cpp pri
 log, never in the protocol stream.
 
 Requests:  {"op": "load", ...}  {"op": "complete", "id", "prompt", "sampling"}  {"op": "cancel", "id"}
-           {"op": "unload"}  {"op": "exit"}
+           {"op": "call", "target": "engine.module:function", "id", ...}  {"op": "unload"}  {"op": "exit"}
+           ("call" runs function(worker, request) here, next to the loaded model: how features such as
+           batched generation add worker-side code without touching this file.)
 Events:    {"event": "loaded", ...info}  {"event": "text", "id", "text"}  {"event": "done", "id", ...}
            {"event": "error", "id", "kind", "message"}
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import queue
@@ -69,6 +72,11 @@ class Worker:
                     self.send({"event": "unloaded"})
                 elif op == "complete":
                     self.complete(request)
+                elif op == "call":
+                    module_name, _, function = str(request["target"]).partition(":")
+                    if not module_name.startswith("engine."):
+                        raise ValueError(f"refusing to call {request['target']!r}")
+                    getattr(importlib.import_module(module_name), function)(self, request)
                 elif op == "tokenize":
                     self.send({"event": "tokens", "id": request.get("id"), "count": self.count(request["text"])})
             except Exception as exc:  # reported to the parent, which raises a typed error
@@ -178,6 +186,16 @@ class Worker:
                 "finish_reason": finish,
             }
         )
+
+    def is_cancelled(self, request_id: str) -> bool:
+        return request_id in self._cancelled
+
+    def forget_cancel(self, request_id: str) -> None:
+        self._cancelled.discard(request_id)
+
+    @property
+    def llm(self):  # noqa: ANN201 - llama_cpp.Llama
+        return self._require_model()
 
     def _require_model(self):  # noqa: ANN202 - llama_cpp.Llama, imported lazily
         if self._llm is None:
