@@ -41,6 +41,13 @@ def parse_riddle(output: str, *, require_hints: bool = True) -> Riddle:
     """Read the labelled format the prompts ask for:
         Riddle: ... / Answer: ... / Hint 1: ... / Hint 2: ... / Difficulty: easy|medium|hard
     Unknown lines are ignored; a label may appear once. Raises RiddleRejected."""
+    riddle = read_riddle(output)
+    validate(riddle, require_hints=require_hints)
+    return riddle
+
+
+def read_riddle(output: str) -> Riddle:
+    """The labelled fields as they are, unvalidated (the evaluator measures what validation rejects)."""
     fields: dict[str, str] = {}
     hints: list[str] = []
     for line in _CONTROL.sub(" ", output[:4000]).splitlines():
@@ -60,7 +67,6 @@ def parse_riddle(output: str, *, require_hints: bool = True) -> Riddle:
         hints=tuple(hints[:2]),
         difficulty=_difficulty(fields.get("difficulty", "")),
     )
-    validate(riddle, require_hints=require_hints)
     return riddle
 
 
