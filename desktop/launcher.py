@@ -13,6 +13,10 @@ def main(argv: list[str] | None = None) -> int:
 
         worker_main()
         return 0
+    if argv[:1] == ["--self-test"]:
+        from engine.selftest import main as self_test
+
+        return self_test()
     if argv and argv[0] not in ("--gui",) and not argv[0].startswith("-qt"):
         from engine.cli import build_parser
         from engine.cli import main as cli_main
