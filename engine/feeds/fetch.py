@@ -1,19 +1,35 @@
-"""Fetching a feed over HTTP with hard limits: timeouts, a size cap, few redirects. Feedparser's own
-fetching has no timeout, so it never fetches; it only parses the bytes we hand it."""
+"""Fetching a feed over HTTP with hard limits: timeouts, a deadline, a size cap, few redirects, and
+conditional GET. Feedparser's own fetching has no timeout, so it never fetches; it only parses the
+bytes we hand it."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import httpx
 
 from engine import __version__
 from engine.errors import FeedError
 from engine.feeds.parse import MAX_FEED_BYTES
+from engine.progress import CancelToken
 
 USER_AGENT = f"Riddlewire/{__version__} (+feed reader; offline riddles)"
-TIMEOUT = httpx.Timeout(connect=5.0, read=10.0, write=5.0, pool=5.0)
-MAX_REDIRECTS = 5
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    connect_s: float = 5.0
+    read_s: float = 10.0  # the longest silence between two reads
+    total_s: float = 30.0  # the whole download: a server dripping one byte a second is cut off here
+    max_bytes: int = MAX_FEED_BYTES  # counted after gzip is undone, so a gzip bomb is stopped too
+    max_redirects: int = 5
+
+
+DEFAULT_LIMITS = FetchLimits()
+TIMEOUT = httpx.Timeout(connect=DEFAULT_LIMITS.connect_s, read=DEFAULT_LIMITS.read_s, write=5.0, pool=5.0)
+MAX_REDIRECTS = DEFAULT_LIMITS.max_redirects
 
 
 @dataclass(frozen=True)
@@ -23,32 +39,83 @@ class FeedResponse:
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
 
-def fetch(url: str, *, max_bytes: int = MAX_FEED_BYTES, client: httpx.Client | None = None) -> FeedResponse:
-    """GET a feed, refusing bodies over max_bytes while they stream in."""
+    @property
+    def etag(self) -> str:
+        return self.headers.get("etag", "")
+
+    @property
+    def last_modified(self) -> str:
+        return self.headers.get("last-modified", "")
+
+
+def new_client(limits: FetchLimits = DEFAULT_LIMITS, max_connections: int = 10) -> httpx.Client:
+    """One client per refresh: connections to the same host are reused across its feeds."""
+    return httpx.Client(
+        timeout=httpx.Timeout(connect=limits.connect_s, read=limits.read_s, write=5.0, pool=limits.total_s),
+        follow_redirects=True,
+        max_redirects=limits.max_redirects,
+        headers={"User-Agent": USER_AGENT},
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        trust_env=False,  # no proxy or netrc from the environment: requests go only where the user said
+    )
+
+
+def fetch(
+    url: str,
+    *,
+    etag: str = "",
+    last_modified: str = "",
+    max_bytes: int | None = None,
+    client: httpx.Client | None = None,
+    limits: FetchLimits = DEFAULT_LIMITS,
+    cancel: CancelToken | None = None,
+) -> FeedResponse:
+    """GET a feed. With etag/last_modified from the last fetch, an unchanged feed answers 304 with no
+    body. Bodies over the cap and downloads over the deadline are refused while they stream in."""
     if not url.lower().startswith(("http://", "https://")):
         raise FeedError(f"{url} is not a web address (it must start with http:// or https://).")
+    conditional = {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", last_modified)) if v}
     own = client is None
-    client = client or httpx.Client(
-        timeout=TIMEOUT, follow_redirects=True, max_redirects=MAX_REDIRECTS, headers={"User-Agent": USER_AGENT}
-    )
+    client = client or new_client(limits)
     try:
-        with client.stream("GET", url) as response:
+        with client.stream("GET", url, headers=conditional) as response:
+            if response.status_code == 304:
+                return FeedResponse(str(response.url), 304, b"", dict(response.headers))
             if response.status_code >= 400:
-                raise FeedError(f"{url} answered {response.status_code} {response.reason_phrase}.")
-            chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FeedError(f"{url} sent more than {max_bytes // 1_048_576} MB; it was not read.")
-                chunks.append(chunk)
-            return FeedResponse(str(response.url), response.status_code, b"".join(chunks), dict(response.headers))
+                raise FeedError(f"{_site(url)} answered {response.status_code} {response.reason_phrase}.")
+            body = _read_capped(response, url, max_bytes or limits.max_bytes, limits.total_s, cancel)
+            return FeedResponse(str(response.url), response.status_code, body, dict(response.headers))
     except httpx.TimeoutException as exc:
-        raise FeedError(f"{url} did not answer in time; try again later.") from exc
+        raise FeedError(f"{_site(url)} did not answer in time; try again later.") from exc
     except httpx.TooManyRedirects as exc:
-        raise FeedError(f"{url} redirects too many times.") from exc
+        raise FeedError(f"{_site(url)} redirects too many times (or in a loop); check the address.") from exc
     except httpx.HTTPError as exc:
-        raise FeedError(f"{url} could not be reached ({exc.__class__.__name__}). Are you offline?") from exc
+        raise FeedError(f"{_site(url)} could not be reached ({exc.__class__.__name__}). Are you offline?") from exc
     finally:
         if own:
             client.close()
+
+
+def _read_capped(
+    response: httpx.Response, url: str, max_bytes: int, total_s: float, cancel: CancelToken | None
+) -> bytes:
+    deadline = time.monotonic() + total_s
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise FeedError(f"{_site(url)} sent more than {max_bytes / 1_048_576:g} MB; the feed was not read.")
+        if time.monotonic() > deadline:
+            raise FeedError(f"{_site(url)} took longer than {total_s:g} s to send the feed; try again later.")
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _site(url: str) -> str:
+    return urlsplit(url).netloc or url

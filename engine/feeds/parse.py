@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import calendar
 import io
+import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import feedparser
 
@@ -15,6 +18,18 @@ from engine.feeds.text import html_to_text, one_line
 
 MAX_FEED_BYTES = 20 * 1024 * 1024
 MAX_ENTRIES = 500
+# An internal DTD subset is where entity bombs live. Real feeds never need one, so it is cut out
+# before parsing; expat's own amplification limit is a second fence, not the only one.
+_INTERNAL_DTD = re.compile(rb"<!DOCTYPE[^\[>]*\[.*?\]\s*>", re.DOTALL | re.IGNORECASE)
+_PROLOGUE_BYTES = 65_536
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    title: str
+    site: str  # the feed's home page, if it names one
+    articles: tuple[Article, ...]
+    warning: str = ""  # set when the feed is malformed but still gave items ("bozo")
 
 
 def parse(
@@ -26,40 +41,70 @@ def parse(
 ) -> list[Article]:
     """Parse RSS/Atom bytes into Articles. A malformed ("bozo") feed that still yields entries is
     kept; one that yields nothing raises FeedError with the parser's reason in words."""
+    return list(parse_feed(body, feed_url=feed_url, fetched_at=fetched_at, headers=headers).articles)
+
+
+def parse_feed(
+    body: bytes,
+    *,
+    feed_url: str = "",
+    fetched_at: datetime | None = None,
+    headers: dict[str, str] | None = None,
+) -> ParsedFeed:
+    """Like parse(), keeping the feed's own title and any warning about its shape."""
     if len(body) > MAX_FEED_BYTES:
         raise FeedError(f"The feed is {len(body) // 1_048_576} MB, more than the 20 MB a feed may be.")
     fetched_at = fetched_at or datetime.now(UTC)
+    headers = {name.lower(): value for name, value in (headers or {}).items()}
+    if feed_url.lower().startswith(("http://", "https://")):
+        headers.setdefault("content-location", feed_url)  # the base for relative links in the feed
     parsed = feedparser.parse(
-        io.BytesIO(body), response_headers=headers or {}, sanitize_html=True, resolve_relative_uris=True
+        io.BytesIO(_without_internal_dtd(body)),
+        response_headers=headers,
+        sanitize_html=True,
+        resolve_relative_uris=True,
     )
     entries = parsed.entries[:MAX_ENTRIES]
+    reason = getattr(parsed, "bozo_exception", None)
     if not entries:
-        reason = getattr(parsed, "bozo_exception", None)
         detail = f" ({one_line(str(reason))[:160]})" if reason else ""
         raise FeedError(f"No news items could be read from {feed_url or 'this feed'}{detail}.")
-    source = one_line(parsed.feed.get("title", "")) or _host(feed_url) or "Unknown source"
+    title = one_line(html_to_text(parsed.feed.get("title", ""), max_chars=300))
+    source = title or _host(feed_url) or "Unknown source"
     site = parsed.feed.get("link", "") or feed_url
     articles = [_article(entry, source, site, feed_url, fetched_at) for entry in entries]
-    return [a for a in articles if a.title]
+    warning = f"The feed is not well-formed ({one_line(str(reason))[:160]}); its readable items were kept." \
+        if parsed.bozo and reason is not None else ""
+    return ParsedFeed(title, canonical_link(site), tuple(a for a in articles if a.title), warning)
+
+
+def _without_internal_dtd(body: bytes) -> bytes:
+    head = body[:_PROLOGUE_BYTES]
+    if b"<!DOCTYPE" not in head and b"<!doctype" not in head:
+        return body
+    return _INTERNAL_DTD.sub(b"", head, count=1) + body[_PROLOGUE_BYTES:]
 
 
 def _article(entry, source: str, site: str, feed_url: str, fetched_at: datetime) -> Article:  # noqa: ANN001
-    raw_summary = entry.get("summary", "") or _first_content(entry)
     return Article(
         title=one_line(html_to_text(entry.get("title", ""), max_chars=400)),
         link=canonical_link(entry.get("link", ""), base=site),
         source=source,
         published=_published(entry, fetched_at),
-        summary=html_to_text(raw_summary, max_chars=4000),
+        summary=html_to_text(_richest_text(entry), max_chars=4000),
         author=one_line(entry.get("author", ""))[:200],
         guid=str(entry.get("id", ""))[:500],
         feed_url=feed_url,
     )
 
 
-def _first_content(entry) -> str:  # noqa: ANN001
+def _richest_text(entry) -> str:  # noqa: ANN001
+    """The longer of the summary and the full content: many feeds carry the whole story in
+    content:encoded, which gives the model more to riddle from without fetching the page."""
+    summary = entry.get("summary", "") or ""
     content = entry.get("content") or []
-    return content[0].get("value", "") if content else ""
+    full = content[0].get("value", "") if content else ""
+    return full if len(full) > len(summary) else summary
 
 
 def _published(entry, fallback: datetime) -> datetime:  # noqa: ANN001
@@ -74,6 +119,4 @@ def _published(entry, fallback: datetime) -> datetime:  # noqa: ANN001
 
 
 def _host(url: str) -> str:
-    from urllib.parse import urlsplit
-
     return urlsplit(url).netloc
