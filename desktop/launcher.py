@@ -13,6 +13,13 @@ def main(argv: list[str] | None = None) -> int:
 
         worker_main()
         return 0
+    if argv[:1] == ["--llama-build"]:  # diagnostics asks about llama.cpp in a child process
+        import json
+
+        from engine.diagnostics import probe_llama
+
+        print(json.dumps(probe_llama()))
+        return 0
     if argv[:1] == ["--self-test"]:
         from engine.selftest import main as self_test
 
