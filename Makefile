@@ -1,5 +1,5 @@
 # The two commands in the README. Each sets up .venv itself (scripts/bootstrap.sh).
-.PHONY: run test setup bench lint screenshot
+.PHONY: run test setup bench lint screenshot installer
 
 run: setup
 	.venv/bin/riddlewire
@@ -15,3 +15,7 @@ bench: setup
 
 lint: setup
 	.venv/bin/ruff check engine desktop tests bench
+
+# The Linux bundle (PyInstaller one-folder + tar.gz), then its --self-test outside any venv.
+installer:
+	installers/linux/build.sh

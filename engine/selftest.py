@@ -69,8 +69,17 @@ def _identity(starter):  # noqa: ANN001, ANN202
 
 def main() -> int:
     try:
-        print(run_self_test(), flush=True)
+        _say(run_self_test(), sys.stdout)
         return 0
     except (EngineError, AssertionError, OSError) as failure:
-        print(f"riddlewire self-test FAILED: {failure}", file=sys.stderr, flush=True)
+        _say(f"riddlewire self-test FAILED: {failure}", sys.stderr)
         return 1
+
+
+def _say(line: str, stream) -> None:  # noqa: ANN001
+    """Print, or, in a windowed bundle with no console (Windows, macOS), append to the log folder."""
+    if stream is not None:
+        print(line, file=stream, flush=True)
+        return
+    with open(app_paths().ensure().logs / "self-test.txt", "a", encoding="utf-8") as log:
+        log.write(line + "\n")
