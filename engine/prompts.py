@@ -1,9 +1,13 @@
-"""Prompts for the riddle pipelines. The few-shot prompt is a fixed prefix (instructions + examples)
-followed by the article, so llama.cpp can keep the prefix's KV cache across articles."""
+"""Prompts for the riddle pipelines. Every prompt is a fixed prefix followed by the article, so
+llama.cpp can keep the prefix's KV cache across articles:
+- few-shot (base models): instructions and hand-written examples, then the article;
+- zero-shot (instruction models): the model's own chat template around one instruction message;
+- service: the same instruction message, sent to an OpenAI-compatible endpoint as a chat."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +23,16 @@ INSTRUCTION = (
 SEPARATOR = "###"
 # Generation ends at the separator or when the model starts inventing the next story.
 STOP = [SEPARATOR, "\nNews:", "\n\n\n"]
+
+
+# For models that follow instructions: the labelled format is spelled out, since there are no examples.
+ZERO_SHOT_INSTRUCTION = (
+    "Turn the news story below into a short riddle whose answer is the story's subject (one to three "
+    "words). The riddle must never use the answer or its words. Add two hints, the second more "
+    "revealing, and a difficulty. Reply in exactly this format and nothing else:\n"
+    "Riddle: <two sentences>\nAnswer: <the subject>\nHint 1: <a hint>\nHint 2: <a clearer hint>\n"
+    "Difficulty: <easy, medium or hard>"
+)
 
 
 @dataclass(frozen=True)
@@ -84,3 +98,29 @@ def few_shot_prefix(examples: list[Example], shots: int = 6) -> str:
 
 def few_shot_prompt(article: Article, prefix: str) -> Prompt:
     return Prompt(prefix=prefix, suffix=f"{news_line(article.title, article.summary)}\nRiddle:")
+
+
+def instruction_message(article: Article) -> str:
+    """The one user message of the zero-shot and service pipelines."""
+    return f"{ZERO_SHOT_INSTRUCTION}\n\n{news_line(article.title, article.summary)}"
+
+
+def service_prompt(article: Article) -> Prompt:
+    """For a chat endpoint: the server applies its model's template. A reply that skips the first
+    label is still read as the riddle (the Riddler adds the primer only where it is missing)."""
+    return Prompt(prefix="", suffix=instruction_message(article))
+
+
+def zero_shot_prompt(article: Article, chat: Callable[[str], str]) -> Prompt:
+    """`chat(message)` renders one user message with the model's template and a generation prompt.
+    The answer is primed with "Riddle:" so the reply starts in the labelled format."""
+    marker = "\u0000ARTICLE\u0000"
+    framed = chat(f"{ZERO_SHOT_INSTRUCTION}\n\n{marker}")
+    news = news_line(article.title, article.summary)
+    if framed.count(marker) == 1:
+        # Render once with a marker: the part before it is the same for every article (KV reuse).
+        prefix, tail = framed.split(marker)
+    else:  # a template that rewrites message text: render this article as is
+        prefix, tail = "", chat(instruction_message(article))
+        news = ""
+    return Prompt(prefix=prefix, suffix=f"{news}{tail}Riddle:", stop=(SEPARATOR, "\nNews:"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 
@@ -17,6 +18,7 @@ from engine.riddles import Provenance, Riddle, RiddleRejected, StoredRiddle, par
 from engine.store import Store
 
 DEFAULT_SAMPLING = Sampling(temperature=0.7, top_p=0.95, max_tokens=120)
+_LEADING_LABEL = re.compile(r"(answer|hint\s*\d?|difficulty)\s*[:：]", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -65,9 +67,9 @@ class Riddler:
             )
             completion = self.backend.complete(prompt.text, sampling, on_text=on_text, cancel=cancel)
             try:
-                riddle = parse_riddle(prompt.primer + completion.text)
+                riddle = parse_riddle(labelled(prompt.primer, completion.text))
             except RiddleRejected as rejected:
-                problem = rejected.reason
+                problem = _problem(rejected, completion)
                 continue
             return riddle, self._provenance(completion, sampling, attempt)
         raise GenerationError(
@@ -90,6 +92,26 @@ class Riddler:
             created_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
             attempts=attempts,
         )
+
+
+def labelled(primer: str, text: str) -> str:
+    """The completion read as if it followed the prompt's last label ("Riddle:"), unless the model
+    wrote that label itself (a chat reply usually does)."""
+    stripped = text.lstrip()
+    if not primer or stripped.lower().startswith(primer.lower()):
+        return stripped
+    if not _LEADING_LABEL.match(stripped):
+        return primer + text
+    return stripped
+
+
+def _problem(rejected: RiddleRejected, completion: Completion) -> str:
+    """Why an attempt failed, naming empty and runaway output (the bounded retries handle both)."""
+    if not completion.text.strip():
+        return "empty output"
+    if completion.finish_reason == "length":
+        return f"runaway output cut at {completion.completion_tokens} tokens ({rejected.reason})"
+    return rejected.reason
 
 
 def riddle_articles(

@@ -17,6 +17,9 @@ class Sampling:
     max_tokens: int = 120
     seed: int | None = None
     stop: tuple[str, ...] = ()
+    top_k: int = 40
+    repeat_penalty: float = 1.0
+    grammar: str | None = None  # GBNF text; constrains local generation (ignored by services)
 
     def with_seed(self, seed: int | None) -> Sampling:
         from dataclasses import replace
@@ -48,9 +51,13 @@ class ModelInfo:
     n_params: int
     architecture: str
     has_chat_template: bool
-    gpu_layers: int
+    gpu_layers: int  # layers actually offloaded (0 where the build cannot offload)
     load_s: float
     metadata: dict[str, str] = field(default_factory=dict)
+    chat_template: str = ""  # the GGUF's own template (empty when absent or too large to trust)
+    bos_token: str = ""
+    eos_token: str = ""
+    placement: str = ""  # llama.cpp's own lines about devices, offloaded layers and buffer sizes
 
 
 TextCallback = Callable[[str], None]

@@ -92,13 +92,23 @@ class LocalModel:
                 )
             fields = {k: event[k] for k in ModelInfo.__dataclass_fields__ if k in event}
             self.info = ModelInfo(**fields)
-            log.info("loaded %s in %.2fs (gpu layers %s)", self.path.name, self.info.load_s, self.info.gpu_layers)
+            log.info("loaded %s in %.2fs (%d layers on the GPU)", self.path.name, self.info.load_s, self.info.gpu_layers)
+            if self.info.placement:
+                log.info("llama.cpp placement for %s:\n%s", self.path.name, self.info.placement)
             return self.info
 
     def close(self) -> None:
         """Stop the worker and give its memory back."""
         with self._lock:
             self._stop()
+
+    def switch_to(self, path: Path | str, settings: LocalSettings | None = None) -> None:
+        """Use another model (or other settings) from the next call on. The worker exits, which gives
+        all of the old model's memory back at once; the new one loads on first use."""
+        with self._lock:
+            self._stop()
+            self.path = Path(path)
+            self.settings = settings or self.settings
 
     def _start(self) -> None:
         self._stop()
@@ -306,4 +316,7 @@ def _sampling_dict(sampling: Sampling) -> dict[str, Any]:
         "max_tokens": sampling.max_tokens,
         "seed": sampling.seed,
         "stop": list(sampling.stop),
+        "top_k": sampling.top_k,
+        "repeat_penalty": sampling.repeat_penalty,
+        "grammar": sampling.grammar,
     }

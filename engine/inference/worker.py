@@ -27,6 +27,8 @@ from typing import Any, BinaryIO
 # Streamed text is sent in small batches: often enough to look live, rarely enough that the pipe
 # costs nothing per token.
 FLUSH_INTERVAL_S = 0.03
+# A chat template longer than this is not rendered (real ones are a few KB; the cap bounds the work).
+MAX_TEMPLATE_CHARS = 64_000
 
 
 class Worker:
@@ -37,6 +39,8 @@ class Worker:
         self._cancelled: set[str] = set()
         self._llm = None
         self._model_key: tuple | None = None
+        self._info: dict[str, Any] = {}
+        self._grammars: dict[str, Any] = {}  # GBNF text -> compiled LlamaGrammar, per loaded model
 
     # -- plumbing -----------------------------------------------------------------------------
     def send(self, event: dict[str, Any]) -> None:
@@ -68,7 +72,7 @@ class Worker:
                 if op == "load":
                     self.load(request)
                 elif op == "unload":
-                    self._llm, self._model_key = None, None
+                    self._llm, self._model_key, self._grammars = None, None, {}
                     self.send({"event": "unloaded"})
                 elif op == "complete":
                     self.complete(request)
@@ -84,34 +88,53 @@ class Worker:
 
     # -- the work ------------------------------------------------------------------------------
     def load(self, request: dict[str, Any]) -> None:
-        from llama_cpp import Llama
+        from llama_cpp import Llama, llama_model_n_layer, llama_supports_gpu_offload
+        from llama_cpp._logger import set_verbose
 
-        key = tuple(sorted((k, str(v)) for k, v in request.items() if k != "op"))
+        key = tuple(sorted((k, str(v)) for k, v in request.items() if k not in ("op", "id")))
         if self._llm is not None and key == self._model_key:
             self.send({"event": "loaded", **self._info, "cached": True})
             return
-        self._llm = None
+        # Drop the old model first, so two never share the memory.
+        self._llm, self._model_key, self._grammars = None, None, {}
         started = time.perf_counter()
-        llm = Llama(
-            model_path=request["path"],
-            n_ctx=int(request.get("n_ctx", 2048)),
-            n_threads=request.get("n_threads") or None,
-            n_gpu_layers=int(request.get("n_gpu_layers", 0)),
-            lora_path=request.get("lora_path") or None,
-            seed=int(request.get("seed", 0xC0FFEE)),
-            n_batch=int(request.get("n_batch", 512)),
-            verbose=bool(request.get("verbose", False)),
-        )
+        wanted_gpu = int(request.get("n_gpu_layers", 0))
+        # llama.cpp's load log (devices, offloaded layers, buffer sizes) goes to stderr, which the
+        # parent forwards to its log; the placement lines are also kept for ModelInfo.
+        with _PlacementLog() as placement:
+            llm = Llama(
+                model_path=request["path"],
+                n_ctx=int(request.get("n_ctx", 2048)),
+                n_threads=request.get("n_threads") or None,
+                n_gpu_layers=wanted_gpu,
+                lora_path=request.get("lora_path") or None,
+                seed=int(request.get("seed", 0xC0FFEE)),
+                n_batch=int(request.get("n_batch", 512)),
+                verbose=True,
+            )
+        llm.verbose = False  # per-completion timings would flood the log
+        set_verbose(False)
+        # llama.cpp's first decode allocates its compute graph and can take a second; do it now, so
+        # the first riddle's first token (and a cancel during it) are not held up by it.
+        llm.eval([max(llm.token_bos(), 0)])
+        llm.reset()
+        template = str(llm.metadata.get("tokenizer.chat_template", ""))
         meta = {k: str(v)[:200] for k, v in llm.metadata.items() if k != "tokenizer.chat_template"}
+        n_layers = int(llama_model_n_layer(llm._model.model))
+        offloaded = min(wanted_gpu if wanted_gpu >= 0 else n_layers + 1, n_layers + 1)
         self._info = {
             "path": request["path"],
             "n_ctx": llm.n_ctx(),
             "n_params": int(llm._model.n_params()),
             "architecture": llm.metadata.get("general.architecture", ""),
-            "has_chat_template": bool(llm.metadata.get("tokenizer.chat_template")),
-            "gpu_layers": int(request.get("n_gpu_layers", 0)),
+            "has_chat_template": bool(template),
+            "gpu_layers": offloaded if llama_supports_gpu_offload() else 0,
             "load_s": time.perf_counter() - started,
             "metadata": meta,
+            "chat_template": template if len(template) <= MAX_TEMPLATE_CHARS else "",
+            "bos_token": _token_text(llm, llm.token_bos()),
+            "eos_token": _token_text(llm, llm.token_eos()),
+            "placement": "\n".join(placement.lines)[:4000],
         }
         self._llm, self._model_key = llm, key
         self.send({"event": "loaded", **self._info, "cached": False})
@@ -146,7 +169,10 @@ class Worker:
             temperature=float(sampling.get("temperature", 0.7)),
             top_p=float(sampling.get("top_p", 0.95)),
             seed=sampling.get("seed"),
+            top_k=int(sampling.get("top_k", 40)),
+            repeat_penalty=float(sampling.get("repeat_penalty", 1.0)),
             stop=list(sampling.get("stop", [])) or None,
+            grammar=self._grammar(sampling.get("grammar")),
             stream=True,
             stopping_criteria=StoppingCriteriaList([stop_when_cancelled]),
         )
@@ -187,6 +213,15 @@ class Worker:
             }
         )
 
+    def _grammar(self, text: str | None):  # noqa: ANN202 - llama_cpp.LlamaGrammar | None
+        if not text:
+            return None
+        if text not in self._grammars:
+            from llama_cpp import LlamaGrammar
+
+            self._grammars[text] = LlamaGrammar.from_string(text, verbose=False)
+        return self._grammars[text]
+
     def is_cancelled(self, request_id: str) -> bool:
         return request_id in self._cancelled
 
@@ -201,6 +236,38 @@ class Worker:
         if self._llm is None:
             raise RuntimeError("no model is loaded")
         return self._llm
+
+
+class _PlacementLog:
+    """While a model loads, keep llama.cpp's log lines that say where the weights went (llama-cpp-python
+    prints its log callback to sys.stderr); every line still reaches stderr."""
+
+    _KEEP = ("offload", "buffer size", "using device", "gpu")
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._stderr = sys.stderr
+
+    def write(self, text: str) -> int:
+        self._stderr.write(text)
+        for line in text.splitlines():
+            if any(word in line.lower() for word in self._KEEP) and len(self.lines) < 40:
+                self.lines.append(line.strip())
+        return len(text)
+
+    def flush(self) -> None:
+        self._stderr.flush()
+
+    def __enter__(self) -> _PlacementLog:
+        sys.stderr = self  # type: ignore[assignment]
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        sys.stderr = self._stderr
+
+
+def _token_text(llm, token: int) -> str:  # noqa: ANN001 - llama_cpp.Llama
+    return llm._model.token_get_text(token) if token >= 0 else ""
 
 
 def main() -> None:
