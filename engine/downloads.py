@@ -1,0 +1,397 @@
+"""Safe model downloads from the Hugging Face Hub (or a mirror with the same URL layout).
+
+huggingface-hub gives us the URL layout, the endpoint (HF_ENDPOINT) and the token (HF_TOKEN or the
+stored login). The transfer is our own ranged GET, because hf_hub_download 2.x neither resumes across
+processes nor checks the sha256. What this adds:
+- bytes go to `<folder>/.partial/<file>.part`, written unbuffered, so a killed process loses at most
+  the chunk in flight; a JSON note beside it records which remote file (sha256, size) the bytes belong
+  to, and the next attempt continues with `Range: bytes=<have>-`;
+- the whole file is hashed and compared with the pinned sha256 or the Hub's X-Linked-Etag before it is
+  renamed into place; a mismatch deletes it;
+- a lock file per target means two downloads of one file never write into each other: the second
+  waits, then finds the finished file;
+- not enough free disk is refused before the first byte, with the numbers."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from huggingface_hub import constants, get_token, hf_hub_url
+
+from engine.catalog import ModelFile, ModelSpec
+from engine.errors import Cancelled, DownloadError
+from engine.hardware import disk_free
+from engine.progress import CancelToken, Progress, ProgressCallback, throttled
+
+CHUNK = 1024 * 1024
+DISK_MARGIN = 64 * 1024**2  # keep a little room so a full download never fills the disk to the last byte
+RETRIES = 4  # per download, for a connection that drops mid-transfer; real progress resets the count
+PARTIAL_DIR = ".partial"
+
+
+@dataclass(frozen=True)
+class HubFile:
+    """One file to fetch: where it lives, and what it should be (sha256 and size where known)."""
+
+    repo_id: str
+    filename: str
+    revision: str = "main"
+    sha256: str | None = None
+    size_bytes: int | None = None
+    gated: bool = False
+    license: str = ""
+
+    @classmethod
+    def from_catalog(cls, spec: ModelSpec, file: ModelFile) -> HubFile:
+        return cls(spec.repo_id, file.filename, spec.revision, file.sha256, file.size_bytes, spec.gated, spec.license)
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    path: Path
+    sha256: str
+    size_bytes: int
+    commit: str
+    fetched_bytes: int  # bytes that came over the network in this call
+    resumed_from: int  # bytes already on disk when this call began
+
+
+@dataclass(frozen=True)
+class _Remote:
+    url: str
+    size: int
+    sha256: str
+    commit: str
+
+
+def partial_path(source: HubFile, folder: Path) -> Path:
+    return Path(folder) / PARTIAL_DIR / f"{source.filename}.part"
+
+
+def partial_bytes(source: HubFile, folder: Path) -> int:
+    part = partial_path(source, folder)
+    return part.stat().st_size if part.is_file() else 0
+
+
+def discard_partial(source: HubFile, folder: Path) -> int:
+    """Delete an unfinished download (the Cancel button); returns the bytes reclaimed."""
+    part = partial_path(source, folder)
+    freed = partial_bytes(source, folder)
+    for path in (part, _note_path(part)):
+        path.unlink(missing_ok=True)
+    return freed
+
+
+def download(
+    source: HubFile,
+    folder: Path,
+    *,
+    endpoint: str | None = None,
+    token: str | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    timeout_s: float = 30.0,
+) -> Downloaded:
+    """Fetch `source` into `folder` (resuming what an earlier attempt left), verify it, and return it.
+    Cancel pauses: the bytes so far are kept for the next call."""
+    cancel = cancel or CancelToken()
+    report = throttled(progress, per_second=4)
+    folder = Path(folder)
+    (folder / PARTIAL_DIR).mkdir(parents=True, exist_ok=True)
+    endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
+    headers = {"User-Agent": "riddlewire"}
+    token = token if token is not None else get_token()
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    url = hf_hub_url(source.repo_id, source.filename, revision=source.revision, endpoint=endpoint)
+    timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0))
+    with _exclusive(partial_path(source, folder).with_suffix(".lock"), cancel, report, source), \
+            httpx.Client(headers=headers, timeout=timeout, follow_redirects=True) as client:
+        remote = _probe(client, url, source)
+        final = folder / source.filename
+        if final.is_file() and final.stat().st_size == remote.size and _hash_file(final, cancel) == remote.sha256:
+            return Downloaded(final, remote.sha256, remote.size, remote.commit, 0, remote.size)
+        return _transfer(client, remote, source, final, report, cancel)
+
+
+# -- one transfer ----------------------------------------------------------------------------------
+def _transfer(client: httpx.Client, remote: _Remote, source: HubFile, final: Path,
+              report: ProgressCallback, cancel: CancelToken) -> Downloaded:
+    part = partial_path(source, final.parent)
+    have = _usable_partial(part, remote)
+    _require_disk(remote.size - have, final.parent, source)
+    hasher = hashlib.sha256()
+    if have:
+        report(Progress("download", have, remote.size, f"Checking the {_mb(have)} already downloaded…"))
+        _hash_into(hasher, part, have, cancel)
+    _note_path(part).write_text(json.dumps({"sha256": remote.sha256, "size": remote.size, "commit": remote.commit}))
+    resumed_from = have
+    fetched = 0
+    clock = _Rate(have)
+    failures = 0
+    while have < remote.size:
+        try:
+            got = _fetch_range(client, remote, part, have, hasher, report, cancel, clock)
+        except (httpx.TransportError, _RangeIgnored) as problem:
+            if isinstance(problem, _RangeIgnored):  # the server sent the whole file: start over from zero
+                hasher, have = hashlib.sha256(), 0
+                part.write_bytes(b"")
+                continue
+            got = getattr(problem, "got", 0)
+            # A server that drips a few bytes and stalls must still run out of tries.
+            failures = 0 if got >= CHUNK else failures + 1
+            have, fetched = have + got, fetched + got
+            if failures >= RETRIES:
+                raise DownloadError(_stopped_sentence(source, problem, have, remote.size)) from problem
+            time.sleep(0.2 * failures)
+            continue
+        have, fetched = have + got, fetched + got
+    return _finish(part, final, hasher, remote, source, fetched, resumed_from)
+
+
+class _RangeIgnored(Exception):
+    pass
+
+
+def _fetch_range(client: httpx.Client, remote: _Remote, part: Path, have: int, hasher, report: ProgressCallback,
+                 cancel: CancelToken, clock: _Rate) -> int:  # noqa: ANN001
+    """GET bytes from `have` on, appending to `part`. Returns the bytes written; on a dropped
+    connection the TransportError carries them as `.got`."""
+    got = 0
+    range_header = {"Range": f"bytes={have}-"} if have else {}
+    with client.stream("GET", remote.url, headers=range_header) as response:
+        if response.status_code == 416:
+            return 0
+        _raise_for_status(response, remote.url)
+        if have and response.status_code == 200:
+            raise _RangeIgnored()
+        try:
+            with open(part, "ab", buffering=0) as out:
+                for chunk in response.iter_bytes():  # as it arrives: a drop loses nothing
+                    if cancel.cancelled:
+                        raise Cancelled(f"Download paused at {_mb(have + got)} of {_mb(remote.size)}; "
+                                        "start it again to resume.")
+                    _write(out, chunk, part)
+                    hasher.update(chunk)
+                    got += len(chunk)
+                    report(clock.progress(have + got, remote.size))
+        except httpx.TransportError as dropped:
+            dropped.got = got  # type: ignore[attr-defined]
+            raise
+    return got
+
+
+def _write(out, chunk: bytes, part: Path) -> None:  # noqa: ANN001
+    try:
+        out.write(chunk)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise DownloadError(
+                f"The disk is full: {part.name} could not be written in {part.parent.parent} ({exc.strerror}). "
+                "Free some space and start the download again; the part already fetched is kept."
+            ) from exc
+        raise DownloadError(f"The download could not be written to {part.parent} ({exc.strerror}).") from exc
+
+
+def _finish(part: Path, final: Path, hasher, remote: _Remote, source: HubFile, fetched: int,  # noqa: ANN001
+            resumed_from: int) -> Downloaded:
+    size = part.stat().st_size
+    digest = hasher.hexdigest()
+    if size != remote.size or digest != remote.sha256:
+        discard_partial(source, final.parent)
+        raise DownloadError(
+            f"The downloaded {source.filename} did not match its expected checksum (sha256 {digest[:12]}… "
+            f"instead of {remote.sha256[:12]}…), so it was deleted and not installed. Try again; if it keeps "
+            "happening, the mirror is serving a damaged file."
+        )
+    with open(part, "rb+") as handle:  # make the bytes durable before the name says "complete"
+        os.fsync(handle.fileno())
+    os.replace(part, final)
+    _note_path(part).unlink(missing_ok=True)
+    return Downloaded(final, digest, size, remote.commit, fetched, resumed_from)
+
+
+# -- before the first byte -------------------------------------------------------------------------
+def _probe(client: httpx.Client, url: str, source: HubFile) -> _Remote:
+    try:
+        response = client.head(url)
+    except httpx.TransportError as exc:
+        raise DownloadError(_unreachable_sentence(url, exc)) from exc
+    _raise_for_status(response, url, source)
+    linked = _strip_etag(response.headers.get("X-Linked-Etag") or response.headers.get("ETag") or "")
+    hub_sha = linked if len(linked) == 64 and all(c in "0123456789abcdef" for c in linked) else None
+    if source.sha256 and hub_sha and source.sha256 != hub_sha:
+        raise DownloadError(
+            f"{source.filename} at revision {source.revision} is not the file Riddlewire's catalog pinned "
+            "(its sha256 differs), so it was not downloaded. Update Riddlewire or choose another quantization."
+        )
+    reference = source.sha256 or hub_sha
+    if reference is None:
+        raise DownloadError(f"The server gave no checksum for {source.filename}, so it cannot be verified and "
+                            "was not downloaded. Use the official Hub or a mirror that sends X-Linked-Etag.")
+    size = response.headers.get("X-Linked-Size") or response.headers.get("Content-Length")
+    if not size:
+        raise DownloadError(f"The server did not say how big {source.filename} is, so it was not downloaded.")
+    return _Remote(url, int(size), reference, response.headers.get("X-Repo-Commit", ""))
+
+
+def _usable_partial(part: Path, remote: _Remote) -> int:
+    """Bytes of an earlier attempt that belong to this very remote file; anything else is discarded."""
+    note = _note_path(part)
+    try:
+        recorded = json.loads(note.read_text())
+        same = recorded.get("sha256") == remote.sha256 and recorded.get("size") == remote.size
+    except (OSError, ValueError):
+        same = False
+    have = part.stat().st_size if part.is_file() else 0
+    if not same or have > remote.size:
+        part.unlink(missing_ok=True)
+        return 0
+    return have
+
+
+def _require_disk(needed: int, folder: Path, source: HubFile) -> None:
+    free = disk_free(folder)
+    if free < needed + DISK_MARGIN:
+        raise DownloadError(
+            f"There is not enough free disk space for {source.filename}: it needs {_mb(needed + DISK_MARGIN)} "
+            f"more (including a {_mb(DISK_MARGIN)} margin) and {folder} has {_mb(free)} free. Nothing was "
+            "downloaded; free some space or choose a smaller model."
+        )
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path, cancel: CancelToken, report: ProgressCallback, source: HubFile) -> Iterator[None]:
+    """Hold the per-file lock. Another process or thread downloading the same file makes us wait."""
+    with open(lock_path, "a+b") as handle:
+        told = False
+        while not _try_lock(handle):
+            if not told:
+                report(Progress("download", 0, 0, f"Waiting for another download of {source.filename} to finish…"))
+                told = True
+            cancel.raise_if_cancelled()
+            cancel.wait(0.2)
+        try:
+            yield
+        finally:
+            _unlock(handle)
+
+
+def _try_lock(handle) -> bool:  # noqa: ANN001
+    try:
+        if os.name == "nt":
+            import msvcrt
+
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _unlock(handle) -> None:  # noqa: ANN001
+    if os.name == "nt":
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+# -- errors in words -------------------------------------------------------------------------------
+def _raise_for_status(response: httpx.Response, url: str, source: HubFile | None = None) -> None:
+    status = response.status_code
+    if status < 400:
+        return
+    name = url.rsplit("/", 1)[-1]
+    repo = source.repo_id if source else url
+    if status == 401:
+        raise DownloadError(
+            f"The Hub asked for a login to download {name} (HTTP 401). If {repo} is gated, accept its licence"
+            f"{' (' + source.license + ')' if source and source.license else ''} on huggingface.co, create an "
+            "access token, and set it as HF_TOKEN (or run `hf auth login`)."
+        )
+    if status == 403:
+        raise DownloadError(
+            f"The Hub refused {name} (HTTP 403): {repo} is gated and your token has not been granted access. "
+            "Accept the licence on the model's page on huggingface.co, then try again."
+        )
+    if status == 404:
+        raise DownloadError(f"{name} was not found on the Hub (HTTP 404): the repository, revision or file name "
+                            "may have changed. Update Riddlewire or check the mirror you set in HF_ENDPOINT.")
+    raise DownloadError(f"The Hub answered HTTP {status} for {name}. Try again later.")
+
+
+def _unreachable_sentence(url: str, exc: httpx.TransportError) -> str:
+    host = httpx.URL(url).host
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{host} did not answer in time. Check your connection, or set HF_ENDPOINT to a mirror."
+    return (f"Cannot reach {host}: you may be offline, or a proxy or firewall blocks it. Installed models keep "
+            "working offline; try the download again when you are connected.")
+
+
+def _stopped_sentence(source: HubFile, problem: Exception, have: int, size: int) -> str:
+    why = "the server stopped answering" if isinstance(problem, httpx.TimeoutException) else "the connection dropped"
+    return (f"The download of {source.filename} stopped because {why}. The {_mb(have)} of {_mb(size)} already "
+            "fetched are kept; start it again to resume.")
+
+
+# -- small pieces ----------------------------------------------------------------------------------
+class _Rate:
+    """Bytes per second over this session, and the time left at that rate."""
+
+    def __init__(self, start: int):
+        self.start, self.began = start, time.monotonic()
+
+    def progress(self, done: int, total: int) -> Progress:
+        elapsed = max(time.monotonic() - self.began, 1e-6)
+        rate = (done - self.start) / elapsed
+        left = (total - done) / rate if rate > 0 else 0
+        eta = f"{left / 60:.0f} min" if left >= 90 else f"{left:.0f} s"
+        return Progress("download", done, total, f"{_mb(done)} of {_mb(total)} · {rate / 1e6:.1f} MB/s · {eta} left")
+
+
+def _note_path(part: Path) -> Path:
+    return part.with_suffix(".json")
+
+
+def _strip_etag(value: str) -> str:
+    return value.removeprefix("W/").strip().strip('"').lower()
+
+
+def _hash_into(hasher, path: Path, length: int, cancel: CancelToken) -> None:  # noqa: ANN001
+    with open(path, "rb") as handle:
+        remaining = length
+        while remaining > 0:
+            cancel.raise_if_cancelled()
+            block = handle.read(min(8 * CHUNK, remaining))
+            if not block:
+                break
+            hasher.update(block)
+            remaining -= len(block)
+
+
+def _hash_file(path: Path, cancel: CancelToken) -> str:
+    hasher = hashlib.sha256()
+    _hash_into(hasher, path, path.stat().st_size, cancel)
+    return hasher.hexdigest()
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
