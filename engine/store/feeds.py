@@ -106,7 +106,7 @@ def save_outcome(store: Store, outcome: FeedOutcome, rules: tuple[MuteRule, ...]
     fresh = [a for a in kept if not _already_stored(store, a)]
     saved = store.save_articles(fresh)
     with store.db.conn:
-        store.db.executemany("UPDATE articles SET title_key = ? WHERE id = ?",
+        store.db.conn.executemany("UPDATE articles SET title_key = ? WHERE id = ?",
                              [(title_key(a.title), a.id) for a in saved])
     _record_state(store, outcome, last_new=len(saved), last_error="")
     return SavedOutcome(outcome.feed_id, OK, new=len(saved), seen=len(outcome.articles) - len(unique)
@@ -144,7 +144,7 @@ def fill_title_keys(store: Store) -> int:
     rows = store.db.execute("SELECT id, title FROM articles WHERE title_key IS NULL").fetchall()
     if rows:
         with store.db.conn:
-            store.db.executemany("UPDATE articles SET title_key = ? WHERE id = ?",
+            store.db.conn.executemany("UPDATE articles SET title_key = ? WHERE id = ?",
                                  [(title_key(title or ""), article_id) for article_id, title in rows])
     return len(rows)
 
