@@ -45,13 +45,7 @@ class Store:
 
     def _refuse_newer_schema(self) -> None:
         """A database written by a newer Riddlewire has migrations we do not know: stop, don't damage it."""
-        if "_sqlite_migrations" not in self.db.table_names():
-            return
-        applied = {
-            row["name"]
-            for row in self.db["_sqlite_migrations"].rows_where("migration_set = ?", [MIGRATION_SET])
-        }
-        unknown = sorted(applied - set(migration_names()))
+        unknown = newer_migrations(self.db)
         if unknown:
             raise StoreError(
                 f"The history in {self.path} was written by a newer version of Riddlewire "
@@ -81,7 +75,7 @@ class Store:
 
     def article(self, article_id: int) -> Article:
         row = self.db["articles"].get(article_id)
-        return _article(row)
+        return article_from_row(row)
 
     def count_articles(self) -> int:
         return self.db["articles"].count
@@ -92,7 +86,7 @@ class Store:
             "ORDER BY published DESC, id LIMIT ?",
             [limit],
         )
-        return [_article(r) for r in rows]
+        return [article_from_row(r) for r in rows]
 
     # -- riddles -------------------------------------------------------------------------------
     def save_riddle(self, article: Article, riddle: Riddle, provenance: Provenance) -> StoredRiddle:
@@ -113,15 +107,15 @@ class Store:
     def riddles(self, limit: int = 200, offset: int = 0) -> list[StoredRiddle]:
         """Newest first."""
         rows = self.db.query(
-            _RIDDLE_SELECT + " ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?", [limit, offset]
+            RIDDLE_SELECT + " ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?", [limit, offset]
         )
-        return [_stored_riddle(r) for r in rows]
+        return [stored_riddle(r) for r in rows]
 
     def riddle(self, riddle_id: int) -> StoredRiddle:
-        rows = list(self.db.query(_RIDDLE_SELECT + " WHERE r.id = ?", [riddle_id]))
+        rows = list(self.db.query(RIDDLE_SELECT + " WHERE r.id = ?", [riddle_id]))
         if not rows:
             raise StoreError(f"Riddle {riddle_id} is not in the history.")
-        return _stored_riddle(rows[0])
+        return stored_riddle(rows[0])
 
     def count_riddles(self) -> int:
         return self.db["riddles"].count
@@ -136,7 +130,21 @@ class Store:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-_RIDDLE_SELECT = (
+def newer_migrations(db: Database) -> list[str]:
+    """Migrations recorded in db that this version does not have: the mark of a newer app's file."""
+    if "_sqlite_migrations" not in db.table_names():
+        return []
+    applied = {row["name"] for row in db["_sqlite_migrations"].rows_where("migration_set = ?", [MIGRATION_SET])}
+    return sorted(applied - set(migration_names()))
+
+
+def now_iso() -> str:
+    """UTC now with milliseconds: plays within one second still sort in the order they happened."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+# Query modules (engine/store/*.py) build on these two: one riddle row joined to its article.
+RIDDLE_SELECT = (
     "SELECT r.*, a.id AS a_id, a.title AS a_title, a.link AS a_link, a.source AS a_source, "
     "a.feed_url AS a_feed_url, a.published AS a_published, a.author AS a_author, a.summary AS a_summary, "
     "a.guid AS a_guid FROM riddles r JOIN articles a ON a.id = r.article_id"
@@ -148,7 +156,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _article(row: dict) -> Article:
+def article_from_row(row: dict) -> Article:
     return Article(
         id=row["id"], title=row["title"], link=row["link"] or "", source=row["source"] or "",
         feed_url=row["feed_url"] or "", published=datetime.fromisoformat(row["published"]),
@@ -156,8 +164,8 @@ def _article(row: dict) -> Article:
     )
 
 
-def _stored_riddle(row: dict) -> StoredRiddle:
-    article = _article({k[2:]: v for k, v in row.items() if k.startswith("a_")})
+def stored_riddle(row: dict) -> StoredRiddle:
+    article = article_from_row({k[2:]: v for k, v in row.items() if k.startswith("a_")})
     riddle = Riddle(
         text=row["text"], answer=row["answer"], hints=tuple(json.loads(row["hints"] or "[]")),
         difficulty=row["difficulty"] or "medium",
