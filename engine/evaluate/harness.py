@@ -1,0 +1,175 @@
+"""The evaluation run: every candidate riddles the frozen article set through the app's own Riddler
+(one attempt per article, so validity is first-try validity), each output is measured and, when valid,
+shown to the solver; every row is stored as soon as it exists. A stopped run resumes where it stopped:
+rows already stored are skipped, and a candidate added to an old run uses that run's articles."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import asdict, dataclass, field, replace
+
+from engine.articles import Article
+from engine.errors import Cancelled, EngineError, GenerationError
+from engine.evaluate import runs
+from engine.evaluate.articleset import FrozenArticle, freeze
+from engine.evaluate.candidates import (
+    Candidate,
+    RecordingBackend,
+    ResolvedModel,
+    default_solver,
+    file_sha256,
+    peak_rss_bytes,
+    pipeline_named,
+    resolve_model,
+)
+from engine.evaluate.metrics import measure_output
+from engine.evaluate.solver import Solver
+from engine.inference import Sampling
+from engine.inference.local import LocalModel, LocalSettings
+from engine.paths import AppPaths
+from engine.progress import CancelToken, Progress, ProgressCallback
+from engine.riddling import DEFAULT_SAMPLING, ModelIdentity, Riddler
+from engine.store import Store
+
+_VRAM_LINE = re.compile(r"(?:CUDA|Vulkan|Metal|ROCm)\d*\s+\w+\s+buffer size\s*=\s*([\d.]+)\s*MiB", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    candidates: tuple[Candidate, ...]
+    articles: int = 8
+    seed: int = 7
+    solver: str | None = None  # a model spec; None: the largest installed model
+    solve: bool = True  # False measures everything but solvability (and skips loading a solver)
+    solver_rotations: int = 4
+    sampling: Sampling = DEFAULT_SAMPLING
+    settings: LocalSettings = field(default_factory=lambda: LocalSettings(idle_unload_s=None))
+
+
+def evaluate(
+    store: Store,
+    spec: RunSpec,
+    paths: AppPaths,
+    *,
+    news: list[Article] | None = None,
+    run_id: int | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> runs.RunRecord:
+    """Start a run over `news` (default: the history's latest articles, else the bundled sample), or
+    continue run `run_id` with its own articles and solver. Returns the run as stored."""
+    report = progress or (lambda _p: None)
+    models = [resolve_model(c.model, paths) for c in spec.candidates]  # fail early, before any work
+    if run_id is None:
+        run_id = _new_run(store, spec, paths, news if news is not None else news_pool(store))
+    record = runs.load_run(store, run_id)
+    solver = Solver(record.solver_model, spec.settings, spec.solver_rotations) if spec.solve else None
+    total = len(spec.candidates) * len(record.articles)
+    try:
+        for index, (candidate, model) in enumerate(zip(spec.candidates, models, strict=True)):
+            cid = runs.add_candidate(store, run_id, candidate, model)
+            _run_candidate(store, cid, candidate, model, record, spec, solver, cancel,
+                           lambda done, msg, i=index: report(Progress("evaluating", i * len(record.articles) + done,
+                                                                      total, msg)))
+    except Cancelled:
+        runs.set_run_status(store, run_id, "cancelled")
+        raise
+    finally:
+        if solver is not None:
+            solver.close()
+    runs.set_run_status(store, run_id, "done")
+    report(Progress("evaluating", total, total, "Evaluation finished."))
+    return runs.load_run(store, run_id)
+
+
+def news_pool(store: Store, limit: int = 200) -> list[Article]:
+    """The user's own news: the latest stored articles; the bundled sample when the history is empty."""
+    ids = [r[0] for r in store.db.execute("SELECT id FROM articles ORDER BY published DESC LIMIT ?", [limit])]
+    if len(ids) >= 4:
+        return [store.article(i) for i in ids]
+    from engine.samples import sample_articles
+
+    return sample_articles()
+
+
+def _new_run(store: Store, spec: RunSpec, paths: AppPaths, news: list[Article]) -> int:
+    try:
+        frozen = freeze(news, spec.articles, spec.seed)
+    except ValueError:
+        raise EngineError("An evaluation needs at least 4 different headlines; fetch some news first.") from None
+    solver_path = resolve_model(spec.solver, paths).path if spec.solver else default_solver(paths)
+    solver_sha = file_sha256(solver_path) if spec.solve else ""
+    sampling = json.dumps(asdict(spec.sampling))
+    return runs.create_run(store, frozen, spec.seed, str(solver_path) if spec.solve else "", solver_sha, sampling)
+
+
+def _run_candidate(store, cid, candidate, model, record, spec, solver, cancel, report) -> None:  # noqa: ANN001
+    done = runs.done_positions(store, cid)
+    pending = [a for a in record.articles if a.position not in done]
+    report(len(done), f"{candidate.label}: {len(done)} of {len(record.articles)} already measured")
+    if not pending:
+        return
+    local = LocalModel(model.path, spec.settings)
+    riddler = _riddler(candidate, model, local, spec.sampling)
+    peak = None
+    try:
+        info = local.load()
+        for article in pending:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            row = measure_article(riddler, article, spec.seed, solver, cancel)
+            runs.save_row(store, cid, row)
+            peak = max(filter(None, [peak, peak_rss_bytes(local.pid)]), default=None)
+            done.add(article.position)
+            report(len(done), f"{candidate.label}: riddled {len(done)} of {len(record.articles)}")
+        vram = _vram_bytes(getattr(info, "placement", ""))
+        runs.finish_candidate(store, cid, info.load_s, peak, vram, complete=True)
+    except Cancelled:
+        runs.finish_candidate(store, cid, local.info.load_s if local.info else None, peak, None, complete=False)
+        raise
+    finally:
+        local.close()
+
+
+def _riddler(candidate: Candidate, model: ResolvedModel, local: LocalModel, sampling: Sampling) -> Riddler:
+    identity = ModelIdentity(model.path.name, model.sha256, model.size_tier)
+    return Riddler(RecordingBackend(local), pipeline_named(candidate.pipeline), identity, sampling, max_attempts=1)
+
+
+def measure_article(riddler: Riddler, article: FrozenArticle, seed: int, solver: Solver | None,
+                    cancel: CancelToken | None) -> runs.EvalRow:
+    """One generation (seeded by run seed and position, so a rerun is the same), measured."""
+    riddler.sampling = replace(riddler.sampling, seed=seed * 1000 + article.position)
+    news = article.article()
+    started = time.perf_counter()
+    failure = ""
+    try:
+        riddler.riddle(news, cancel=cancel)
+    except GenerationError as error:
+        failure = error.sentence  # an unusable output is still measured below; this is kept if none came
+    elapsed = time.perf_counter() - started
+    completion = riddler.backend.last
+    output = riddler.pipeline.prompt(news).primer + (completion.text if completion else "")
+    riddle, m = measure_output(output, f"{article.title}. {article.summary}")
+    if completion is None:
+        m = replace(m, reason=failure[:300])
+    choice = solver.choose(riddle.text, article, seed, cancel) if solver is not None and m.valid else None
+    return runs.EvalRow(
+        position=article.position, valid=m.valid, reason=m.reason, riddle=riddle.text, answer=riddle.answer,
+        hints=riddle.hints, leaked=m.leaked, grounded=m.grounded, grounding=m.grounding,
+        solved=None if choice is None else choice == article.answer_index, choice=choice,
+        chars=m.chars, words=m.words, readability=m.readability,
+        prompt_tokens=completion.prompt_tokens if completion else 0,
+        completion_tokens=completion.completion_tokens if completion else 0,
+        first_token_s=completion.first_token_s if completion else 0.0,
+        tokens_per_s=completion.tokens_per_s if completion else 0.0,
+        generation_s=elapsed, output=output[:4000],
+    )
+
+
+def _vram_bytes(placement: str) -> int | None:
+    """llama.cpp's own buffer lines for a GPU device, summed; None on CPU or when it did not say."""
+    sizes = [float(m) for m in _VRAM_LINE.findall(placement or "")]
+    return int(sum(sizes) * 1024 * 1024) if sizes else None
