@@ -1,35 +1,84 @@
-"""Start the window: folders, logging, the one database thread, the main window, the first riddles."""
+"""Start the window: folders, settings, the log file, the theme, the one database thread, the main
+window, the first riddles, and the welcome tour on a first launch."""
 
 from __future__ import annotations
 
 import logging
 import sys
 
-from PySide6.QtCore import QThreadPool
+from PySide6.QtCore import QLibraryInfo, QLocale, QThreadPool, QTranslator
 from PySide6.QtWidgets import QApplication
 
 from desktop.context import AppContext
 from desktop.database import StoreProxy
 from desktop.main_window import MainWindow
-from engine.paths import app_paths
+from desktop.theme import app_icon, apply_theme
+from engine import __version__
+from engine.logs import set_level, start_logging
+from engine.paths import app_paths, resource
+from engine.settings import Settings, load_settings, with_data_folder
+
+log = logging.getLogger(__name__)
 
 
 def build_window(app: QApplication) -> MainWindow:
-    paths = app_paths().ensure()
-    context = AppContext(paths=paths, store=StoreProxy(paths.database))
+    base = app_paths().ensure()
+    settings = load_settings(base.settings_file)
+    paths = with_data_folder(base, settings).ensure()
+    start_logging(paths.logs, str(settings["diagnostics.log_level"]))
+    log.info("Riddlewire %s starting; data in %s", __version__, paths.data)
+    if settings.notice:
+        log.warning("%s", settings.notice)
+    apply_theme(app, str(settings["appearance.theme"]), int(settings["appearance.text_size"]))
+    context = AppContext(paths=paths, store=StoreProxy(paths.database), settings=settings)
     window = MainWindow(context)
+    if settings.notice:
+        window.show_notice(settings.notice)
+    context.settings_listeners.append(lambda new: _settings_changed(app, new))
+    follow_system_theme(app, context)
     app.aboutToQuit.connect(context.close)
     return window
 
 
+def _settings_changed(app: QApplication, settings: Settings) -> None:
+    apply_theme(app, str(settings["appearance.theme"]), int(settings["appearance.text_size"]))
+    set_level(str(settings["diagnostics.log_level"]))
+
+
+def follow_system_theme(app: QApplication, context: AppContext) -> None:
+    """With the System theme, a desktop switching between light and dark restyles the app at once."""
+
+    def scheme_changed(_scheme) -> None:  # noqa: ANN001
+        if context.settings["appearance.theme"] == "system":
+            apply_theme(app, "system", int(context.settings["appearance.text_size"]))
+
+    app.styleHints().colorSchemeChanged.connect(scheme_changed)
+
+
+def install_translations(app: QApplication, language: str) -> None:
+    """Load Riddlewire's and Qt's own translations for the language (English ships built in):
+    adding resources/i18n/riddlewire_<lang>.qm is all a translation needs."""
+    locale = QLocale.system() if language == "system" else QLocale(language)
+    for name, folder in (("riddlewire", str(resource("i18n"))),
+                         ("qtbase", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath))):
+        translator = QTranslator(app)
+        if translator.load(locale, name, "_", folder):
+            app.installTranslator(translator)
+
+
 def run_app(argv: list[str]) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     app.setApplicationName("Riddlewire")
     app.setOrganizationName("Riddlewire")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("riddlewire")  # matches resources/riddlewire.desktop (Wayland icon, taskbar)
+    app.setWindowIcon(app_icon())
+    install_translations(app, str(load_settings(app_paths().settings_file)["appearance.language"]))
     window = build_window(app)
     window.show()
     window.page("reader").load_history()
+    if not window.context.settings["state.welcome_done"]:
+        window.open_welcome()
     code = app.exec()
     QThreadPool.globalInstance().waitForDone(5000)
     return code

@@ -1,23 +1,38 @@
-"""What every page gets: the folders, the history database (one writer), and the riddle engine."""
+"""What every page gets: the folders, the settings, the history database (one writer), and the
+riddle engine for the active model."""
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from desktop.database import StoreProxy
 from engine.active_model import ModelChoice, open_riddler, starter_choice
+from engine.hardware import build_supports_gpu_offload
+from engine.inference import ModelInfo
 from engine.inference.local import LocalModel, LocalSettings
 from engine.paths import AppPaths
-from engine.riddling import Riddler
+from engine.riddling import DEFAULT_SAMPLING, Riddler
+from engine.settings import Settings, local_settings, sampling, save_settings
+from engine.starter import StarterModel
+
+log = logging.getLogger(__name__)
+
+# A change to any of these means the next riddle needs a freshly opened model.
+_ENGINE_SECTIONS = ("model", "inference", "sampling")
 
 
 @dataclass
 class AppContext:
     paths: AppPaths
     store: StoreProxy
-    local_settings: LocalSettings = field(default_factory=LocalSettings)
-    model_override: ModelChoice | None = None  # a model chosen for this session (tests, --model)
+    settings: Settings = field(default_factory=Settings)
+    local_settings: LocalSettings | None = None  # fixed engine settings (tests); None: from `settings`
+    model_override: ModelChoice | None = None  # the model in use when it is not the starter
+    settings_listeners: list[Callable[[Settings], None]] = field(default_factory=list)
     _riddler: Riddler | None = None
     _model: LocalModel | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -26,11 +41,60 @@ class AppContext:
         """The riddler for the active model, created on first use (blocking: call from a background op)."""
         with self._lock:
             if self._riddler is None:
-                self._riddler, self._model = open_riddler(self.active_model(), self.local_settings)
+                self._riddler, self._model = open_riddler(
+                    self.active_model(), self.engine_settings(), sampling=sampling(self.settings, DEFAULT_SAMPLING)
+                )
             return self._riddler
+
+    def engine_settings(self) -> LocalSettings:
+        """What the worker is started with (blocking the first time: it asks the llama.cpp build)."""
+        if self.local_settings is not None:
+            return self.local_settings
+        return local_settings(self.settings, gpu_offload=build_supports_gpu_offload())
 
     def active_model(self) -> ModelChoice:
         return self.model_override or starter_choice(self.paths)
+
+    def active_model_name(self) -> str:
+        """The active model's name, without touching disk (safe on the UI thread)."""
+        if self.model_override is not None:
+            return self.model_override.name
+        return f"{StarterModel(Path()).name}, bundled"
+
+    def loaded_model(self) -> ModelInfo | None:
+        """What the worker actually loaded (device, layers, load time), if a model is loaded now."""
+        model = self._model
+        return model.info if model is not None else None
+
+    # -- changes ------------------------------------------------------------------------------------
+    def apply_settings(self, settings: Settings) -> None:
+        """Keep new settings: save them, tell the listeners (theme, log level...), and reopen the
+        model on the next riddle if anything the engine uses changed."""
+        old, self.settings = self.settings, settings
+        save_settings(settings, self.paths.settings_file)
+        changed = {k for k in settings.values if settings[k] != old[k]}
+        if any(key.split(".", 1)[0] in _ENGINE_SECTIONS for key in changed):
+            self._forget_model()
+        for listener in list(self.settings_listeners):
+            listener(settings)
+
+    def remember(self, key: str, value: object) -> None:
+        """Keep a piece of app state (first run done, window geometry) without telling listeners."""
+        self.settings = self.settings.with_value(key, value)
+        save_settings(self.settings, self.paths.settings_file)
+
+    def use_model(self, choice: ModelChoice) -> None:
+        """Riddle with another model from the next riddle on; riddles in progress finish first."""
+        self.model_override = choice
+        self._forget_model()
+
+    def _forget_model(self) -> None:
+        """Drop the open model without waiting: a riddle in progress holds the model's own lock, so it
+        is closed on a helper thread once that riddle is done, never on the UI thread."""
+        with self._lock:
+            model, self._riddler, self._model = self._model, None, None
+        if model is not None:
+            threading.Thread(target=model.close, name="riddlewire-close-model", daemon=True).start()
 
     def close(self) -> None:
         with self._lock:

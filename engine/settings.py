@@ -21,6 +21,7 @@ import tomli_w
 
 from engine.inference import Sampling
 from engine.inference.local import LocalSettings
+from engine.paths import AppPaths
 
 log = logging.getLogger(__name__)
 
@@ -258,9 +259,11 @@ def local_settings(settings: Settings, gpu_offload: bool) -> LocalSettings:
     )
 
 
-def sampling(settings: Settings) -> Sampling:
+def sampling(settings: Settings, base: Sampling | None = None) -> Sampling:
+    """`base` (the pipeline's defaults: stop words, grammar...) with the user's four knobs applied."""
     seed = int(settings["sampling.seed"])
-    return Sampling(
+    return replace(
+        base or Sampling(),
         temperature=float(settings["sampling.temperature"]),
         top_p=float(settings["sampling.top_p"]),
         max_tokens=int(settings["sampling.max_tokens"]),
@@ -274,3 +277,9 @@ def downloads_allowed(settings: Settings) -> bool:
 
 def news_allowed(settings: Settings) -> bool:
     return settings["privacy.network"] != "offline"
+
+
+def with_data_folder(paths: AppPaths, settings: Settings) -> AppPaths:
+    """The folders with the user's chosen data folder (history and models) in place of the usual one."""
+    folder = str(settings["storage.data_folder"]).strip()
+    return replace(paths, data=Path(folder).expanduser()) if folder else paths

@@ -3,6 +3,7 @@ import tomllib
 
 import pytest
 
+from engine.inference import Sampling
 from engine.paths import app_paths
 from engine.settings import (
     BY_KEY,
@@ -15,6 +16,7 @@ from engine.settings import (
     news_allowed,
     sampling,
     save_settings,
+    with_data_folder,
 )
 
 
@@ -118,6 +120,8 @@ def test_settings_become_the_engine_s_local_settings_and_sampling():
     s = sampling(Settings().with_value("sampling.seed", 7).with_value("sampling.max_tokens", 64))
     assert (s.seed, s.max_tokens, s.temperature) == (7, 64, 0.7)
     assert sampling(Settings()).seed is None
+    base = Sampling(stop=("\n\n",), temperature=0.1)
+    assert sampling(Settings(), base).stop == ("\n\n",) and sampling(Settings(), base).temperature == 0.7
 
 
 def test_network_privacy_levels():
@@ -125,3 +129,12 @@ def test_network_privacy_levels():
     news_only = Settings().with_value("privacy.network", "news-only")
     assert not downloads_allowed(news_only) and news_allowed(news_only)
     assert not news_allowed(Settings().with_value("privacy.network", "offline"))
+
+
+def test_a_chosen_data_folder_moves_history_and_models_only(tmp_path):
+    paths = app_paths()
+    moved = with_data_folder(paths, Settings().with_value("storage.data_folder", str(tmp_path / "elsewhere")))
+    assert moved.database == tmp_path / "elsewhere" / "history.sqlite3"
+    assert moved.models == tmp_path / "elsewhere" / "models"
+    assert (moved.config, moved.logs) == (paths.config, paths.logs)
+    assert with_data_folder(paths, Settings()) == paths

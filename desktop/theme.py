@@ -1,0 +1,142 @@
+"""The look: one light and one dark palette, a type scale, and a style sheet that gives every
+screen the same spacing, cards and buttons. "System" follows the desktop's colour scheme, live.
+
+Screens opt in by role, not by colour: `mark(label, "heading")`, `mark(frame, "card")`,
+`mark(button, "primary")`, `mark(label, "explanation")`, `mark(label, "notice")`. No other module
+names a colour, so both themes stay consistent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPalette
+from PySide6.QtWidgets import QApplication, QWidget
+
+from engine.paths import resource
+
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+
+
+@dataclass(frozen=True)
+class Colors:
+    name: str
+    window: str
+    surface: str  # cards, inputs
+    sidebar: str
+    text: str
+    muted: str  # explanations, secondary text
+    accent: str
+    on_accent: str
+    border: str
+    soft: str  # selected and hovered backgrounds
+    good: str
+    warn: str
+    bad: str
+
+
+LIGHT = Colors("light", window="#F4F5FA", surface="#FFFFFF", sidebar="#EAECF4", text="#1C1F2E", muted="#5C6177",
+               accent="#5B47D6", on_accent="#FFFFFF", border="#D8DBE7", soft="#E7E3FB", good="#1F7A4D",
+               warn="#9A5B00", bad="#B42318")
+DARK = Colors("dark", window="#14151B", surface="#1E2029", sidebar="#181920", text="#E7E8EF", muted="#A0A5B8",
+              accent="#9D8CFF", on_accent="#14121F", border="#30333F", soft="#2B2745", good="#5BD49A",
+              warn="#F2C14E", bad="#FF8A80")
+
+_base_point_size: list[float] = []  # the platform's own font size, remembered before any scaling
+
+
+def resolve(theme: str) -> Colors:
+    """"light", "dark", or "system": the desktop's current scheme (light when it does not say)."""
+    if theme == "dark":
+        return DARK
+    if theme == "light":
+        return LIGHT
+    scheme = QGuiApplication.styleHints().colorScheme()
+    return DARK if scheme == Qt.ColorScheme.Dark else LIGHT
+
+
+def apply_theme(app: QApplication, theme: str = "system", text_size: int = 100) -> Colors:
+    """Style the whole application: palette, font size (percent of the platform's) and style sheet."""
+    colors = resolve(theme)
+    app.setStyle("Fusion")  # the same metrics on every platform, so the style sheet looks the same
+    app.setPalette(palette(colors))
+    if not _base_point_size:
+        _base_point_size.append(app.font().pointSizeF() if app.font().pointSizeF() > 0 else 10.0)
+    font = QFont(app.font())
+    font.setPointSizeF(round(_base_point_size[0] * text_size / 100, 1))
+    app.setFont(font)
+    app.setStyleSheet(style_sheet(colors, font.pointSizeF()))
+    app.setProperty("riddlewireTheme", colors.name)
+    return colors
+
+
+def palette(c: Colors) -> QPalette:
+    p = QPalette()
+    roles = {
+        QPalette.ColorRole.Window: c.window, QPalette.ColorRole.WindowText: c.text,
+        QPalette.ColorRole.Base: c.surface, QPalette.ColorRole.AlternateBase: c.window,
+        QPalette.ColorRole.Text: c.text, QPalette.ColorRole.Button: c.surface,
+        QPalette.ColorRole.ButtonText: c.text, QPalette.ColorRole.Highlight: c.accent,
+        QPalette.ColorRole.HighlightedText: c.on_accent, QPalette.ColorRole.ToolTipBase: c.surface,
+        QPalette.ColorRole.ToolTipText: c.text, QPalette.ColorRole.PlaceholderText: c.muted,
+        QPalette.ColorRole.Link: c.accent, QPalette.ColorRole.Mid: c.border,
+    }
+    for role, color in roles.items():
+        p.setColor(role, QColor(color))
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor(c.muted))
+    return p
+
+
+def style_sheet(c: Colors, pt: float) -> str:
+    return f"""
+QMainWindow, QDialog {{ background: {c.window}; }}
+QListView {{ background: {c.surface}; border: 1px solid {c.border}; border-radius: 10px; padding: 4px;
+    outline: none; }}
+QListView::item {{ padding: 6px 8px; border-radius: 6px; }}
+QListView::item:selected {{ background: {c.soft}; color: {c.text}; }}
+QListWidget#nav {{ background: {c.sidebar}; border: none; border-radius: 0; padding: 10px 8px;
+    font-size: {pt * 1.05:.1f}pt; }}
+QListWidget#nav::item {{ padding: 9px 12px; margin: 2px 0; border-radius: 8px; color: {c.text}; }}
+QListWidget#nav::item:hover {{ background: {c.soft}; }}
+QListWidget#nav::item:selected {{ background: {c.accent}; color: {c.on_accent}; }}
+QFrame#riddleCard, QFrame[role="card"] {{
+    background: {c.surface}; border: 1px solid {c.border}; border-radius: 14px; }}
+QFrame[role="card"][selected="true"] {{ border: 2px solid {c.accent}; background: {c.soft}; }}
+QLabel[role="title"] {{ font-size: {pt * 1.9:.1f}pt; font-weight: 600; }}
+QLabel[role="heading"] {{ font-size: {pt * 1.3:.1f}pt; font-weight: 600; }}
+QLabel[role="explanation"] {{ color: {c.muted}; font-size: {pt * 0.92:.1f}pt; }}
+QLabel[role="notice"] {{ background: {c.soft}; border-radius: 8px; padding: 8px 12px; }}
+QLabel[role="good"] {{ color: {c.good}; font-weight: 600; }}
+QLabel[role="warn"] {{ color: {c.warn}; font-weight: 600; }}
+QLabel[role="bad"] {{ color: {c.bad}; font-weight: 600; }}
+QPushButton {{ background: {c.surface}; border: 1px solid {c.border}; border-radius: 8px; padding: 6px 14px; }}
+QPushButton:hover {{ border-color: {c.accent}; }}
+QPushButton:disabled {{ color: {c.muted}; }}
+QPushButton[role="primary"] {{ background: {c.accent}; color: {c.on_accent}; border-color: {c.accent};
+    font-weight: 600; }}
+QPushButton[role="flat"] {{ background: transparent; border: none; color: {c.accent}; padding: 2px 6px; }}
+QLineEdit, QPlainTextEdit, QTextBrowser {{
+    background: {c.surface}; border: 1px solid {c.border}; border-radius: 6px; padding: 4px 6px; }}
+QProgressBar {{ background: {c.sidebar}; border: none; border-radius: 5px; text-align: center; min-height: 10px; }}
+QProgressBar::chunk {{ background: {c.accent}; border-radius: 5px; }}
+QScrollArea {{ border: none; background: transparent; }}
+QScrollArea > QWidget > QWidget {{ background: transparent; }}
+QStatusBar {{ color: {c.muted}; }}
+"""
+
+
+def mark(widget: QWidget, role: str) -> QWidget:
+    """Give a widget a role the style sheet knows (see the module docstring)."""
+    widget.setProperty("role", role)
+    return widget
+
+
+def app_icon() -> QIcon:
+    """The window and application icon, in every size drawn by scripts/make_icons.py."""
+    icon = QIcon()
+    for size in ICON_SIZES:
+        path = resource("icons", f"riddlewire-{size}.png")
+        if path.is_file():
+            icon.addFile(str(path))
+    return icon
