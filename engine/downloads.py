@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,11 +114,12 @@ def download(
         headers["Authorization"] = f"Bearer {token}"
     url = hf_hub_url(source.repo_id, source.filename, revision=source.revision, endpoint=endpoint)
     timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0))
-    with _exclusive(partial_path(source, folder).with_suffix(".lock"), cancel, report, source), \
+    waiting = Progress("download", 0, 0, f"Waiting for another download of {source.filename} to finish…")
+    with exclusive(partial_path(source, folder).with_suffix(".lock"), cancel, lambda: report(waiting)), \
             httpx.Client(headers=headers, timeout=timeout, follow_redirects=True) as client:
         remote = _probe(client, url, source)
         final = folder / source.filename
-        if final.is_file() and final.stat().st_size == remote.size and _hash_file(final, cancel) == remote.sha256:
+        if final.is_file() and final.stat().st_size == remote.size and sha256_of(final, cancel) == remote.sha256:
             return Downloaded(final, remote.sha256, remote.size, remote.commit, 0, remote.size)
         return _transfer(client, remote, source, final, report, cancel)
 
@@ -270,16 +271,22 @@ def _require_disk(needed: int, folder: Path, source: HubFile) -> None:
 
 
 @contextlib.contextmanager
-def _exclusive(lock_path: Path, cancel: CancelToken, report: ProgressCallback, source: HubFile) -> Iterator[None]:
-    """Hold the per-file lock. Another process or thread downloading the same file makes us wait."""
+def exclusive(lock_path: Path, cancel: CancelToken | None = None,
+              on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold an exclusive lock on `lock_path` (between processes and threads alike); while another
+    holder has it, call `on_wait` once and wait, checking `cancel`."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "a+b") as handle:
         told = False
         while not _try_lock(handle):
-            if not told:
-                report(Progress("download", 0, 0, f"Waiting for another download of {source.filename} to finish…"))
+            if on_wait is not None and not told:
+                on_wait()
                 told = True
-            cancel.raise_if_cancelled()
-            cancel.wait(0.2)
+            if cancel is None:
+                time.sleep(0.05)
+            else:
+                cancel.raise_if_cancelled()
+                cancel.wait(0.2)
         try:
             yield
         finally:
@@ -375,21 +382,26 @@ def _strip_etag(value: str) -> str:
     return value.removeprefix("W/").strip().strip('"').lower()
 
 
-def _hash_into(hasher, path: Path, length: int, cancel: CancelToken) -> None:  # noqa: ANN001
+def _hash_into(hasher, path: Path, length: int, cancel: CancelToken | None,  # noqa: ANN001
+               report: ProgressCallback | None = None) -> None:
     with open(path, "rb") as handle:
-        remaining = length
-        while remaining > 0:
-            cancel.raise_if_cancelled()
-            block = handle.read(min(8 * CHUNK, remaining))
+        done = 0
+        while done < length:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            block = handle.read(min(8 * CHUNK, length - done))
             if not block:
                 break
             hasher.update(block)
-            remaining -= len(block)
+            done += len(block)
+            if report is not None:
+                report(Progress("checksum", done, length, f"Checking {path.name}…"))
 
 
-def _hash_file(path: Path, cancel: CancelToken) -> str:
+def sha256_of(path: Path, cancel: CancelToken | None = None, progress: ProgressCallback | None = None) -> str:
+    """The sha256 of a whole file, read in blocks (cancellable, with throttled progress)."""
     hasher = hashlib.sha256()
-    _hash_into(hasher, path, path.stat().st_size, cancel)
+    _hash_into(hasher, path, path.stat().st_size, cancel, throttled(progress) if progress else None)
     return hasher.hexdigest()
 
 
