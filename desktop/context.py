@@ -7,17 +7,16 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from desktop.database import StoreProxy
-from engine.active_model import ModelChoice, open_riddler, starter_choice
-from engine.hardware import build_supports_gpu_offload
+from engine.active_model import ModelChoice, active_choice, open_riddler, settings_for
+from engine.hardware import detect
 from engine.inference import ModelInfo
 from engine.inference.local import LocalModel, LocalSettings
+from engine.model_registry import load as load_registry
 from engine.paths import AppPaths
 from engine.riddling import DEFAULT_SAMPLING, Riddler
 from engine.settings import Settings, local_settings, sampling, save_settings
-from engine.starter import StarterModel
 
 log = logging.getLogger(__name__)
 
@@ -41,25 +40,35 @@ class AppContext:
         """The riddler for the active model, created on first use (blocking: call from a background op)."""
         with self._lock:
             if self._riddler is None:
+                choice = self.active_model()
                 self._riddler, self._model = open_riddler(
-                    self.active_model(), self.engine_settings(), sampling=sampling(self.settings, DEFAULT_SAMPLING)
+                    choice, self.engine_settings(choice), sampling=sampling(self.settings, DEFAULT_SAMPLING)
                 )
             return self._riddler
 
-    def engine_settings(self) -> LocalSettings:
-        """What the worker is started with (blocking the first time: it asks the llama.cpp build)."""
+    def engine_settings(self, choice: ModelChoice) -> LocalSettings:
+        """What the worker is started with: the settings, with as many layers on the GPU as the fit
+        check allows for this model and the Device setting (blocking: it looks at the machine)."""
         if self.local_settings is not None:
             return self.local_settings
-        return local_settings(self.settings, gpu_offload=build_supports_gpu_offload())
+        base = local_settings(self.settings, gpu_offload=False)
+        device = str(self.settings["inference.device"])
+        if device == "cpu":
+            return base
+        tuned, plan = settings_for(choice, base, device, detect(self.paths.models))
+        log.info("device plan for %s: %s", choice.path.name, plan.reason)
+        return tuned
 
     def active_model(self) -> ModelChoice:
-        return self.model_override or starter_choice(self.paths)
+        """The model to riddle with: one set for this session, else the registry's active model
+        (blocking: it may read the registry and assemble the bundled model)."""
+        return self.model_override or active_choice(self.paths)
 
     def active_model_name(self) -> str:
-        """The active model's name, without touching disk (safe on the UI thread)."""
+        """The active model's name (reads the small registry file; no model is opened)."""
         if self.model_override is not None:
             return self.model_override.name
-        return f"{StarterModel(Path()).name}, bundled"
+        return load_registry(self.paths).active.name
 
     def loaded_model(self) -> ModelInfo | None:
         """What the worker actually loaded (device, layers, load time), if a model is loaded now."""
@@ -83,8 +92,9 @@ class AppContext:
         self.settings = self.settings.with_value(key, value)
         save_settings(self.settings, self.paths.settings_file)
 
-    def use_model(self, choice: ModelChoice) -> None:
-        """Riddle with another model from the next riddle on; riddles in progress finish first."""
+    def use_model(self, choice: ModelChoice | None) -> None:
+        """Riddle with another model (None: the registry's active one) from the next riddle on;
+        riddles in progress finish first."""
         self.model_override = choice
         self._forget_model()
 

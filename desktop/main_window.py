@@ -92,7 +92,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, self.tr("&Quit"), self.close, QKeySequence.StandardKey.Quit, "Ctrl+Q")
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
-        self.welcome_action = self._action(help_menu, self.tr("&Welcome tour…"), self.open_welcome)
+        self.welcome_action = self._action(help_menu, self.tr("&Welcome tour…"), lambda: self.open_welcome())
         self.diagnostics_action = self._action(help_menu, self.tr("&Diagnostics…"), self.open_diagnostics)
         self._action(help_menu, self.tr("Open the &log folder"), self.open_log_folder)
         help_menu.addSeparator()
@@ -122,17 +122,24 @@ class MainWindow(QMainWindow):
 
         AboutDialog(self).exec()
 
-    def open_welcome(self) -> None:
+    def open_welcome(self, **choices) -> None:  # noqa: ANN003 - catalog=, machine= (tests)
         from desktop.welcome import WelcomeDialog
 
         if self.welcome is None:
-            self.welcome = WelcomeDialog(self.context, self)
+            self.welcome = WelcomeDialog(self.context, self, **choices)
             self.welcome.finished.connect(self._welcome_closed)
+            self.welcome.switched.connect(self.show_notice)
+            self.welcome.said.connect(self._welcome_said)
         self.welcome.show()
         self.welcome.raise_()
 
     def _welcome_closed(self, _result: int) -> None:
         self.context.remember("state.welcome_done", True)
+
+    def _welcome_said(self, sentence: str) -> None:
+        """The download goes on after the tour closes: its progress moves to the status bar."""
+        if self.welcome is not None and not self.welcome.isVisible():
+            self.statusBar().showMessage(sentence, 10_000)
 
     def open_log_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.context.paths.logs)))
@@ -159,6 +166,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: ANN001, N802
         self.context.remember("state.window_geometry", bytes(self.saveGeometry().toBase64()).decode("ascii"))
+        if self.welcome is not None:
+            self.welcome.stop_download()  # paused: the bytes so far are kept for a resume
         for page in self.pages.values():
             op = getattr(page, "op", None)
             if op is not None and not op.done:
