@@ -202,14 +202,15 @@ class LocalModel:
         self, request: dict[str, Any], on_event: Callable[[dict[str, Any]], None], cancel: CancelToken | None
     ) -> dict[str, Any]:
         """Send one request and pump its events until "done" (returned) or "error" (raised).
-        A cancel is passed on to the worker; the worker's "cancelled" finish becomes Cancelled."""
+        A cancel is passed on to the worker and raises Cancelled at once: the caller never waits for
+        the worker's next token (a starved CPU can delay that by seconds). The worker stops at that
+        token, before it reads the next request; its late events carry an old id and are dropped."""
         rid = str(next(self._ids))
         self._send({**request, "id": rid})
-        cancel_sent = False
         while True:
-            if cancel is not None and cancel.cancelled and not cancel_sent:
+            if cancel is not None and cancel.cancelled:
                 self._send({"op": "cancel", "id": rid})
-                cancel_sent = True
+                raise Cancelled()
             try:
                 event = self._events.get(timeout=_POLL_S)
             except queue.Empty:
@@ -267,6 +268,8 @@ class LocalModel:
                 continue
             if event is None:
                 self._died()
+            if event.get("id") is not None:
+                continue  # a late event of a request its caller cancelled
             return event
         self._stop()
         raise EngineCrashed(f"The engine did not answer within {timeout:.0f} seconds and was stopped.")

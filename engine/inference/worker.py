@@ -157,6 +157,11 @@ class Worker:
         from llama_cpp import StoppingCriteriaList
 
         n_prompt = self.count(request["prompt"])
+        if n_prompt >= llm.n_ctx():
+            raise ValueError(
+                f"the prompt has {n_prompt} tokens but the context holds only {llm.n_ctx()}; "
+                "raise the context length in Settings"
+            )
         seen = [0]  # longest context seen by the criterion: counts tokens exactly, unlike stream chunks
 
         def stop_when_cancelled(ids, _logits) -> bool:  # noqa: ANN001

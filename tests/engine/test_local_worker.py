@@ -128,3 +128,51 @@ def test_missing_and_broken_models_say_so(tmp_path):
     with pytest.raises((ModelError, EngineCrashed)):
         model.load()
     model.close()
+
+
+def test_model_info_says_what_loaded_and_where(scripted_gguf):
+    model = LocalModel(scripted_gguf, LocalSettings(n_ctx=512, idle_unload_s=None))
+    try:
+        info = model.load()
+    finally:
+        model.close()
+    assert info.n_ctx == 512 and info.architecture == "llama" and not info.has_chat_template
+    assert info.gpu_layers == 0  # this CPU build offloads nothing, whatever was asked
+    assert "CPU" in info.placement  # llama.cpp's own words about where the weights went
+    assert info.bos_token == "<s>" and info.eos_token == "</s>"
+
+
+def test_switching_models_ends_the_old_worker(scripted_gguf, random_gguf):
+    model = LocalModel(scripted_gguf, LocalSettings(n_ctx=512, idle_unload_s=None))
+    try:
+        model.load()
+        old_pid = model.pid
+        model.switch_to(random_gguf)
+        assert model.pid is None  # the old worker has exited: all of its memory is back
+        with pytest.raises(ProcessLookupError):
+            os.kill(old_pid, 0)
+        assert model.load().path == str(random_gguf) and model.pid != old_pid
+    finally:
+        model.close()
+
+
+def test_a_grammar_constrains_the_output(random_gguf):
+    model = LocalModel(random_gguf, LocalSettings(n_ctx=512, idle_unload_s=None))
+    grammar = 'root ::= " w1" (" w2" | " w3") " w4"'
+    try:
+        completion = model.complete("w5", Sampling(temperature=1.0, max_tokens=20, seed=4, grammar=grammar))
+    finally:
+        model.close()
+    assert completion.text in (" w1 w2 w4", " w1 w3 w4")
+
+
+def test_a_prompt_longer_than_the_context_is_a_sentence(random_gguf):
+    from engine.errors import GenerationError
+
+    model = LocalModel(random_gguf, LocalSettings(n_ctx=256, idle_unload_s=None))
+    try:
+        with pytest.raises(GenerationError, match="raise the context length"):
+            model.complete("w1 " * 400, Sampling(max_tokens=4))
+        assert model.complete("w1", Sampling(max_tokens=2)).completion_tokens == 2
+    finally:
+        model.close()

@@ -54,3 +54,44 @@ def test_cancel_before_start_stores_nothing(scripted_gguf, tmp_path):
     finally:
         model.close()
     assert store.count_riddles() == 0
+
+
+def test_the_primer_is_added_only_where_the_model_left_it_out():
+    from engine.riddling import labelled
+
+    assert labelled("Riddle:", " I glow.\nAnswer: x") == "Riddle: I glow.\nAnswer: x"
+    assert labelled("Riddle:", "\nRiddle: I glow.\nAnswer: x") == "Riddle: I glow.\nAnswer: x"
+    assert labelled("Riddle:", "Answer: x") == "Answer: x"  # no riddle: stays rejected
+
+
+def test_empty_and_runaway_output_are_named_in_the_final_sentence(tmp_path):
+    import pytest
+
+    from engine.errors import GenerationError
+    from engine.inference import Completion
+    from engine.pipelines import FewShotPipeline
+    from engine.riddling import ModelIdentity, Riddler
+    from engine.samples import sample_articles
+
+    class Canned:
+        """A backend that replays fixed completions: here the point is the retry rule, not a model."""
+
+        def __init__(self, *texts):
+            self.texts, self.calls = list(texts), 0
+
+        def complete(self, prompt, sampling, on_text=None, cancel=None):
+            self.calls += 1
+            text, finish = self.texts.pop(0)
+            return Completion(text, 10, 120 if finish == "length" else 3, 0.1, 0.01, finish)
+
+    article = sample_articles()[0]
+    empty = Canned(("", "stop"), ("  ", "stop"))
+    with pytest.raises(GenerationError, match="empty output"):
+        Riddler(empty, FewShotPipeline(), ModelIdentity("m", "", "t"), max_attempts=2).riddle(article)
+    assert empty.calls == 2
+    runaway = Canned((" a a a a", "length"), (" I glow.\nAnswer: lamp\nHint 1: a\nHint 2: b", "stop"))
+    riddle, provenance = Riddler(runaway, FewShotPipeline(), ModelIdentity("m", "", "t")).riddle(article)
+    assert riddle.answer == "lamp" and provenance.attempts == 2
+    stuck = Canned(*[(" a a a a", "length")] * 3)
+    with pytest.raises(GenerationError, match="runaway output cut at 120 tokens"):
+        Riddler(stuck, FewShotPipeline(), ModelIdentity("m", "", "t")).riddle(article)
