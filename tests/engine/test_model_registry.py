@@ -175,3 +175,27 @@ def test_device_choice_becomes_gpu_layers_from_the_file_header(tmp_path: Path):
     assert on_gpu.n_gpu_layers == 7 and plan.backend == "GPU"
     on_cpu, plan = settings_for(choice, base, "cpu", gpu)
     assert on_cpu.n_gpu_layers == 0 and plan.reason == "you chose CPU"
+
+
+def test_cli_downloads_lists_uses_and_removes_a_catalog_model(paths, capsys):
+    from engine.cli import main
+    from tests.support.fake_hub import FakeHub
+
+    spec = load_catalog().get("qwen2.5-0.5b-instruct")  # its Q8_0 has no pinned hash: X-Linked-Etag decides
+    content = os.urandom(1_500_000)
+    with FakeHub() as hub:
+        hub.add(spec.repo_id, spec.file("Q8_0").filename, content)
+        hub.add("ggml-org/gemma-3-1b-it-GGUF", "gemma-3-1b-it-Q4_K_M.gguf", content)
+        assert main(["models", "download", spec.id, "--quant", "Q8_0", "--endpoint", hub.url, "--use"]) == 0
+        # a pinned hash that the served file contradicts: refused, exit 1, nothing registered
+        assert main(["models", "download", "gemma-3-1b-instruct", "--endpoint", hub.url]) == 1
+    assert "not the file Riddlewire's catalog pinned" in capsys.readouterr().err
+    key = f"{spec.id}:Q8_0"
+    assert registry.load(paths).active_key == key
+    assert (paths.models / spec.file("Q8_0").filename).read_bytes() == content
+    assert main(["models", "list", "--installed"]) == 0
+    assert f"* {key}" in capsys.readouterr().out
+    assert main(["models", "remove", key]) == 0
+    assert "2 MB of disk reclaimed" in capsys.readouterr().out
+    assert not (paths.models / spec.file("Q8_0").filename).exists()
+    assert registry.load(paths).active.source == "bundled"
