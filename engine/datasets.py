@@ -101,7 +101,10 @@ def export(store: Store, folder: Path, *, validation: float = 0.1, seed: int = 0
 
 def check_file(path: Path, fmt: str) -> int:
     """Raise DatasetError naming the first bad line; return the number of lines checked."""
-    lines = path.read_text(encoding="utf-8").splitlines()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as problem:
+        raise DatasetError(f"The file {path} cannot be read ({problem}).") from None
     for number, line in enumerate(lines, start=1):
         try:
             check_record(json.loads(line), fmt)

@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 from engine.articles import Article
 from engine.errors import Cancelled, EngineError, GenerationError
@@ -49,7 +51,7 @@ class RunSpec:
 
 
 def evaluate(
-    store: Store,
+    store: Store | Any,
     spec: RunSpec,
     paths: AppPaths,
     *,
@@ -61,27 +63,39 @@ def evaluate(
     """Start a run over `news` (default: the history's latest articles, else the bundled sample), or
     continue run `run_id` with its own articles and solver. Returns the run as stored."""
     report = progress or (lambda _p: None)
+    db = store_call(store)
     models = [resolve_model(c.model, paths) for c in spec.candidates]  # fail early, before any work
     if run_id is None:
-        run_id = _new_run(store, spec, paths, news if news is not None else news_pool(store))
-    record = runs.load_run(store, run_id)
+        run_id = _new_run(db, spec, paths, news if news is not None else db(news_pool))
+    record = db(runs.load_run, run_id)
     solver = Solver(record.solver_model, spec.settings, spec.solver_rotations) if spec.solve else None
     total = len(spec.candidates) * len(record.articles)
     try:
         for index, (candidate, model) in enumerate(zip(spec.candidates, models, strict=True)):
-            cid = runs.add_candidate(store, run_id, candidate, model)
-            _run_candidate(store, cid, candidate, model, record, spec, solver, cancel,
+            cid = db(runs.add_candidate, run_id, candidate, model)
+            _run_candidate(db, cid, candidate, model, record, spec, solver, cancel,
                            lambda done, msg, i=index: report(Progress("evaluating", i * len(record.articles) + done,
                                                                       total, msg)))
     except Cancelled:
-        runs.set_run_status(store, run_id, "cancelled")
+        db(runs.set_run_status, run_id, "cancelled")
         raise
     finally:
         if solver is not None:
             solver.close()
-    runs.set_run_status(store, run_id, "done")
+    db(runs.set_run_status, run_id, "done")
     report(Progress("evaluating", total, total, "Evaluation finished."))
-    return runs.load_run(store, run_id)
+    return db(runs.load_run, run_id)
+
+
+StoreCall = Callable[..., Any]
+
+
+def store_call(store: Store | Any) -> StoreCall:
+    """How the run reaches the database: directly for a Store (CLI, tests), or through the desktop's one
+    database thread for anything with `run(fn, *args)` (its StoreProxy), so a long run never holds it."""
+    if isinstance(store, Store):
+        return lambda fn, *args, **kwargs: fn(store, *args, **kwargs)
+    return store.run
 
 
 def news_pool(store: Store, limit: int = 200) -> list[Article]:
@@ -94,7 +108,7 @@ def news_pool(store: Store, limit: int = 200) -> list[Article]:
     return sample_articles()
 
 
-def _new_run(store: Store, spec: RunSpec, paths: AppPaths, news: list[Article]) -> int:
+def _new_run(db: StoreCall, spec: RunSpec, paths: AppPaths, news: list[Article]) -> int:
     try:
         frozen = freeze(news, spec.articles, spec.seed)
     except ValueError:
@@ -102,11 +116,11 @@ def _new_run(store: Store, spec: RunSpec, paths: AppPaths, news: list[Article]) 
     solver_path = resolve_model(spec.solver, paths).path if spec.solver else default_solver(paths)
     solver_sha = file_sha256(solver_path) if spec.solve else ""
     sampling = json.dumps(asdict(spec.sampling))
-    return runs.create_run(store, frozen, spec.seed, str(solver_path) if spec.solve else "", solver_sha, sampling)
+    return db(runs.create_run, frozen, spec.seed, str(solver_path) if spec.solve else "", solver_sha, sampling)
 
 
-def _run_candidate(store, cid, candidate, model, record, spec, solver, cancel, report) -> None:  # noqa: ANN001
-    done = runs.done_positions(store, cid)
+def _run_candidate(db, cid, candidate, model, record, spec, solver, cancel, report) -> None:  # noqa: ANN001
+    done = db(runs.done_positions, cid)
     pending = [a for a in record.articles if a.position not in done]
     report(len(done), f"{candidate.label}: {len(done)} of {len(record.articles)} already measured")
     if not pending:
@@ -120,14 +134,14 @@ def _run_candidate(store, cid, candidate, model, record, spec, solver, cancel, r
             if cancel is not None:
                 cancel.raise_if_cancelled()
             row = measure_article(riddler, article, spec.seed, solver, cancel)
-            runs.save_row(store, cid, row)
+            db(runs.save_row, cid, row)
             peak = max(filter(None, [peak, peak_rss_bytes(local.pid)]), default=None)
             done.add(article.position)
             report(len(done), f"{candidate.label}: riddled {len(done)} of {len(record.articles)}")
         vram = _vram_bytes(getattr(info, "placement", ""))
-        runs.finish_candidate(store, cid, info.load_s, peak, vram, complete=True)
+        db(runs.finish_candidate, cid, info.load_s, peak, vram, complete=True)
     except Cancelled:
-        runs.finish_candidate(store, cid, local.info.load_s if local.info else None, peak, None, complete=False)
+        db(runs.finish_candidate, cid, local.info.load_s if local.info else None, peak, None, complete=False)
         raise
     finally:
         local.close()
