@@ -6,8 +6,16 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.evaluate.runs import CandidateRecord, HumanSignal, RunRecord
+from engine.evaluate.runs import (
+    CandidateRecord,
+    HumanSignal,
+    RunRecord,
+    human_signal,
+    latest_run_id,
+    load_run,
+)
 from engine.evaluate.solver import CHANCE
+from engine.store import Store
 
 
 @dataclass(frozen=True)
@@ -99,3 +107,13 @@ def _mean(values) -> float:  # noqa: ANN001
 def _median(values) -> float:  # noqa: ANN001
     values = list(values)
     return statistics.median(values) if values else 0.0
+
+
+def latest(store: Store) -> tuple[RunRecord | None, list[CandidateSummary]]:
+    """The newest run and its figures, with the human signal from the history (for the Evaluate page)."""
+    run_id = latest_run_id(store)
+    if run_id is None:
+        return None, []
+    record = load_run(store, run_id)
+    human = {(c.model_file, c.pipeline): human_signal(store, c.model_file, c.pipeline) for c in record.candidates}
+    return record, summarize(record, human)
