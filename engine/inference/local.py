@@ -198,6 +198,11 @@ class LocalModel:
             finally:
                 self._arm_idle_timer()
 
+    def cancel_part(self, part_id: str) -> None:
+        """Cancel one part of a running call ("<call id>/<part>", e.g. one article of a batch: issue 10)
+        while the rest goes on. Call it from that call's on_event, the thread that owns the pipe."""
+        self._send({"op": "cancel", "id": part_id})
+
     def _stream(
         self, request: dict[str, Any], on_event: Callable[[dict[str, Any]], None], cancel: CancelToken | None
     ) -> dict[str, Any]:
