@@ -1,0 +1,193 @@
+"""The one list of models every view on the Models page shows (as in GPT4All's ModelList): catalog
+files and imported GGUFs as rows, with roles for state, progress, error and the fit verdict. Views
+filter it through ModelFilter proxies (Installed / Available); nothing else keeps model state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+
+from engine.catalog import Catalog, ModelFile, ModelSpec
+from engine.hardware import Fit, Machine, fit
+from engine.model_registry import InstalledModel, Registry, catalog_key
+from engine.progress import Progress
+
+_USER = Qt.ItemDataRole.UserRole
+KeyRole, StateRole, ProgressRole, ErrorRole, FitRole, FitDetailsRole, RowRole, TierRole, QuantRole, MessageRole = (
+    _USER + n for n in range(1, 11)
+)
+INSTALLED_STATES = ("installed", "active")
+_STATE_WORDS = {"available": "", "downloading": "downloading", "paused": "paused", "installed": "installed",
+                "active": "active", "failed": "failed"}
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    key: str
+    name: str
+    spec: ModelSpec | None  # None for an imported file that is not in the catalog
+    file: ModelFile | None
+    installed: InstalledModel | None
+    fit: Fit | None
+    state: str  # available | downloading | paused | installed | active | failed
+    done: int = 0
+    total: int = 0
+    message: str = ""
+    error: str = ""
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 0.0
+
+    @property
+    def quant(self) -> str:
+        return self.file.quant if self.file else (self.installed.quant if self.installed else "")
+
+    @property
+    def tier(self) -> str:
+        return self.spec.tier if self.spec else "custom"
+
+
+def build_rows(catalog: Catalog, registry: Registry, machine: Machine | None, partials: dict[str, int],
+               n_ctx: int = 2048, device: str = "auto") -> list[ModelRow]:
+    """Every catalog file and every imported model, with what this machine and this user have."""
+    installed = {m.key: m for m in registry.models}
+    rows = []
+    for spec in catalog.entries:
+        for file in spec.files:
+            key = catalog_key(spec, file)
+            verdict = fit(spec, file, machine, n_ctx, device) if machine else None
+            model = installed.get(key)
+            state = _state(key, model, registry, partials.get(key, 0))
+            rows.append(ModelRow(key, spec.name, spec, file, model, verdict, state,
+                                 done=partials.get(key, 0), total=file.size_bytes))
+    for model in registry.models:
+        if model.source == "import":
+            rows.append(ModelRow(model.key, model.name, None, None, model, None,
+                                 _state(model.key, model, registry, 0)))
+    return rows
+
+
+def _state(key: str, model: InstalledModel | None, registry: Registry, partial: int) -> str:
+    if model is not None:
+        return "active" if key == registry.active_key else "installed"
+    return "paused" if partial else "available"
+
+
+class ModelListModel(QAbstractListModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: list[ModelRow] = []
+
+    # -- Qt model ------------------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        return _ROLES.get(role, lambda _r: None)(row)
+
+    def roleNames(self) -> dict[int, bytes]:  # noqa: N802 - for QML and tests that look roles up by name
+        return {KeyRole: b"key", StateRole: b"state", ProgressRole: b"progress", ErrorRole: b"error",
+                FitRole: b"fit", FitDetailsRole: b"fitDetails", TierRole: b"tier", QuantRole: b"quant",
+                MessageRole: b"message", Qt.ItemDataRole.DisplayRole: b"display"}
+
+    # -- changes (UI thread) ---------------------------------------------------------------------
+    def reset(self, rows: list[ModelRow]) -> None:
+        """New rows from disk; rows mid-download keep their live state."""
+        live = {r.key: r for r in self._rows if r.state == "downloading"}
+        self.beginResetModel()
+        self._rows = [live.get(r.key, r) if r.state not in INSTALLED_STATES else r for r in rows]
+        self.endResetModel()
+
+    def row(self, key: str) -> ModelRow | None:
+        found = self._find(key)
+        return self._rows[found] if found is not None else None
+
+    def rows(self) -> tuple[ModelRow, ...]:
+        return tuple(self._rows)
+
+    def set_progress(self, key: str, progress: Progress) -> None:
+        self._change(key, state="downloading", done=progress.done, total=progress.total or 0,
+                     message=progress.message, error="")
+
+    def set_state(self, key: str, state: str, error: str = "", message: str = "", done: int | None = None) -> None:
+        extra = {} if done is None else {"done": done}
+        self._change(key, state=state, error=error, message=message, **extra)
+
+    def _change(self, key: str, **fields: Any) -> None:
+        found = self._find(key)
+        if found is None:
+            return
+        current = self._rows[found]
+        if fields.get("total") == 0:
+            fields.pop("total")  # a "waiting" report carries no size; keep the known one
+        self._rows[found] = replace(current, **fields)
+        index = self.index(found)
+        self.dataChanged.emit(index, index)
+
+    def _find(self, key: str) -> int | None:
+        return next((i for i, r in enumerate(self._rows) if r.key == key), None)
+
+
+def _display(row: ModelRow) -> str:
+    size = f"{row.file.size_bytes / 1e9:.2f} GB" if row.file else f"{row.installed.size_bytes / 1e9:.2f} GB"
+    variant = row.spec.variant if row.spec else (row.installed.variant if row.installed else "")
+    state = _STATE_WORDS.get(row.state, row.state)
+    if row.state == "downloading" and row.total:
+        state = f"{row.fraction:.0%}"
+    badge = row.fit.badge if row.fit else ""
+    parts = [f"{row.quant} · {variant} · {size}", badge, state]
+    return f"{row.name}\n    " + "  ·  ".join(p for p in parts if p)
+
+
+_ROLES = {
+    Qt.ItemDataRole.DisplayRole: _display,
+    Qt.ItemDataRole.ToolTipRole: lambda r: r.error or (r.fit.arithmetic() if r.fit else r.name),
+    Qt.ItemDataRole.AccessibleTextRole: lambda r: f"{r.name}, {r.quant}, {r.state}"
+                                                  + (f", {r.fit.badge}" if r.fit else ""),
+    KeyRole: lambda r: r.key,
+    StateRole: lambda r: r.state,
+    ProgressRole: lambda r: r.fraction,
+    ErrorRole: lambda r: r.error,
+    FitRole: lambda r: r.fit.verdict if r.fit else "",
+    FitDetailsRole: lambda r: r.fit.arithmetic() if r.fit else "",
+    RowRole: lambda r: r,
+    TierRole: lambda r: r.tier,
+    QuantRole: lambda r: r.quant,
+    MessageRole: lambda r: r.message,
+}
+
+
+class ModelFilter(QSortFilterProxyModel):
+    """Installed (installed or active) or Available (everything else), optionally one size tier and one
+    quantization: the user picks the size first, the quantization second."""
+
+    def __init__(self, installed: bool) -> None:
+        super().__init__()
+        self.installed = installed
+        self.tier = ""
+        self.quant = ""
+        self.setDynamicSortFilter(True)
+
+    def set_tier(self, tier: str) -> None:
+        self.beginFilterChange()
+        self.tier = tier
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def set_quant(self, quant: str) -> None:
+        self.beginFilterChange()
+        self.quant = quant
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
+        index = self.sourceModel().index(source_row, 0, source_parent)
+        if (index.data(StateRole) in INSTALLED_STATES) != self.installed:
+            return False
+        if self.tier and index.data(TierRole) != self.tier:
+            return False
+        return not self.quant or index.data(QuantRole) == self.quant

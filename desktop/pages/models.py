@@ -1,0 +1,431 @@
+"""The Models page: what is installed, what can be downloaded and whether it fits this machine, with
+download / pause / cancel / delete, "use this model", LoRA adapters, and import of your own GGUF
+(button or drag and drop). All state lives in one ModelListModel; the two lists are filtered views."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QProgressBar,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.model_list import INSTALLED_STATES, ModelFilter, ModelListModel, ModelRow, RowRole, build_rows
+from desktop.ops import BackgroundOp, failure_sentence
+from desktop.pages import PageSpec
+from engine import model_registry as registry
+from engine.active_model import choice_for, import_checked, settings_for
+from engine.catalog import TIERS, load_catalog
+from engine.downloads import HubFile, discard_partial, download, exclusive, partial_bytes, partial_path
+from engine.hardware import detect
+from engine.inference.local import LocalSettings
+
+
+def _setting(context: Any, key: str, default: Any) -> Any:
+    settings = getattr(context, "settings", None)
+    try:
+        return settings[key] if settings is not None else default
+    except (KeyError, TypeError):
+        return default
+
+
+def load_snapshot(paths, n_ctx: int, device: str):  # noqa: ANN001, ANN201 - runs off the UI thread
+    catalog = load_catalog()
+    machine = detect(paths.models)
+    partials = {registry.catalog_key(s, f): partial_bytes(HubFile.from_catalog(s, f), paths.models)
+                for s in catalog.entries for f in s.files if not s.bundled}
+    return machine, build_rows(catalog, registry.load(paths), machine, partials, n_ctx, device)
+
+
+class _Downloads:
+    """What the main window cancels on close: every download this page runs (each keeps its bytes)."""
+
+    def __init__(self) -> None:
+        self.running: dict[str, BackgroundOp] = {}
+
+    @property
+    def done(self) -> bool:
+        return not any(not op.done for op in self.running.values())
+
+    def cancel(self) -> None:
+        for op in self.running.values():
+            op.cancel()
+
+
+class ModelsPage(QWidget):
+    def __init__(self, context: Any):
+        super().__init__()
+        self.context = context
+        self.model = ModelListModel()
+        self.downloads = _Downloads()
+        self.op = self.downloads
+        self.endpoint: str | None = _setting(context, "privacy.hub_endpoint", "") or None
+        self.machine = None
+        self.loaded = False
+        self._build()
+        self.setAcceptDrops(True)
+        self.refresh()
+
+    # -- layout --------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.summary = QLabel(self.tr("Looking at this computer…"))
+        self.summary.setWordWrap(True)
+        self.installed = ModelFilter(installed=True)
+        self.available = ModelFilter(installed=False)
+        self.installed_view = self._list(self.installed, "installedModels")
+        self.available_view = self._list(self.available, "availableModels")
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.installed_view, self.tr("Installed"))
+        self.tabs.addTab(self._available_tab(), self.tr("Available"))
+        self.tabs.currentChanged.connect(lambda _i: self._show_selected())
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        body = QHBoxLayout()
+        body.addWidget(self.tabs, 3)
+        body.addWidget(self._details(), 2)
+        layout.addLayout(body, 1)
+        self.status = QLabel(self.tr("Drop a .gguf file here to import your own model."))
+        self.status.setObjectName("modelsStatus")
+        self.status.setWordWrap(True)
+        self.status.setAccessibleName(self.tr("Status"))
+        layout.addWidget(self.status)
+
+    def _list(self, proxy: ModelFilter, name: str) -> QListView:
+        proxy.setSourceModel(self.model)
+        view = QListView()
+        view.setObjectName(name)
+        view.setModel(proxy)
+        view.setAlternatingRowColors(True)
+        view.selectionModel().currentChanged.connect(lambda *_: self._show_selected())
+        return view
+
+    def _available_tab(self) -> QWidget:
+        self.tier_box = QComboBox()
+        self.tier_box.addItem(self.tr("All sizes"), "")
+        for tier in TIERS:
+            self.tier_box.addItem(self.tr(tier.capitalize()), tier)
+        self.tier_box.currentIndexChanged.connect(lambda _i: self.available.set_tier(self.tier_box.currentData()))
+        self.quant_box = QComboBox()
+        self.quant_box.addItem(self.tr("Every quantization"), "")
+        self.quant_box.addItem(self.tr("Q4_K_M (smaller, the default)"), "Q4_K_M")
+        self.quant_box.addItem(self.tr("Q8_0 (larger, closer to the original)"), "Q8_0")
+        self.quant_box.currentIndexChanged.connect(lambda _i: self.available.set_quant(self.quant_box.currentData()))
+        choose = QHBoxLayout()
+        choose.addWidget(QLabel(self.tr("Size:")))
+        choose.addWidget(self.tier_box)
+        choose.addWidget(QLabel(self.tr("then quantization:")))
+        choose.addWidget(self.quant_box, 1)
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(choose)
+        layout.addWidget(self.available_view, 1)
+        return tab
+
+    def _details(self) -> QWidget:
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        self.title = QLabel()
+        self.title.setObjectName("modelTitle")
+        self.title.setStyleSheet("font-weight: bold; font-size: 14pt")
+        self.about = QLabel()
+        self.about.setWordWrap(True)
+        self.fit_label = QLabel()
+        self.fit_label.setWordWrap(True)
+        self.arithmetic = QLabel()
+        self.arithmetic.setWordWrap(True)
+        self.arithmetic.setVisible(False)
+        self.why = QPushButton(self.tr("Why? Show the arithmetic"))
+        self.why.setCheckable(True)
+        self.why.toggled.connect(self.arithmetic.setVisible)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setVisible(False)
+        self.buttons = {name: QPushButton(self.tr(text)) for name, text in (
+            ("download", "Download"), ("pause", "Pause"), ("cancel", "Cancel download"), ("use", "Use this model"),
+            ("delete", "Delete"), ("lora", "Attach LoRA…"), ("import", "Import GGUF…"))}
+        actions = {"download": self.download_selected, "pause": self.pause_selected, "cancel": self.cancel_selected,
+                   "use": self.use_selected, "delete": self.delete_selected, "lora": self.choose_adapter,
+                   "import": self.choose_import}
+        for name, button in self.buttons.items():
+            button.setObjectName(f"model_{name}")
+            button.clicked.connect(actions[name])
+        for widget in (self.title, self.about, self.fit_label, self.why, self.arithmetic, self.progress):
+            layout.addWidget(widget)
+        for name in ("download", "pause", "cancel", "use", "delete", "lora"):
+            layout.addWidget(self.buttons[name])
+        layout.addStretch(1)
+        layout.addWidget(self.buttons["import"])
+        return panel
+
+    # -- loading -------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        n_ctx = int(_setting(self.context, "inference.context", 2048) or 2048)
+        device = _setting(self.context, "inference.device", "auto")
+        paths = self.context.paths
+        BackgroundOp(lambda _c, _r: load_snapshot(paths, n_ctx, device), on_success=self._loaded,
+                     on_failure=self._say).start()
+
+    def _loaded(self, snapshot) -> None:  # noqa: ANN001
+        self.machine, rows = snapshot
+        self.model.reset(rows)
+        device = _setting(self.context, "inference.device", "auto")
+        self.summary.setText(self.tr("{machine} · Device setting: {device}").format(
+            machine=self.machine.summary(), device=self.tr(device.upper() if device != "auto" else "Auto")))
+        self.loaded = True
+        self._show_selected()
+
+    # -- the selected row ----------------------------------------------------------------------
+    def selected(self) -> ModelRow | None:
+        view = self.installed_view if self.tabs.currentIndex() == 0 else self.available_view
+        index = view.currentIndex()
+        key = index.data(RowRole).key if index.isValid() else None
+        return self.model.row(key) if key else None
+
+    def select(self, key: str) -> bool:
+        """Select a row by key in whichever list shows it (tests and the first-run flow use this)."""
+        for tab, (view, proxy) in enumerate(((self.installed_view, self.installed),
+                                             (self.available_view, self.available))):
+            for r in range(proxy.rowCount()):
+                if proxy.index(r, 0).data(RowRole).key == key:
+                    self.tabs.setCurrentIndex(tab)
+                    view.setCurrentIndex(proxy.index(r, 0))
+                    return True
+        return False
+
+    def _show_selected(self) -> None:
+        row = self.selected()
+        for button in self.buttons.values():
+            button.setEnabled(False)
+        self.buttons["import"].setEnabled(True)
+        if row is None:
+            self.title.setText(self.tr("Choose a model"))
+            self.about.setText(self.tr("Bigger models write better riddles but need more memory and run slower."))
+            self.fit_label.clear()
+            self.progress.setVisible(False)
+            return
+        self.title.setText(row.name)
+        self.about.setText(self._about(row))
+        self.fit_label.setText(self._fit_text(row))
+        self.arithmetic.setText(row.fit.arithmetic() if row.fit else "")
+        self.why.setEnabled(row.fit is not None)
+        self.progress.setVisible(row.state in ("downloading", "paused"))
+        self.progress.setValue(int(row.fraction * 1000))
+        self._enable_for(row)
+
+    def _enable_for(self, row: ModelRow) -> None:
+        installed = row.state in INSTALLED_STATES
+        bundled = row.installed is not None and row.installed.source == "bundled"
+        downloading = row.key in self.downloads.running and not self.downloads.running[row.key].done
+        self.buttons["download"].setEnabled(not installed and not downloading and row.spec is not None)
+        self.buttons["pause"].setEnabled(downloading)
+        self.buttons["cancel"].setEnabled(downloading or row.state == "paused")
+        self.buttons["use"].setEnabled(row.state == "installed")
+        self.buttons["delete"].setEnabled(installed and not bundled)
+        self.buttons["lora"].setEnabled(installed)
+        self.buttons["download"].setText(self.tr("Resume download") if row.state == "paused" else self.tr("Download"))
+
+    def _about(self, row: ModelRow) -> str:
+        if row.spec is None:
+            m = row.installed
+            return self.tr("Your own model: {arch}, {params:.2f}B parameters, {quant}, {variant}.\n{path}").format(
+                arch=m.architecture, params=m.parameter_count / 1e9, quant=m.quant, variant=m.variant, path=m.path)
+        spec = row.spec
+        gated = self.tr(" (gated: accept the licence on huggingface.co and set a token)") if spec.gated else ""
+        lora = ""
+        if row.installed is not None and row.installed.adapter is not None:
+            lora = self.tr("\nLoRA adapter: {name}").format(name=row.installed.adapter.name)
+        return self.tr("{family}, {params}B parameters, {variant}, {tier}. {notes}\nLicence: {licence}{gated}{lora}"
+                       ).format(family=spec.family, params=spec.params_b, variant=spec.variant, tier=spec.tier,
+                                notes=spec.notes, licence=spec.license, gated=gated, lora=lora)
+
+    def _fit_text(self, row: ModelRow) -> str:
+        text = row.error or row.message
+        if row.fit is None:
+            return text
+        verdict = self.tr("{badge} · about {speed:.0f} tokens/s ({cls})").format(
+            badge=row.fit.badge, speed=row.fit.tokens_per_s, cls=row.fit.speed_class)
+        return f"{verdict}\n{text}" if text else verdict
+
+    def _row_changed(self, key: str) -> None:
+        current = self.selected()
+        if current is not None and current.key == key:
+            self._show_selected()
+
+    # -- actions -------------------------------------------------------------------------------
+    def download_selected(self) -> None:
+        row = self.selected()
+        if row is None or row.spec is None or row.file is None:
+            return
+        spec, file, key, paths, endpoint = row.spec, row.file, row.key, self.context.paths, self.endpoint
+
+        def fetch(cancel, report):  # noqa: ANN001, ANN202
+            done = download(HubFile.from_catalog(spec, file), paths.models, endpoint=endpoint,
+                            progress=report, cancel=cancel)
+            return registry.register_download(paths, spec, file, done)
+
+        def progressed(progress) -> None:  # noqa: ANN001
+            self.model.set_progress(key, progress)
+            self._row_changed(key)
+
+        op = BackgroundOp(fetch, on_success=lambda m: self._downloaded(key, m), on_progress=progressed,
+                          on_failure=lambda e: self._download_failed(key, e),
+                          on_cancelled=lambda: self._paused(key))
+        self.downloads.running[key] = op
+        self.model.set_state(key, "downloading", message=self.tr("Starting…"))
+        op.start()
+        self._row_changed(key)
+
+    def _downloaded(self, key: str, model: registry.InstalledModel) -> None:
+        self.status.setText(self.tr("{name} is installed (sha256 verified).").format(name=model.name))
+        self.model.set_state(key, "installed")
+        self.refresh()
+
+    def _download_failed(self, key: str, error: BaseException) -> None:
+        sentence = failure_sentence(error)
+        self.model.set_state(key, "failed", error=sentence)
+        self.status.setText(sentence)
+        self._row_changed(key)
+
+    def _paused(self, key: str) -> None:
+        self.model.set_state(key, "paused", message=self.tr("Paused; the bytes so far are kept."))
+        self.status.setText(self.tr("Download paused; start it again to resume."))
+        self._row_changed(key)
+
+    def pause_selected(self) -> None:
+        row = self.selected()
+        if row is not None and row.key in self.downloads.running:
+            self.downloads.running[row.key].cancel()
+
+    def cancel_selected(self) -> None:
+        """Stop a download and delete what it fetched (a pause keeps it)."""
+        row = self.selected()
+        if row is None or row.spec is None or row.file is None:
+            return
+        source, folder, key = HubFile.from_catalog(row.spec, row.file), self.context.paths.models, row.key
+        running = self.downloads.running.get(key)
+        if running is not None and not running.done:
+            running.cancel()
+
+        def discard(_c, _r):  # noqa: ANN001, ANN202
+            if running is not None:
+                # the download holds the file lock until it has stopped; wait for that, then delete
+                with exclusive(partial_path(source, folder).with_suffix(".lock")):
+                    return discard_partial(source, folder)
+            return discard_partial(source, folder)
+
+        BackgroundOp(discard, on_success=lambda freed: self._cancelled(key, freed), on_failure=self._say).start()
+
+    def _cancelled(self, key: str, freed: int) -> None:
+        self.model.set_state(key, "available", done=0)
+        self.status.setText(self.tr("Download cancelled; {mb:.0f} MB freed.").format(mb=freed / 1e6))
+        self._row_changed(key)
+
+    def delete_selected(self) -> None:
+        row = self.selected()
+        if row is None or row.installed is None:
+            return
+        paths, key, name = self.context.paths, row.key, row.name
+        BackgroundOp(lambda _c, _r: registry.remove(paths, key), on_failure=self._say,
+                     on_success=lambda freed: self._deleted(name, freed)).start()
+
+    def _deleted(self, name: str, freed: int) -> None:
+        if freed:
+            self.status.setText(self.tr("{name} deleted; {mb:.0f} MB of disk reclaimed.").format(name=name,
+                                                                                                mb=freed / 1e6))
+        else:
+            self.status.setText(self.tr("{name} removed from the list; your file was kept.").format(name=name))
+        self.refresh()
+
+    def use_selected(self) -> None:
+        row = self.selected()
+        if row is None or row.installed is None:
+            return
+        paths, key, machine = self.context.paths, row.key, self.machine
+        device = _setting(self.context, "inference.device", "auto")
+
+        def activate(_c, _r):  # noqa: ANN001, ANN202
+            model = registry.set_active(paths, key)
+            choice = choice_for(model, paths)
+            plan = settings_for(choice, LocalSettings(), device, machine)[1] if machine else None
+            return model, choice, plan
+
+        BackgroundOp(activate, on_success=self._activated, on_failure=self._say).start()
+
+    def _activated(self, result) -> None:  # noqa: ANN001
+        model, choice, plan = result
+        use_model = getattr(self.context, "use_model", None)
+        if use_model is not None:
+            use_model(choice)
+        else:
+            self.context.model_override = choice
+        where = self.tr(" It will run on: {backend} ({reason}).").format(backend=plan.backend, reason=plan.reason) \
+            if plan else ""
+        self.status.setText(self.tr("Riddles now come from {name}.").format(name=model.name) + where)
+        self.refresh()
+
+    # -- your own GGUF -------------------------------------------------------------------------
+    def choose_import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Import a GGUF model"), str(Path.home()),
+                                              self.tr("GGUF models (*.gguf)"))
+        if path:
+            self.import_file(Path(path))
+
+    def import_file(self, path: Path) -> None:
+        paths = self.context.paths
+        settings = getattr(self.context, "local_settings", None) or LocalSettings(idle_unload_s=None)
+        self.status.setText(self.tr("Checking {name} and asking it for one test riddle…").format(name=path.name))
+        BackgroundOp(lambda cancel, report: import_checked(paths, path, settings, report, cancel),
+                     on_success=self._imported, on_failure=self._say).start()
+
+    def _imported(self, result) -> None:  # noqa: ANN001
+        model, smoke = result
+        if smoke.problem:
+            said = self.tr("It loads, but its test riddle failed: {problem}").format(problem=smoke.problem)
+        else:
+            said = self.tr("Test riddle: {riddle} (answer: {answer})").format(riddle=smoke.riddle, answer=smoke.answer)
+        self.status.setText(self.tr("Imported {name} ({arch}, {quant}, {variant}). ").format(
+            name=model.name, arch=model.architecture, quant=model.quant, variant=model.variant) + said)
+        self.refresh()
+
+    def choose_adapter(self) -> None:
+        row = self.selected()
+        if row is None or row.installed is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Attach a LoRA adapter"), str(Path.home()),
+                                              self.tr("LoRA adapters (*.gguf)"))
+        if path:
+            self.attach_adapter(row.key, Path(path))
+
+    def attach_adapter(self, key: str, path: Path) -> None:
+        paths = self.context.paths
+        BackgroundOp(lambda _c, _r: registry.attach_adapter(paths, key, path), on_failure=self._say,
+                     on_success=lambda m: (self.status.setText(self.tr("{name} now loads with the adapter {a}.").format(
+                         name=m.name, a=m.adapter.name)), self.refresh())).start()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if any(url.toLocalFile().lower().endswith(".gguf") for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        for url in event.mimeData().urls():
+            if url.toLocalFile().lower().endswith(".gguf"):
+                self.import_file(Path(url.toLocalFile()))
+        event.acceptProposedAction()
+
+    def _say(self, error: BaseException) -> None:
+        self.status.setText(failure_sentence(error))
+
+
+PAGE = PageSpec("models", "Models", 40, ModelsPage)
