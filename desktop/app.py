@@ -11,12 +11,13 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.context import AppContext
 from desktop.database import StoreProxy
+from desktop.feed_refresher import FeedRefresher
 from desktop.main_window import MainWindow
 from desktop.theme import app_icon, apply_theme
 from engine import __version__
 from engine.logs import set_level, start_logging
 from engine.paths import app_paths, resource
-from engine.settings import Settings, load_settings, with_data_folder
+from engine.settings import load_settings, news_allowed, with_data_folder
 
 log = logging.getLogger(__name__)
 
@@ -31,18 +32,30 @@ def build_window(app: QApplication) -> MainWindow:
         log.warning("%s", settings.notice)
     apply_theme(app, str(settings["appearance.theme"]), int(settings["appearance.text_size"]))
     context = AppContext(paths=paths, store=StoreProxy(paths.database), settings=settings)
+    context.feed_refresher = FeedRefresher(
+        context, interval_s=int(settings["news.refresh_every_minutes"]) * 60,
+        on_start=bool(settings["news.refresh_on_start"]), allowed=lambda: news_allowed(context.settings), parent=app)
     window = MainWindow(context)
+    context.feed_refresher.finished.connect(lambda report: _riddle_fresh_news(window, report))
     if settings.notice:
         window.show_notice(settings.notice)
-    context.settings_listeners.append(lambda new: _settings_changed(app, new))
+    context.settings_listeners.append(lambda _new: _settings_changed(app, context))
     follow_system_theme(app, context)
     app.aboutToQuit.connect(context.close)
     return window
 
 
-def _settings_changed(app: QApplication, settings: Settings) -> None:
+def _riddle_fresh_news(window: MainWindow, report) -> None:  # noqa: ANN001 - engine.feeds.refresh.RefreshReport
+    """Fresh news becomes riddles straight away, in the background, like the first launch's sample news."""
+    if report.new:
+        window.page("reader").riddle_news()
+
+
+def _settings_changed(app: QApplication, context: AppContext) -> None:
+    settings = context.settings
     apply_theme(app, str(settings["appearance.theme"]), int(settings["appearance.text_size"]))
     set_level(str(settings["diagnostics.log_level"]))
+    context.feed_refresher.set_interval(int(settings["news.refresh_every_minutes"]) * 60)
 
 
 def follow_system_theme(app: QApplication, context: AppContext) -> None:
@@ -77,6 +90,8 @@ def run_app(argv: list[str]) -> int:
     window = build_window(app)
     window.show()
     window.page("reader").load_history()
+    window.context.feed_refresher.start()
+    app.aboutToQuit.connect(window.context.feed_refresher.stop)
     if not window.context.settings["state.welcome_done"]:
         window.open_welcome()
     code = app.exec()

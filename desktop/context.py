@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from desktop.database import StoreProxy
 from engine.active_model import ModelChoice, active_choice, open_riddler, settings_for
@@ -32,6 +33,7 @@ class AppContext:
     local_settings: LocalSettings | None = None  # fixed engine settings (tests); None: from `settings`
     model_override: ModelChoice | None = None  # the model in use when it is not the starter
     settings_listeners: list[Callable[[Settings], None]] = field(default_factory=list)
+    feed_refresher: Any = None  # desktop.feed_refresher.FeedRefresher, made by desktop.app before the pages
     _riddler: Riddler | None = None
     _model: LocalModel | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)

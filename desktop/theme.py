@@ -116,6 +116,7 @@ QPushButton:disabled {{ color: {c.muted}; }}
 QPushButton[role="primary"] {{ background: {c.accent}; color: {c.on_accent}; border-color: {c.accent};
     font-weight: 600; }}
 QPushButton[role="flat"] {{ background: transparent; border: none; color: {c.accent}; padding: 2px 6px; }}
+QPushButton[role="flat"]:disabled {{ color: {c.border}; }}
 QLineEdit, QPlainTextEdit, QTextBrowser {{
     background: {c.surface}; border: 1px solid {c.border}; border-radius: 6px; padding: 4px 6px; }}
 QProgressBar {{ background: {c.sidebar}; border: none; border-radius: 5px; text-align: center; min-height: 10px; }}

@@ -65,6 +65,7 @@ class SizeCard(QFrame):
         verdict = mark(QLabel(self.tr(offer.fit.badge)), _VERDICT_ROLE[offer.fit.verdict])
         verdict.setToolTip(offer.fit.arithmetic())
         facts = QHBoxLayout()
+        facts.setSpacing(14)
         facts.addWidget(QLabel(self.tr(offer.size)))
         facts.addWidget(verdict)
         facts.addStretch(1)
@@ -117,6 +118,7 @@ class WelcomeDialog(QDialog):
         self.back_button = QPushButton(self.tr("Back"))
         self.back_button.clicked.connect(lambda: self.go(self.steps.currentIndex() - 1))
         self.next_button = mark(QPushButton(), "primary")
+        self.next_button.setMinimumWidth(200)  # its longest text, so the buttons do not jump between steps
         self.next_button.clicked.connect(self.next_step)
         buttons = QHBoxLayout()
         buttons.addWidget(self.skip_button)
@@ -314,9 +316,14 @@ class WelcomeDialog(QDialog):
     def subscribe(self) -> None:
         chosen, store = self.chosen_feeds(), self.context.store
         if chosen:
-            BackgroundOp(lambda _c, _r: store.run(add_subscriptions, chosen),
-                         on_success=lambda added: self._say(self.tr("{n} news sources added.").format(n=len(added))),
+            BackgroundOp(lambda _c, _r: store.run(add_subscriptions, chosen), on_success=self._subscribed,
                          on_failure=lambda e: self._say(failure_sentence(e))).start()
+
+    def _subscribed(self, added: list) -> None:
+        self._say(self.tr("{n} news sources added.").format(n=len(added)))
+        refresher = self.context.feed_refresher
+        if added and refresher is not None:
+            refresher.refresh_now()  # their news turns into riddles as soon as it arrives
 
     # -- navigation ---------------------------------------------------------------------------------
     def go(self, index: int) -> None:
