@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import engine.pipelines
 from engine.errors import EngineError, ModelError
-from engine.inference import Completion, Sampling, TextCallback
+from engine.inference import Completion, ModelInfo, Sampling, TextCallback
 from engine.paths import AppPaths
 from engine.pipelines import Pipeline
 from engine.progress import CancelToken
@@ -64,10 +65,14 @@ def default_solver(paths: AppPaths) -> Path:
     return max(installed, key=lambda p: p.stat().st_size) if installed else resolve_model(STARTER, paths).path
 
 
-def pipeline_named(name: str) -> Pipeline:
+def pipeline_named(name: str, model_info: Callable[[], ModelInfo] | None = None) -> Pipeline:
+    """The app's own pipeline of that name (zero-shot reads the chat template through model_info)."""
     by_name = getattr(engine.pipelines, "pipeline_named", None)
     if callable(by_name):
-        return by_name(name)
+        try:
+            return by_name(name, model_info)
+        except ValueError as problem:
+            raise EngineError(f'The pipeline "{name}" cannot be used here ({problem}).') from None
     cls = getattr(engine.pipelines, _PIPELINE_CLASSES.get(name, ""), None)
     if cls is None:
         known = ", ".join(n for n, c in _PIPELINE_CLASSES.items() if hasattr(engine.pipelines, c))

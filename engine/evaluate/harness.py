@@ -31,6 +31,7 @@ from engine.evaluate.solver import Solver
 from engine.inference import Sampling
 from engine.inference.local import LocalModel, LocalSettings
 from engine.paths import AppPaths
+from engine.pipelines import PIPELINES
 from engine.progress import CancelToken, Progress, ProgressCallback
 from engine.riddling import DEFAULT_SAMPLING, ModelIdentity, Riddler
 from engine.store import Store
@@ -65,6 +66,9 @@ def evaluate(
     report = progress or (lambda _p: None)
     db = store_call(store)
     models = [resolve_model(c.model, paths) for c in spec.candidates]  # fail early, before any work
+    unknown = sorted({c.pipeline for c in spec.candidates} - set(PIPELINES))
+    if unknown:
+        raise EngineError(f"Unknown pipeline {', '.join(unknown)}: choose from {', '.join(PIPELINES)}.")
     if run_id is None:
         run_id = _new_run(db, spec, paths, news if news is not None else db(news_pool))
     record = db(runs.load_run, run_id)
@@ -149,7 +153,8 @@ def _run_candidate(db, cid, candidate, model, record, spec, solver, cancel, repo
 
 def _riddler(candidate: Candidate, model: ResolvedModel, local: LocalModel, sampling: Sampling) -> Riddler:
     identity = ModelIdentity(model.path.name, model.sha256, model.size_tier)
-    return Riddler(RecordingBackend(local), pipeline_named(candidate.pipeline), identity, sampling, max_attempts=1)
+    pipeline = pipeline_named(candidate.pipeline, local.load)
+    return Riddler(RecordingBackend(local), pipeline, identity, sampling, max_attempts=1)
 
 
 def measure_article(riddler: Riddler, article: FrozenArticle, seed: int, solver: Solver | None,

@@ -103,3 +103,11 @@ def test_ab_from_the_cli_reports_a_difference_with_an_interval(scripted_gguf, ra
 def test_an_unknown_model_is_refused_with_a_sentence(capsys):
     assert main(["eval", "--models", "no-such-model", "--no-solve"]) == 1
     assert 'There is no model "no-such-model"' in capsys.readouterr().err
+
+
+def test_an_unknown_pipeline_is_refused_before_any_work(scripted_gguf, capsys):
+    assert main(["eval", "--models", str(scripted_gguf), "--pipelines", "few-shot,telepathy", "--no-solve"]) == 1
+    assert "Unknown pipeline telepathy" in capsys.readouterr().err
+    store = Store(app_paths().database)
+    assert runs.latest_run_id(store) is None
+    store.close()
