@@ -1,12 +1,19 @@
-"""The reader: today's riddles in a list, the selected one in a card; Reveal shows the answer, the
-headline, the source and a link. "Riddle the news" makes riddles in the background."""
+"""The reader: the day's game. Riddles in a list (newest first, loaded page by page), the selected
+one in a card to guess, hint, reveal, skip, rate and favourite; the day's score and streak above.
+"Riddle the news" makes riddles in the background.
+
+Keys: N / P (or Alt+→ / Alt+←) next and previous, G guess, Enter check, 1–4 pick a headline,
+H hint, R reveal, S skip, F favourite, U / D thumbs, Esc back to the list, Ctrl+= / Ctrl+- / Ctrl+0
+text size."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QFont
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QFrame,
     QHBoxLayout,
     QLabel,
     QListView,
@@ -18,139 +25,72 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.context import AppContext
-from desktop.ops import BackgroundOp
+from desktop.ops import BackgroundOp, failure_sentence
 from desktop.pages import PageSpec
-from desktop.riddle_list import RiddleListModel, RiddleRole
+from desktop.riddle_card import RiddleCard, safe_link
+from desktop.riddle_list import RiddleListModel, RiddleRole, history_events
+from engine.game import DayScore
 from engine.progress import Progress
 from engine.riddles import StoredRiddle
 from engine.riddling import RiddleRun, riddle_pending
+from engine.store import Store
+from engine.store import play as plays
+from engine.store.history import HistoryEntry, HistoryFilter, RiddleLine, entry, lines
+
+__all__ = ["PAGE", "ReaderPage", "safe_link"]  # safe_link: the feeds page opens links the same way
+
+TEXT_SCALES = (0.8, 0.9, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0)
 
 
-def safe_link(url: str) -> QUrl | None:
-    """Only web links open, and only in the system browser: never file:, javascript: or data:."""
-    qurl = QUrl(url)
-    return qurl if qurl.isValid() and qurl.scheme() in ("http", "https") else None
+def _overview(store: Store) -> tuple[int, DayScore]:
+    return store.count_riddles(), plays.score_of_day(store)
 
 
-class RiddleCard(QFrame):
-    """The selected riddle: text, hints one at a time, and Reveal."""
-
-    revealed = Signal(int)  # riddle id
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setObjectName("riddleCard")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self._stored: StoredRiddle | None = None
-        self._hints_shown = 0
-
-        self.riddle_text = QLabel(self.tr("Pick a riddle from the list."))
-        self.riddle_text.setWordWrap(True)
-        self.riddle_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        font = self.riddle_text.font()
-        font.setPointSizeF(font.pointSizeF() * 1.5)
-        self.riddle_text.setFont(font)
-        self.riddle_text.setAccessibleName(self.tr("Riddle text"))
-
-        self.hints = QLabel()
-        self.hints.setWordWrap(True)
-        self.hint_button = QPushButton(self.tr("Hint"))
-        self.hint_button.setShortcut("H")
-        self.hint_button.clicked.connect(self.show_hint)
-        self.reveal_button = QPushButton(self.tr("Reveal"))
-        self.reveal_button.setShortcut("R")
-        self.reveal_button.setAccessibleName(self.tr("Reveal the answer"))
-        self.reveal_button.clicked.connect(self.reveal)
-
-        self.answer = QLabel()
-        self.answer.setWordWrap(True)
-        bold = QFont(self.answer.font())
-        bold.setBold(True)
-        bold.setPointSizeF(bold.pointSizeF() * 1.3)
-        self.answer.setFont(bold)
-        self.headline = QLabel()
-        self.headline.setWordWrap(True)
-        self.source = QLabel()
-        self.link = QLabel()
-        self.link.setTextFormat(Qt.TextFormat.RichText)
-        self.link.setOpenExternalLinks(False)
-        self.link.linkActivated.connect(self.open_link)
-        self.answer_panel = QWidget()
-        answer_layout = QVBoxLayout(self.answer_panel)
-        answer_layout.setContentsMargins(0, 12, 0, 0)
-        for widget in (self.answer, self.headline, self.source, self.link):
-            answer_layout.addWidget(widget)
-        self.answer_panel.hide()
-
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.hint_button)
-        buttons.addWidget(self.reveal_button)
-        buttons.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(24, 24, 24, 24)
-        layout.setSpacing(12)
-        layout.addWidget(self.riddle_text)
-        layout.addWidget(self.hints)
-        layout.addLayout(buttons)
-        layout.addWidget(self.answer_panel)
-        layout.addStretch(1)
-        self._set_enabled(False)
-
-    def show_riddle(self, stored: StoredRiddle | None) -> None:
-        self._stored = stored
-        self._hints_shown = 0
-        self.hints.clear()
-        self.answer_panel.hide()
-        self._set_enabled(stored is not None)
-        self.riddle_text.setText(stored.riddle.text if stored else self.tr("Pick a riddle from the list."))
-        if stored is not None and stored.status in ("solved", "revealed"):
-            self._fill_answer(stored)
-
-    def show_hint(self) -> None:
-        if self._stored is None or self._hints_shown >= len(self._stored.riddle.hints):
-            return
-        self._hints_shown += 1
-        shown = self._stored.riddle.hints[: self._hints_shown]
-        self.hints.setText("\n".join(self.tr("Hint {n}: {text}").format(n=i + 1, text=h) for i, h in enumerate(shown)))
-        self.hint_button.setEnabled(self._hints_shown < len(self._stored.riddle.hints))
-
-    def reveal(self) -> None:
-        if self._stored is None:
-            return
-        self._fill_answer(self._stored)
-        self.revealed.emit(self._stored.id)
-
-    def _fill_answer(self, stored: StoredRiddle) -> None:
-        article = stored.article
-        self.answer.setText(self.tr("Answer: {answer}").format(answer=stored.riddle.answer))
-        self.headline.setText(article.title)
-        self.source.setText(self.tr("Source: {source}").format(source=article.source))
-        link = safe_link(article.link)
-        if link is not None:
-            shown = link.toDisplayString()
-            self.link.setText(f'<a href="{link.toString(QUrl.ComponentFormattingOption.FullyEncoded)}">'
-                              f"{_escape(shown[:80])}</a>")
-        else:
-            self.link.setText("")
-        self.answer_panel.show()
-
-    def open_link(self, url: str) -> None:
-        link = safe_link(url)
-        if link is not None:
-            QDesktopServices.openUrl(link)
-
-    def _set_enabled(self, enabled: bool) -> None:
-        self.hint_button.setEnabled(enabled)
-        self.reveal_button.setEnabled(enabled)
+def _card_view(store: Store, riddle_id: int) -> tuple[HistoryEntry, tuple[str, ...]]:
+    return entry(store, riddle_id), plays.headline_choices(store, riddle_id)
 
 
 class ReaderPage(QWidget):
+    riddles_made = Signal(int)  # a generation finished with this many new riddles (the tray listens)
+    text_scale_changed = Signal(float)
+
     def __init__(self, context: AppContext):
         super().__init__()
+        self.setObjectName("readerPage")
         self.context = context
         self.op: BackgroundOp | None = None
+        self.text_scale = 1.0
+        self.score = DayScore()
+        self._build_bar()
+        self.model = RiddleListModel()
+        self.model.page_loaded.connect(self._page_loaded)
+        self.model.failed.connect(self.status.setText)
+        self.list = QListView()
+        self.list.setObjectName("riddleList")
+        self.list.setModel(self.model)
+        self.list.setUniformItemSizes(True)
+        self.list.setAccessibleName(self.tr("Riddles"))
+        self.list.selectionModel().selectionChanged.connect(self._selected)
+        self.card = RiddleCard()
+        self._connect_card()
+        splitter = QSplitter()
+        splitter.addWidget(self.list)
+        splitter.addWidget(self.card)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.bar)
+        layout.addWidget(self.score_label)
+        layout.addWidget(splitter, 1)
+        self._build_keys()
+        events = history_events()
+        events.replaced.connect(lambda: self.load_history(then_riddle_if_empty=False))
+        events.changed.connect(self.model.replace)
 
+    def _build_bar(self) -> None:
         self.riddle_button = QPushButton(self.tr("Riddle the news"))
+        self.riddle_button.setObjectName("riddleButton")
+        self.riddle_button.setProperty("role", "primary")
         self.riddle_button.setAccessibleName(self.tr("Make riddles from the news"))
         self.riddle_button.clicked.connect(self.riddle_news)
         self.cancel_button = QPushButton(self.tr("Cancel"))
@@ -160,43 +100,148 @@ class ReaderPage(QWidget):
         self.progress.setTextVisible(True)
         self.progress.hide()
         self.status = QLabel()
+        self.status.setObjectName("readerStatus")
         self.status.setWordWrap(True)
-        bar = QHBoxLayout()
-        bar.addWidget(self.riddle_button)
-        bar.addWidget(self.progress, 1)
-        bar.addWidget(self.cancel_button)
-        bar.addWidget(self.status, 2)
+        self.status.setAccessibleName(self.tr("Status"))
+        self.score_label = QLabel()
+        self.score_label.setObjectName("score")
+        self.score_label.setAccessibleName(self.tr("Today's score"))
+        self.bar = QHBoxLayout()
+        self.bar.addWidget(self.riddle_button)
+        self.bar.addWidget(self.progress, 1)
+        self.bar.addWidget(self.cancel_button)
+        self.bar.addWidget(self.status, 2)
 
-        self.model = RiddleListModel()
-        self.list = QListView()
-        self.list.setModel(self.model)
-        self.list.setAlternatingRowColors(True)
-        self.list.setAccessibleName(self.tr("Riddles"))
-        self.list.selectionModel().selectionChanged.connect(self._selected)
-        self.card = RiddleCard()
-        self.card.revealed.connect(self._mark_revealed)
-        splitter = QSplitter()
-        splitter.addWidget(self.list)
-        splitter.addWidget(self.card)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
+    def _connect_card(self) -> None:
+        store = self.context.store
+        self.card.guessed.connect(self.guess)
+        self.card.hint_taken.connect(lambda rid: self._play(lambda: store.run(plays.take_hint, rid)))
+        self.card.revealed.connect(lambda rid: self._play(lambda: store.run(plays.reveal, rid)))
+        self.card.skipped.connect(self.skip)
+        self.card.rated.connect(lambda rid, rating, comment: self._play(
+            lambda: store.run(plays.rate, rid, rating, comment), then=self._rated))
+        self.card.commented.connect(lambda rid, comment: self._play(
+            lambda: store.run(plays.comment, rid, comment), then=self._rated))
+        self.card.favourite_set.connect(lambda rid, on: self._play(lambda: store.run(plays.set_favourite, rid, on)))
 
-        layout = QVBoxLayout(self)
-        layout.addLayout(bar)
-        layout.addWidget(splitter, 1)
+    def _build_keys(self) -> None:
+        keys: list[tuple[str, list[str], Callable[[], Any]]] = [
+            (self.tr("Next riddle"), ["N", "Alt+Right"], lambda: self.move(1)),
+            (self.tr("Previous riddle"), ["P", "Alt+Left"], lambda: self.move(-1)),
+            (self.tr("Type a guess"), ["G", "Ctrl+G"], self.card.focus_guess),
+            *[(self.tr("Pick headline {n}").format(n=n), [str(n)], lambda _checked=False, n=n: self.card.choose(n)) for n in range(1, 5)],
+            (self.tr("Back to the list"), ["Escape"], lambda: self.list.setFocus(Qt.FocusReason.ShortcutFocusReason)),
+            (self.tr("Larger text"), ["Ctrl+=", "Ctrl++"], lambda: self.step_text_scale(1)),
+            (self.tr("Smaller text"), ["Ctrl+-"], lambda: self.step_text_scale(-1)),
+            (self.tr("Normal text size"), ["Ctrl+0"], lambda: self.set_text_scale(1.0)),
+        ]
+        self.key_actions: dict[str, QAction] = {}
+        for text, shortcuts, slot in keys:
+            action = QAction(text, self)
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+            action.triggered.connect(slot)
+            self.addAction(action)
+            self.key_actions[text] = action
 
     # -- history -------------------------------------------------------------------------------
     def load_history(self, then_riddle_if_empty: bool = True) -> None:
-        def loaded(riddles: list[StoredRiddle]) -> None:
-            self.model.set_riddles(riddles)
-            if riddles:
-                self.list.setCurrentIndex(self.model.index(0))
-                self.status.setText(self.tr("{n} riddles in your history.").format(n=len(riddles)))
-            elif then_riddle_if_empty:
-                self.riddle_news()
+        """Show the newest riddles first; older ones load as the list scrolls."""
+        self._riddle_if_empty = then_riddle_if_empty
+        store = self.context.store
+        self.model.load(lambda before, limit: store.run(lines, HistoryFilter(), before, limit))
 
-        BackgroundOp(lambda _c, _r: self.context.store.riddles(limit=500), on_success=loaded,
-                     on_failure=self._failed).start()
+    def _page_loaded(self, added: int, first: bool) -> None:
+        if not first:
+            return
+        if self.model.rowCount() and not self.list.currentIndex().isValid():
+            self.list.setCurrentIndex(self.model.index(0))
+        elif not self.model.rowCount() and getattr(self, "_riddle_if_empty", False):
+            self.riddle_news()
+        self.refresh_score(announce_count=True)
+
+    def refresh_score(self, announce_count: bool = False) -> None:
+        def shown(result: tuple[int, DayScore]) -> None:
+            total, self.score = result
+            self.score_label.setText(self._score_text(self.score))
+            if announce_count and total:
+                self.status.setText(self.tr("{n} riddles in your history.").format(n=total))
+
+        BackgroundOp(lambda _c, _r: self.context.store.run(_overview), on_success=shown,
+                     on_failure=self._say_failure).start()
+
+    def _score_text(self, score: DayScore) -> str:
+        return self.tr("Today: {points} points · {solved} solved · streak {streak} (best {best})").format(
+            points=score.points, solved=score.solved, streak=score.streak, best=score.best_streak)
+
+    # -- playing -------------------------------------------------------------------------------
+    def guess(self, riddle_id: int, text: str, mode: str) -> None:
+        def judged(result: plays.GuessResult) -> None:
+            self._show(result.entry)
+            if self._showing(riddle_id):
+                self.card.show_verdict(result.verdict, text, mode)
+
+        self._play(lambda: self.context.store.run(plays.guess, riddle_id, text, mode), then=judged)
+
+    def skip(self, riddle_id: int) -> None:
+        self._play(lambda: self.context.store.run(plays.skip, riddle_id))
+        self.move(1)
+
+    def _play(self, call: Callable[[], Any], then: Callable[[Any], None] | None = None) -> None:
+        """Record a play in the history (on the database thread), then show what it now holds."""
+        BackgroundOp(lambda _c, _r: call(), on_success=then or self._show, on_failure=self._say_failure).start()
+
+    def _show(self, updated: HistoryEntry) -> None:
+        line = RiddleLine.of(updated.stored)
+        self.model.replace(line)
+        history_events().changed.emit(line)
+        if self._showing(updated.id):
+            self.card.show_entry(updated)
+        self.refresh_score()
+
+    def _rated(self, updated: HistoryEntry) -> None:
+        self._show(updated)
+        self.status.setText(self.tr("Thanks: your rating is kept with the riddle."))
+
+    def _showing(self, riddle_id: int) -> bool:
+        return self.card.entry is not None and self.card.entry.id == riddle_id
+
+    # -- navigation ----------------------------------------------------------------------------
+    def move(self, step: int) -> None:
+        current = self.list.currentIndex()
+        row = (current.row() + step) if current.isValid() else 0
+        if 0 <= row < self.model.rowCount():
+            self.list.setCurrentIndex(self.model.index(row))
+        elif row >= self.model.rowCount() and self.model.canFetchMore():
+            self.model.fetchMore()
+
+    def _selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        indexes = selected.indexes()
+        line: RiddleLine | None = indexes[0].data(RiddleRole) if indexes else None
+        if line is None:
+            self.card.show_entry(None)
+            return
+        self._wanted = line.id
+
+        def loaded(view: tuple[HistoryEntry, tuple[str, ...]]) -> None:
+            if getattr(self, "_wanted", None) == view[0].id:  # the reader may have moved on meanwhile
+                self.card.show_entry(*view)
+
+        BackgroundOp(lambda _c, _r: self.context.store.run(_card_view, line.id), on_success=loaded,
+                     on_failure=self._say_failure).start()
+
+    # -- text size -----------------------------------------------------------------------------
+    def set_text_scale(self, scale: float) -> None:
+        """The page's zoom (1.0 = the application's text size); the settings page may persist it."""
+        self.text_scale = max(TEXT_SCALES[0], min(TEXT_SCALES[-1], scale))
+        self.card.set_text_scale(self.text_scale)
+        font = self.list.font()
+        font.setPointSizeF(self.card.base_point_size * self.text_scale)
+        self.list.setFont(font)
+        self.text_scale_changed.emit(self.text_scale)
+
+    def step_text_scale(self, step: int) -> None:
+        nearest = min(range(len(TEXT_SCALES)), key=lambda i: abs(TEXT_SCALES[i] - self.text_scale))
+        self.set_text_scale(TEXT_SCALES[max(0, min(len(TEXT_SCALES) - 1, nearest + step))])
 
     # -- generation ----------------------------------------------------------------------------
     def riddle_news(self) -> None:
@@ -229,7 +274,7 @@ class ReaderPage(QWidget):
         if progress.message:
             self.status.setText(progress.message)
         if isinstance(progress.item, StoredRiddle):
-            self.model.add_riddle(progress.item)
+            self.model.add_line(RiddleLine.of(progress.item))
             if not self.list.currentIndex().isValid():
                 self.list.setCurrentIndex(self.model.index(0))
 
@@ -240,15 +285,19 @@ class ReaderPage(QWidget):
         if run.failed:
             text += " " + self.tr("{n} articles could not be riddled.").format(n=len(run.failed))
         self.status.setText(text)
+        if made:
+            self.riddles_made.emit(made)
+            history_events().added.emit(made)
 
     def _cancelled(self) -> None:
         self._busy(False)
         self.status.setText(self.tr("Stopped. The riddles made so far are kept."))
 
     def _failed(self, error: BaseException) -> None:
-        from desktop.ops import failure_sentence
-
         self._busy(False)
+        self._say_failure(error)
+
+    def _say_failure(self, error: BaseException) -> None:
         self.status.setText(failure_sentence(error))
 
     def _busy(self, busy: bool) -> None:
@@ -257,27 +306,6 @@ class ReaderPage(QWidget):
         self.progress.setVisible(busy)
         if busy:
             self.progress.setRange(0, 0)
-
-    # -- selection -----------------------------------------------------------------------------
-    def _selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
-        indexes = selected.indexes()
-        self.card.show_riddle(indexes[0].data(RiddleRole) if indexes else None)
-
-    def _mark_revealed(self, riddle_id: int) -> None:
-        def op(_c, _r) -> StoredRiddle:  # noqa: ANN001
-            current = self.context.store.riddle(riddle_id)
-            if current.status in ("solved", "revealed"):
-                return current
-            self.context.store.set_status(riddle_id, "revealed")
-            return self.context.store.riddle(riddle_id)
-
-        BackgroundOp(op, on_success=self.model.replace, on_failure=self._failed).start()
-
-
-def _escape(text: str) -> str:
-    import html
-
-    return html.escape(text, quote=True)
 
 
 PAGE = PageSpec(key="reader", title="Riddles", order=10, factory=ReaderPage)

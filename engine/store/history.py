@@ -32,6 +32,11 @@ class RiddleLine:
     favourite: bool
     created_at: str
 
+    @classmethod
+    def of(cls, stored: StoredRiddle) -> RiddleLine:
+        return cls(stored.id, stored.riddle.text, stored.article.source, stored.status, stored.favourite,
+                   stored.provenance.created_at)
+
 
 @dataclass(frozen=True)
 class HistoryEntry:
@@ -45,8 +50,7 @@ class HistoryEntry:
         return self.stored.id
 
     def line(self) -> RiddleLine:
-        s = self.stored
-        return RiddleLine(s.id, s.riddle.text, s.article.source, s.status, s.favourite, s.provenance.created_at)
+        return RiddleLine.of(self.stored)
 
 
 @dataclass(frozen=True)

@@ -73,8 +73,18 @@ def rate(store: Store, riddle_id: int, rating: int, comment: str = "") -> Histor
     """Thumbs up (+1), down (-1) or neither (0), with an optional comment (kept to 1,000 characters)."""
     if rating not in (-1, 0, 1):
         raise ValueError(f"rating must be -1, 0 or 1, not {rating!r}")
-    _update(store, riddle_id, rating=rating, comment=" ".join(comment.split())[:1000])
+    _update(store, riddle_id, rating=rating, comment=_tidy(comment))
     return entry(store, riddle_id)
+
+
+def comment(store: Store, riddle_id: int, text: str) -> HistoryEntry:
+    """The reader's words on a riddle, its rating left as it is."""
+    _update(store, riddle_id, comment=_tidy(text))
+    return entry(store, riddle_id)
+
+
+def _tidy(comment: str) -> str:
+    return " ".join(comment.split())[:1000]
 
 
 def set_favourite(store: Store, riddle_id: int, favourite: bool) -> HistoryEntry:

@@ -2,7 +2,6 @@ import time
 
 from PySide6.QtCore import Qt, QTimer
 
-from desktop.riddle_list import RiddleRole
 from engine.paths import app_paths
 from engine.store import Store
 from tests.desktop.conftest import seed_history
@@ -15,7 +14,8 @@ def test_window_shows_the_stored_history(make_window, qtbot):
     reader.load_history(then_riddle_if_empty=False)
     qtbot.waitUntil(lambda: reader.model.rowCount() == 5, timeout=5000)
     assert window.windowTitle().startswith("Riddlewire")
-    assert reader.card.riddle_text.text().startswith("Riddle number")
+    # The card loads the selected riddle in full in the background.
+    qtbot.waitUntil(lambda: reader.card.riddle_text.text().startswith("Riddle number"), timeout=5000)
 
 
 def test_reveal_shows_answer_headline_source_and_a_web_link(make_window, qtbot):
@@ -23,13 +23,14 @@ def test_reveal_shows_answer_headline_source_and_a_web_link(make_window, qtbot):
     window = make_window()
     reader = window.page("reader")
     reader.load_history(then_riddle_if_empty=False)
-    qtbot.waitUntil(lambda: reader.model.rowCount() == 3, timeout=5000)
-    stored = reader.list.currentIndex().data(RiddleRole)
+    qtbot.waitUntil(lambda: reader.model.rowCount() == 3 and reader.card.entry is not None, timeout=5000)
+    stored = reader.card.entry.stored
     assert not reader.card.answer_panel.isVisibleTo(reader.card)
     qtbot.mouseClick(reader.card.hint_button, Qt.MouseButton.LeftButton)
-    assert "first hint" in reader.card.hints.text() and "second hint" not in reader.card.hints.text()
+    qtbot.waitUntil(lambda: "first hint" in reader.card.hints.text(), timeout=5000)
+    assert "second hint" not in reader.card.hints.text()
     qtbot.mouseClick(reader.card.reveal_button, Qt.MouseButton.LeftButton)
-    assert reader.card.answer_panel.isVisibleTo(reader.card)
+    qtbot.waitUntil(lambda: reader.card.answer_panel.isVisibleTo(reader.card), timeout=5000)
     assert stored.riddle.answer in reader.card.answer.text()
     assert reader.card.headline.text() == stored.article.title
     assert stored.article.source in reader.card.source.text()

@@ -1,0 +1,348 @@
+"""The card of one riddle: read it, guess it (free text or one of four headlines), take hints one at
+a time, reveal, skip, rate it and keep it as a favourite.
+
+The card only shows and asks; it never touches the history. Each action is a signal, and the page
+answers with `show_entry` / `show_verdict` once the history has recorded it."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QFont
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.answers import Verdict
+from engine.store.history import HistoryEntry
+
+FINISHED = ("solved", "revealed")
+_SIZES = {"riddle": 1.5, "answer": 1.3}  # relative to the card's base font
+
+
+def safe_link(url: str) -> QUrl | None:
+    """Only web links open, and only in the system browser: never file:, javascript: or data:."""
+    qurl = QUrl(url)
+    return qurl if qurl.isValid() and qurl.scheme() in ("http", "https") else None
+
+
+def _label(name: str, accessible: str, selectable: bool = False) -> QLabel:
+    label = QLabel()
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setAccessibleName(accessible)
+    if selectable:
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def _button(text: str, name: str, accessible: str, tip: str) -> QPushButton:
+    button = QPushButton(text)
+    button.setObjectName(name)
+    button.setAccessibleName(accessible)
+    button.setToolTip(tip)
+    return button
+
+
+class RiddleCard(QFrame):
+    guessed = Signal(int, str, str)  # riddle id, guess, mode ("text" | "choice")
+    hint_taken = Signal(int)
+    revealed = Signal(int)
+    skipped = Signal(int)
+    rated = Signal(int, int, str)  # riddle id, rating (-1, 0, 1), comment
+    commented = Signal(int, str)  # riddle id, comment (the rating stays as it is)
+    favourite_set = Signal(int, bool)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("riddleCard")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.entry: HistoryEntry | None = None
+        self.choices: tuple[str, ...] = ()
+        self.base_point_size = self.font().pointSizeF() if self.font().pointSizeF() > 0 else 10.0
+        self._build_riddle()
+        self._build_guess()
+        self._build_answer()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 24, 24, 24)
+        layout.setSpacing(10)
+        for part in (self.meta, self.riddle_text, self.hints, self.actions_row, self.guess_row, self.verdict,
+                     self.choices_panel, self.answer_panel):
+            if isinstance(part, QWidget):
+                layout.addWidget(part)
+            else:
+                layout.addLayout(part)
+        layout.addStretch(1)
+        self.set_text_scale(1.0)
+        self.show_entry(None)
+
+    # -- building ------------------------------------------------------------------------------
+    def _build_riddle(self) -> None:
+        tr = self.tr
+        self.meta = _label("riddleMeta", tr("Riddle state"))
+        self.meta.setProperty("role", "explanation")
+        self.riddle_text = _label("riddleText", tr("Riddle text"), selectable=True)
+        self.hints = _label("hints", tr("Hints"))
+        self.hint_button = _button(tr("Hint"), "hintButton", tr("Show a hint"), tr("Show the next hint (H)"))
+        self.hint_button.setShortcut("H")
+        self.hint_button.clicked.connect(self._hint)
+        self.reveal_button = _button(tr("Reveal"), "revealButton", tr("Reveal the answer"), tr("Reveal the answer (R)"))
+        self.reveal_button.setShortcut("R")
+        self.reveal_button.clicked.connect(self.reveal)
+        self.skip_button = _button(tr("Skip"), "skipButton", tr("Skip this riddle"), tr("Skip to the next riddle (S)"))
+        self.skip_button.setShortcut("S")
+        self.skip_button.clicked.connect(self._skip)
+        self.favourite_button = _button("☆", "favouriteButton", tr("Favourite"), tr("Keep as a favourite (F)"))
+        self.favourite_button.setCheckable(True)
+        self.favourite_button.setShortcut("F")
+        self.favourite_button.clicked.connect(self._favourite)
+        self.actions_row = QHBoxLayout()
+        for button in (self.hint_button, self.reveal_button, self.skip_button):
+            self.actions_row.addWidget(button)
+        self.actions_row.addStretch(1)
+        self.actions_row.addWidget(self.favourite_button)
+
+    def _build_guess(self) -> None:
+        tr = self.tr
+        self.guess_edit = QLineEdit()
+        self.guess_edit.setObjectName("guessEdit")
+        self.guess_edit.setPlaceholderText(tr("Your guess: who or what is it? (G to type, Enter to check)"))
+        self.guess_edit.setAccessibleName(tr("Your guess"))
+        self.guess_edit.setMaxLength(200)
+        self.guess_edit.returnPressed.connect(self._guess_text)
+        self.guess_button = _button(tr("Guess"), "guessButton", tr("Check the guess"), tr("Check your guess (Enter)"))
+        self.guess_button.clicked.connect(self._guess_text)
+        self.guess_row = QHBoxLayout()
+        self.guess_row.addWidget(self.guess_edit, 1)
+        self.guess_row.addWidget(self.guess_button)
+        self.verdict = _label("verdict", tr("Verdict"))
+
+        self.choices_panel = QWidget()
+        self.choices_panel.setObjectName("choices")
+        grid = QGridLayout(self.choices_panel)
+        grid.setContentsMargins(0, 4, 0, 4)
+        title = _label("choicesTitle", tr("Multiple choice"))
+        title.setText(tr("Or pick the headline it is about (1–4):"))
+        grid.addWidget(title, 0, 0, 1, 2)
+        self.choice_buttons: list[QPushButton] = []
+        for i in range(4):
+            button = _button("", f"choice{i + 1}", tr("Headline {n}").format(n=i + 1), "")
+            button.setStyleSheet("text-align: left;")
+            button.clicked.connect(lambda _checked=False, n=i: self._guess_choice(n))
+            self.choice_buttons.append(button)
+            grid.addWidget(button, 1 + i // 2, i % 2)
+
+    def _build_answer(self) -> None:
+        tr = self.tr
+        self.answer = _label("answer", tr("Answer"), selectable=True)
+        self.headline = _label("headline", tr("Headline"), selectable=True)
+        self.source = _label("source", tr("Source"))
+        self.summary = _label("summary", tr("Summary"), selectable=True)
+        self.summary.setProperty("role", "explanation")
+        self.link = _label("link", tr("Link to the article"))
+        self.link.setTextFormat(Qt.TextFormat.RichText)
+        self.link.setOpenExternalLinks(False)
+        self.link.linkActivated.connect(self.open_link)
+        self.thumbs_up = _button("👍", "thumbsUp", tr("Good riddle"), tr("A good riddle (U)"))
+        self.thumbs_down = _button("👎", "thumbsDown", tr("Poor riddle"), tr("A poor riddle (D)"))
+        for button, key, value in ((self.thumbs_up, "U", 1), (self.thumbs_down, "D", -1)):
+            button.setCheckable(True)
+            button.setShortcut(key)
+            button.clicked.connect(lambda _checked=False, v=value: self._rate(v))
+        self.comment = QLineEdit()
+        self.comment.setObjectName("comment")
+        self.comment.setPlaceholderText(tr("What made it good or poor? (optional, Enter to save)"))
+        self.comment.setAccessibleName(tr("Comment on the riddle"))
+        self.comment.setMaxLength(1000)
+        self.comment.returnPressed.connect(self._save_comment)
+        rating = QHBoxLayout()
+        rating.addWidget(self.thumbs_up)
+        rating.addWidget(self.thumbs_down)
+        rating.addWidget(self.comment, 1)
+        self.answer_panel = QWidget()
+        self.answer_panel.setObjectName("answerPanel")
+        layout = QVBoxLayout(self.answer_panel)
+        layout.setContentsMargins(0, 12, 0, 0)
+        for widget in (self.answer, self.headline, self.source, self.summary, self.link):
+            layout.addWidget(widget)
+        layout.addLayout(rating)
+
+    # -- showing -------------------------------------------------------------------------------
+    def show_entry(self, entry: HistoryEntry | None, choices: tuple[str, ...] | None = None) -> None:
+        """Show a riddle as the history has it. Choices are kept when the same riddle is shown again."""
+        same = entry is not None and self.entry is not None and entry.id == self.entry.id
+        self.entry = entry
+        if choices is not None:
+            self.choices = choices
+        elif not same:
+            self.choices = ()
+        if not same:
+            self.guess_edit.clear()
+            self.verdict.clear()
+            self.comment.setText(entry.play.comment if entry else "")
+        if entry is None:
+            self.riddle_text.setText(self.tr("Pick a riddle from the list."))
+            self.meta.clear()
+            self.hints.clear()
+        else:
+            self.riddle_text.setText(entry.stored.riddle.text)
+            self.meta.setText(self._meta_text(entry))
+            self._show_hints(entry)
+        self._show_choices(entry, reset=not same)
+        self._show_play_state(entry)
+
+    def show_verdict(self, verdict: Verdict, guess: str, mode: str) -> None:
+        text = {
+            Verdict.RIGHT: self.tr("Right! It is {answer}."),
+            Verdict.CLOSE: self.tr("Close: “{guess}” is part of it. Keep going."),
+            Verdict.WRONG: self.tr("Not “{guess}”. Try again, take a hint, or pick a headline.")
+            if mode == "text" else self.tr("Not that headline. Try another."),
+        }[verdict]
+        answer = self.entry.stored.riddle.answer if self.entry else ""
+        self.verdict.setText(text.format(answer=answer, guess=guess[:60]))
+        self.verdict.setProperty("role", {Verdict.RIGHT: "good", Verdict.CLOSE: "warn", Verdict.WRONG: "bad"}[verdict])
+        self.verdict.style().unpolish(self.verdict)
+        self.verdict.style().polish(self.verdict)
+        if verdict is not Verdict.RIGHT and mode == "choice" and guess in self.choices:
+            self.choice_buttons[self.choices.index(guess)].setEnabled(False)
+
+    def _meta_text(self, entry: HistoryEntry) -> str:
+        stored, play = entry.stored, entry.play
+        difficulty = {"easy": self.tr("Easy"), "medium": self.tr("Medium"), "hard": self.tr("Hard")}.get(
+            stored.riddle.difficulty, stored.riddle.difficulty)
+        state = {
+            "new": self.tr("not played yet"),
+            "solved": self.tr("solved, {n} points").format(n=play.points),
+            "revealed": self.tr("revealed"),
+            "skipped": self.tr("skipped"),
+        }.get(stored.status, stored.status)
+        return f"{difficulty} · {state} · {stored.article.source}"
+
+    def _show_hints(self, entry: HistoryEntry) -> None:
+        hints = entry.stored.riddle.hints
+        shown = len(hints) if entry.stored.status in FINISHED else min(entry.play.hints_used, len(hints))
+        self.hints.setText("\n".join(self.tr("Hint {n}: {text}").format(n=i + 1, text=h)
+                                     for i, h in enumerate(hints[:shown])))
+        self.hint_button.setEnabled(entry.stored.status not in FINISHED and shown < len(hints))
+
+    def _show_choices(self, entry: HistoryEntry | None, reset: bool) -> None:
+        playable = entry is not None and entry.stored.status not in FINISHED and len(self.choices) >= 2
+        self.choices_panel.setVisible(playable)
+        for i, button in enumerate(self.choice_buttons):
+            text = self.choices[i] if i < len(self.choices) else ""
+            button.setText(f"{i + 1}. " + text.replace("&", "&&") if text else "")  # "&" would make a mnemonic
+            button.setToolTip(text)
+            button.setVisible(bool(text))
+            if reset:
+                button.setEnabled(True)
+
+    def _show_play_state(self, entry: HistoryEntry | None) -> None:
+        finished = entry is not None and entry.stored.status in FINISHED
+        playing = entry is not None and not finished
+        for widget in (self.guess_edit, self.guess_button, self.reveal_button):
+            widget.setEnabled(playing)
+        self.skip_button.setEnabled(entry is not None and entry.stored.status == "new")
+        self.favourite_button.setEnabled(entry is not None)
+        favourite = entry is not None and entry.stored.favourite
+        self.favourite_button.setChecked(favourite)
+        self.favourite_button.setText("★" if favourite else "☆")
+        if not playing:
+            self.hint_button.setEnabled(False)
+        if finished:
+            self._fill_answer(entry)
+        else:
+            self.answer_panel.hide()
+
+    def _fill_answer(self, entry: HistoryEntry) -> None:
+        article = entry.stored.article
+        self.answer.setText(self.tr("Answer: {answer}").format(answer=entry.stored.riddle.answer))
+        self.headline.setText(article.title)
+        self.source.setText(self.tr("Source: {source}").format(source=article.source))
+        self.summary.setText(article.brief(400))
+        link = safe_link(article.link)
+        if link is not None:
+            shown = html.escape(link.toDisplayString()[:80], quote=True)
+            self.link.setText(f'<a href="{link.toString(QUrl.ComponentFormattingOption.FullyEncoded)}">{shown}</a>')
+        else:
+            self.link.setText("")
+        self.thumbs_up.setChecked(entry.stored.rating == 1)
+        self.thumbs_down.setChecked(entry.stored.rating == -1)
+        self.answer_panel.show()
+
+    def set_text_scale(self, scale: float) -> None:
+        """Text size of the card, relative to the application's font (the page's zoom)."""
+        base = self.base_point_size * scale
+        for widget in (self, self.guess_edit, self.comment, *self.choice_buttons):
+            font = QFont(widget.font())
+            font.setPointSizeF(base)
+            widget.setFont(font)
+        for widget, factor, bold in ((self.riddle_text, _SIZES["riddle"], False), (self.answer, _SIZES["answer"], True)):
+            font = QFont(widget.font())
+            font.setPointSizeF(base * factor)
+            font.setBold(bold)
+            widget.setFont(font)
+
+    # -- actions -------------------------------------------------------------------------------
+    def focus_guess(self) -> None:
+        if self.guess_edit.isEnabled():
+            self.guess_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            self.guess_edit.selectAll()
+
+    def show_hint(self) -> None:
+        self._hint()
+
+    def reveal(self) -> None:
+        if self.entry is not None and self.entry.stored.status not in FINISHED:
+            self.revealed.emit(self.entry.id)
+
+    def choose(self, number: int) -> None:
+        """Pick choice `number` (1-4), as the 1-4 keys do."""
+        if 1 <= number <= len(self.choice_buttons) and self.choice_buttons[number - 1].isEnabled():
+            self._guess_choice(number - 1)
+
+    def _hint(self) -> None:
+        if self.entry is not None and self.hint_button.isEnabled():
+            self.hint_taken.emit(self.entry.id)
+
+    def _skip(self) -> None:
+        if self.entry is not None:
+            self.skipped.emit(self.entry.id)
+
+    def _favourite(self) -> None:
+        if self.entry is not None:
+            self.favourite_set.emit(self.entry.id, not self.entry.stored.favourite)
+
+    def _guess_text(self) -> None:
+        text = self.guess_edit.text().strip()
+        if self.entry is not None and text and self.guess_edit.isEnabled():
+            self.guessed.emit(self.entry.id, text, "text")
+
+    def _guess_choice(self, index: int) -> None:
+        if self.entry is not None and index < len(self.choices) and self.choices_panel.isVisible():
+            self.guessed.emit(self.entry.id, self.choices[index], "choice")
+
+    def _rate(self, value: int) -> None:
+        if self.entry is None or not self.answer_panel.isVisible():
+            return
+        pressed, other = (self.thumbs_up, self.thumbs_down) if value == 1 else (self.thumbs_down, self.thumbs_up)
+        if pressed.isChecked():
+            other.setChecked(False)
+        rating = value if pressed.isChecked() else 0  # pressing it again takes it back
+        self.rated.emit(self.entry.id, rating, self.comment.text())
+
+    def _save_comment(self) -> None:
+        if self.entry is not None:
+            self.commented.emit(self.entry.id, self.comment.text())
+
+    def open_link(self, url: str) -> None:
+        link = safe_link(url)
+        if link is not None:
+            QDesktopServices.openUrl(link)
