@@ -8,6 +8,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import timedelta
+from functools import lru_cache
 
 from engine.articles import Article
 
@@ -18,11 +19,12 @@ _NOT_WORD = re.compile(r"[^\w]+")
 _MIN_KEY_CHARS = 12  # very short titles ("Update", "Photos") say too little to be called duplicates
 
 
+@lru_cache(maxsize=8192)  # one refresh asks for each headline's key several times
 def title_key(title: str) -> str:
     """A fingerprint of a headline: accents, case, punctuation and a trailing " - Source" dropped."""
-    title = _SOURCE_SUFFIX.sub("", title.strip())
-    folded = unicodedata.normalize("NFKD", title.casefold())
-    letters = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    title = _SOURCE_SUFFIX.sub("", title.strip()).casefold()
+    letters = title if title.isascii() else "".join(
+        ch for ch in unicodedata.normalize("NFKD", title) if not unicodedata.combining(ch))
     key = " ".join(_NOT_WORD.sub(" ", letters).split())
     return key if len(key) >= _MIN_KEY_CHARS else ""
 

@@ -61,8 +61,8 @@ def parse_feed(
     parsed = feedparser.parse(
         io.BytesIO(_without_internal_dtd(body)),
         response_headers=headers,
-        sanitize_html=True,
-        resolve_relative_uris=True,
+        sanitize_html=False,  # the markup becomes plain text below (html_to_text): nothing of it is ever rendered
+        resolve_relative_uris=False,  # links inside summaries are dropped with the markup anyway
     )
     entries = parsed.entries[:MAX_ENTRIES]
     reason = getattr(parsed, "bozo_exception", None)

@@ -110,3 +110,14 @@ def test_an_html_page_is_not_a_feed():
 def test_at_most_500_items_are_kept():
     items = "".join(f"<item><title>Story number {i}</title><link>http://e.org/{i}</link></item>" for i in range(600))
     assert len(parse(f"<rss version='2.0'><channel><title>Big</title>{items}</channel></rss>".encode())) == 500
+
+
+def test_html_to_text_stays_linear_on_unclosed_tag_runs():
+    import time
+
+    from engine.feeds.text import html_to_text
+
+    started = time.perf_counter()
+    for hostile in ("<a" * 40_000, "<p " * 30_000, "<!x" * 30_000, "<!--" + "<b" * 40_000):
+        html_to_text(hostile, max_chars=20_000)
+    assert time.perf_counter() - started < 2, "a quadratic pattern would take tens of seconds here"
