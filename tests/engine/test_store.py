@@ -90,3 +90,85 @@ def test_a_corrupt_file_gives_a_sentence(tmp_path):
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="cannot be opened"):
         Store(path)
+
+
+# -- issue 6: play state (m020) and one search index (m021) -------------------------------------
+PLAY_COLUMNS = {"mode", "hints_used", "wrong_guesses", "points", "comment", "played_at"}
+
+
+def schema_up_to(path, name):
+    from sqlite_utils import Database
+
+    db = Database(path)
+    migrations(up_to=name).apply(db)
+    return db
+
+
+def before(name: str) -> str:
+    names = migration_names()
+    return names[names.index(name) - 1]
+
+
+def insert_old_riddle(db, text="I shine at night.", answer="the Moon", title="Moon landing anniversary"):
+    """A riddle as an older schema holds it: only m001's columns."""
+    article_id = db["articles"].insert({"key": title, "title": title, "link": "", "source": "Wire",
+                                        "published": "2026-01-01T00:00:00+00:00", "summary": "Tides and craters."}).last_pk
+    return db["riddles"].insert({"article_id": article_id, "text": text, "answer": answer, "hints": "[]",
+                                 "created_at": "2026-01-01T00:00:00+00:00"}).last_pk
+
+
+def test_m020_adds_exactly_the_play_columns_from_blank(tmp_path):
+    old = schema_up_to(tmp_path / "old.db", before("m020_play"))
+    new = schema_up_to(tmp_path / "new.db", "m020_play")
+    assert set(new["riddles"].columns_dict) == set(old["riddles"].columns_dict) | PLAY_COLUMNS
+    assert not PLAY_COLUMNS & set(old["riddles"].columns_dict)
+    assert {"played_at"} <= {c for i in new["riddles"].indexes for c in i.columns}
+    assert {"source"} <= {c for i in new["articles"].indexes for c in i.columns}
+
+
+def test_m020_from_the_previous_schema_keeps_riddles_with_defaults(tmp_path):
+    db = schema_up_to(tmp_path / "h.db", before("m020_play"))
+    rid = insert_old_riddle(db)
+    migrations(up_to="m020_play").apply(db)
+    row = db["riddles"].get(rid)
+    assert (row["text"], row["status"]) == ("I shine at night.", "new")
+    assert {k: row[k] for k in PLAY_COLUMNS} == {
+        "mode": "", "hints_used": 0, "wrong_guesses": 0, "points": 0, "comment": "", "played_at": None}
+
+
+def test_m021_from_blank_makes_one_index_over_riddle_answer_headline_summary(tmp_path):
+    db = schema_up_to(tmp_path / "h.db", "m021_history_search")
+    assert set(db["history_fts"].columns_dict) == {"text", "answer", "title", "summary"}
+    assert "history_text" in db.view_names()
+    assert {t.name for t in db.triggers if t.name.startswith("history_fts")} == {
+        "history_fts_riddle_insert", "history_fts_riddle_delete", "history_fts_riddle_update",
+        "history_fts_article_update"}
+
+
+def fts_ids(db, words):
+    return [r[0] for r in db.execute("SELECT rowid FROM history_fts WHERE history_fts MATCH ?", [words]).fetchall()]
+
+
+def test_m021_from_the_previous_schema_indexes_old_riddles_and_follows_changes(tmp_path):
+    db = schema_up_to(tmp_path / "h.db", before("m021_history_search"))
+    rid = insert_old_riddle(db)
+    migrations(up_to="m021_history_search").apply(db)
+    assert fts_ids(db, "shine") == [rid]  # riddle text
+    assert fts_ids(db, "moon landing") == [rid]  # answer and headline together
+    assert fts_ids(db, "craters") == [rid]  # summary
+    article_id = db["riddles"].get(rid)["article_id"]
+    db["articles"].update(article_id, {"title": "Comet sighting", "summary": "A tail of ice."})
+    assert fts_ids(db, "landing") == [] and fts_ids(db, "comet ice") == [rid]
+    db["riddles"].update(rid, {"answer": "Halley"})
+    assert fts_ids(db, "halley") == [rid] and fts_ids(db, "moon") == []
+    db.execute("DELETE FROM riddles WHERE id = ?", [rid])
+    assert fts_ids(db, "comet") == []
+    assert db.execute("INSERT INTO history_fts(history_fts) VALUES ('integrity-check')") is not None
+
+
+def test_every_applied_schema_passes_integrity_check(tmp_path):
+    store = Store(tmp_path / "h.db")
+    article = store.save_articles(sample_articles()[:1])[0]
+    store.save_riddle(article, Riddle("I hum.", "bee", ("a", "b")), provenance())
+    assert store.integrity_ok()
+    store.db.execute("INSERT INTO history_fts(history_fts, rank) VALUES ('integrity-check', 1)")
