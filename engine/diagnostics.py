@@ -325,8 +325,11 @@ def _loaded_lines(info: ModelInfo | None) -> list[str]:
         where = "all layers on the GPU" if info.gpu_layers < 0 else f"{info.gpu_layers} layers on the GPU"
     else:
         where = "processor only"
-    return [f"Loaded: {Path(info.path).name}, {info.architecture}, {info.n_params / 1e6:.0f}M parameters, "
-            f"context {info.n_ctx}, {where}, loaded in {info.load_s:.2f} s"]
+    lines = [f"Loaded: {Path(info.path).name}, {info.architecture}, {info.n_params / 1e6:.0f}M parameters, "
+             f"context {info.n_ctx}, {where}, loaded in {info.load_s:.2f} s"]
+    # llama.cpp's own words about where the weights went (devices, offloaded layers, buffer sizes).
+    lines += [f"  llama.cpp: {line.strip()}" for line in info.placement.splitlines()[:12] if line.strip()]
+    return lines
 
 
 def _database_lines(db: DatabaseHealth) -> list[str]:
