@@ -15,7 +15,6 @@ import logging
 import os
 import platform
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import __version__
+from engine.hardware import disk_free
 from engine.inference import ModelInfo
 from engine.logs import LoggedError, recent_errors
 from engine.paths import AppPaths
@@ -203,7 +203,7 @@ def collect(
         memory_bytes=_memory_bytes(),
         llama=llama_build(),
         models_folder=str(paths.models),
-        models_free_bytes=_free_bytes(paths.models),
+        models_free_bytes=disk_free(paths.models),
         model_files=tuple(sorted((p.name, p.stat().st_size) for p in paths.models.glob("*.gguf") if p.is_file())),
         active_model=active_model,
         loaded=loaded,
@@ -234,13 +234,6 @@ def _memory_bytes() -> int | None:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):
         return None  # not a POSIX system; the model manager's hardware check knows more
-
-
-def _free_bytes(folder: Path) -> int:
-    probe = folder
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    return shutil.disk_usage(probe).free
 
 
 def _reported_settings(settings: Settings) -> tuple[tuple[str, str], ...]:
