@@ -1,0 +1,268 @@
+"""The inference engine against its own baselines, measured in the same run:
+
+- structure: parse-and-retry against a GBNF grammar on the starter model over the 20 sample articles
+  (valid riddles after the bounded retries, time, riddles per minute, answers on the story's subject);
+- speed: our pipeline's tokens/s against a raw in-process llama-cpp-python completion of the same prompt;
+- prefix reuse: time to first token for articles 2..N of a few-shot batch against the first article's;
+- overhead: worker protocol cost per generated token (synthetic model, tokens cost ~1 ms each);
+- cancel: caller-side cancel latency (p50/p95) while generating;
+- ui: the longest UI-thread stall while a BackgroundOp riddles with the starter model.
+
+    .venv/bin/python -m bench.inference [structure speed prefix overhead cancel ui]
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from bench.common import machine, table
+from engine.errors import Cancelled, GenerationError
+from engine.inference import Sampling
+from engine.inference.local import LocalModel, LocalSettings
+from engine.pipelines import FewShotPipeline
+from engine.progress import CancelToken
+from engine.riddles import LABELLED_GRAMMAR, fold, key_words
+from engine.riddling import DEFAULT_SAMPLING, ModelIdentity, Riddler
+from engine.samples import sample_articles
+
+CACHE = Path(os.environ.get("RIDDLEWIRE_BENCH_MODELS", Path(tempfile.gettempdir()) / "riddlewire-bench-models"))
+THREADS = 2  # the real model, as in ENVIRONMENT.md's figures
+# Protocol measurements use one thread: on a shared, oversubscribed 2-core box two spinning llama.cpp
+# threads turn scheduler noise into the result.
+PROTOCOL_THREADS = 1
+TEMPERATURES = tuple(float(t) for t in os.environ.get("BENCH_TEMPERATURES", "0.3,0.7").split(","))
+
+
+def starter() -> Path:
+    from engine.starter import ensure_starter_model
+
+    return ensure_starter_model(CACHE).path
+
+
+def synthetic() -> Path:
+    from tests.support.synthetic_gguf import write_random_model
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    return write_random_model(CACHE / "random-4x256.gguf")
+
+
+def _settings(**kw: object) -> LocalSettings:
+    return LocalSettings(**{"n_ctx": 4096, "n_threads": THREADS, "idle_unload_s": None, **kw})
+
+
+# -- structure: parse-and-retry vs grammar -----------------------------------------------------------
+def _on_subject(answer: str, article) -> bool:  # noqa: ANN001
+    """A cheap proxy for a good answer: its key words come from the story (the story's subject)."""
+    story = fold(article.title + " " + article.summary)
+    return any(word[:5] in story for word in key_words(answer))
+
+
+def structure_run(model: LocalModel, sampling: Sampling, label: str) -> list[object]:
+    riddler = Riddler(model, FewShotPipeline(), ModelIdentity("starter", "", "tiny"), sampling, max_attempts=3)
+    articles = sample_articles()
+    valid = first_try = on_subject = tokens = 0
+    started = time.perf_counter()
+    for article in articles:
+        try:
+            riddle, provenance = riddler.riddle(article)
+        except GenerationError:
+            continue
+        valid += 1
+        first_try += provenance.attempts == 1
+        on_subject += _on_subject(riddle.answer, article)
+        tokens += provenance.completion_tokens
+    elapsed = time.perf_counter() - started
+    n = len(articles)
+    return [label, f"{valid}/{n} ({valid / n:.0%})", f"{first_try / n:.0%}", f"{on_subject}/{valid}",
+            elapsed, 60 * valid / elapsed]
+
+
+def bench_structure() -> str:
+    model = LocalModel(starter(), _settings())
+    base = replace(DEFAULT_SAMPLING, seed=1234)
+    rows = []
+    try:
+        model.load()
+        for temperature in TEMPERATURES:
+            free = replace(base, temperature=temperature)
+            rows.append(structure_run(model, free, f"parse-and-retry, t={temperature}"))
+            rows.append(structure_run(model, replace(free, grammar=LABELLED_GRAMMAR), f"GBNF grammar, t={temperature}"))
+    finally:
+        model.close()
+    headers = ["structure", "valid after ≤3 tries", "valid first try", "answer from the story", "time s",
+               "riddles/min"]
+    return table(headers, rows)
+
+
+# -- speed: pipeline vs raw llama-cpp-python ---------------------------------------------------------
+def bench_speed(repeats: int = 5) -> str:
+    from llama_cpp import Llama
+
+    path = starter()
+    prompt = FewShotPipeline().prompt(sample_articles()[0]).text
+    greedy = Sampling(temperature=0.0, max_tokens=96, seed=1)
+    raw = Llama(str(path), n_ctx=4096, n_threads=THREADS, verbose=False)
+    model = LocalModel(path, _settings())
+    raw_rates, ours_rates = [], []
+    try:
+        for _ in range(repeats + 1):  # the first round warms both prefix caches and is dropped
+            started = time.perf_counter()
+            out = raw.create_completion(prompt, max_tokens=96, temperature=0.0, seed=1)
+            raw_rates.append(out["usage"]["completion_tokens"] / (time.perf_counter() - started))
+            started = time.perf_counter()
+            done = model.complete(prompt, greedy, on_text=lambda _t: None)
+            ours_rates.append(done.completion_tokens / (time.perf_counter() - started))
+    finally:
+        model.close()
+        raw.close()
+    raw_med, ours_med = statistics.median(raw_rates[1:]), statistics.median(ours_rates[1:])
+    return table(
+        ["same prompt, greedy, 96 tokens", f"tokens/s (median of {repeats})", "ratio"],
+        [["raw llama-cpp-python, in process", raw_med, 1.0],
+         ["Riddlewire pipeline (worker process, streamed)", ours_med, ours_med / raw_med]],
+    )
+
+
+# -- prefix reuse: first token of articles 2..N vs the first -----------------------------------------
+def bench_prefix(articles: int = 8) -> str:
+    model = LocalModel(starter(), _settings())
+    pipeline = FewShotPipeline()
+    sampling = replace(DEFAULT_SAMPLING, seed=5, max_tokens=8, stop=tuple(pipeline.prompt(sample_articles()[0]).stop))
+    firsts = []
+    try:
+        model.load()
+        for article in sample_articles()[:articles]:
+            firsts.append(model.complete(pipeline.prompt(article).text, sampling).first_token_s)
+    finally:
+        model.close()
+    rest = statistics.median(firsts[1:])
+    return table(["few-shot batch", "time to first token s", "ratio"],
+                 [["article 1 (prefix evaluated)", firsts[0], 1.0],
+                  [f"articles 2..{articles} (median, prefix reused)", rest, rest / firsts[0]]])
+
+
+# -- worker overhead per token -----------------------------------------------------------------------
+def bench_overhead(repeats: int = 7, tokens: int = 400) -> str:
+    from llama_cpp import Llama
+
+    path = synthetic()
+    raw = Llama(str(path), n_ctx=2048, n_threads=PROTOCOL_THREADS, verbose=False)
+    model = LocalModel(path, _settings(n_ctx=2048, n_threads=PROTOCOL_THREADS))
+    raw_s, ours_s, counts = [], [], []
+    try:
+        for _ in range(repeats + 1):
+            started = time.perf_counter()
+            out = raw.create_completion("w1 w2", max_tokens=tokens, temperature=0.0)
+            raw_s.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            done = model.complete("w1 w2", Sampling(temperature=0.0, max_tokens=tokens), on_text=lambda _t: None)
+            ours_s.append(time.perf_counter() - started)
+            counts.append((out["usage"]["completion_tokens"], done.completion_tokens))
+    finally:
+        model.close()
+        raw.close()
+    n = counts[-1][1]
+    raw_med, ours_med = statistics.median(raw_s[1:]), statistics.median(ours_s[1:])
+    per_token_ms = 1000 * (ours_med - raw_med) / max(n, 1)
+    return table(["synthetic model, greedy", "tokens", "time s (median)", "per token ms"],
+                 [["raw llama-cpp-python", counts[-1][0], raw_med, 1000 * raw_med / max(counts[-1][0], 1)],
+                  ["worker process", n, ours_med, 1000 * ours_med / max(n, 1)],
+                  ["worker overhead per token", "", "", per_token_ms]])
+
+
+# -- cancel latency ----------------------------------------------------------------------------------
+def bench_cancel(trials: int = 20) -> str:
+    model = LocalModel(synthetic(), _settings(n_ctx=32768, n_threads=PROTOCOL_THREADS))
+    caller, recovered = [], []
+    try:
+        model.load()
+        for i in range(trials):
+            token, cancelled_at = CancelToken(), []
+
+            def fire(token: CancelToken = token, at: list[float] = cancelled_at) -> None:
+                at.append(time.perf_counter())
+                token.cancel()
+
+            threading.Timer(0.1 + 0.01 * i, fire).start()
+            try:
+                model.complete("w1", Sampling(max_tokens=30_000, temperature=1.0), cancel=token)
+            except Cancelled:
+                returned = time.perf_counter()
+            caller.append(returned - cancelled_at[0])
+            # The worker is free again once a tiny request completes after the cancel.
+            model.complete("w1", Sampling(max_tokens=1))
+            recovered.append(time.perf_counter() - returned)
+    finally:
+        model.close()
+    p95 = lambda xs: statistics.quantiles(xs, n=20)[-1]  # noqa: E731
+    return table([f"cancel while generating ({trials} trials)", "p50 ms", "p95 ms"],
+                 [["cancel() → caller has control", 1000 * statistics.median(caller), 1000 * p95(caller)],
+                  ["then → worker answers a new request", 1000 * statistics.median(recovered), 1000 * p95(recovered)]])
+
+
+# -- UI stall ----------------------------------------------------------------------------------------
+def bench_ui(articles: int = 3) -> str:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.ops import BackgroundOp
+
+    app = QApplication.instance() or QApplication([])
+    model = LocalModel(starter(), _settings())
+    riddler = Riddler(model, FewShotPipeline(), ModelIdentity("starter", "", "tiny"), replace(DEFAULT_SAMPLING, seed=9))
+
+    def probe(work: object | None, seconds: float = 3.0) -> float:
+        gaps, clock, loop = [0.0], QElapsedTimer(), QEventLoop()
+        ticker = QTimer(interval=5)
+        clock.start()
+
+        def tick() -> None:
+            gaps.append(clock.restart() / 1000)
+
+        ticker.timeout.connect(tick)
+        ticker.start()
+        if work is None:
+            QTimer.singleShot(int(seconds * 1000), loop.quit)
+        else:
+            BackgroundOp(work, on_success=lambda _r: loop.quit(), on_failure=lambda _e: loop.quit()).start()
+        loop.exec()
+        ticker.stop()
+        return max(gaps)
+
+    def riddle_some(cancel: CancelToken, report) -> None:  # noqa: ANN001
+        for article in sample_articles()[:articles]:
+            try:
+                riddler.riddle(article, cancel=cancel, on_text=lambda _t: None)
+            except GenerationError:
+                pass
+
+    try:
+        idle = probe(None)
+        busy = probe(riddle_some)
+    finally:
+        model.close()
+    del app
+    return table(["UI thread, 5 ms probe timer", "max stall ms"],
+                 [["idle (baseline)", 1000 * idle], [f"riddling {articles} articles (starter model)", 1000 * busy]])
+
+
+SECTIONS = {"structure": bench_structure, "speed": bench_speed, "prefix": bench_prefix,
+            "overhead": bench_overhead, "cancel": bench_cancel, "ui": bench_ui}
+
+
+def main(names: list[str] | None = None) -> None:
+    print(f"Machine: {machine()}\n")
+    for name in names or list(SECTIONS):
+        print(f"#### {name}\n\n{SECTIONS[name]()}\n", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or None)
