@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from engine import __version__
+from engine.deadlines import bounded_transport, deadline
 from engine.errors import FeedError
 from engine.feeds.parse import MAX_FEED_BYTES
 from engine.progress import CancelToken
@@ -54,12 +55,14 @@ class FeedResponse:
 
 def new_client(limits: FetchLimits = DEFAULT_LIMITS, max_connections: int = 10) -> httpx.Client:
     """One client per refresh: connections to the same host are reused across its feeds."""
+    pool = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
     return httpx.Client(
         timeout=httpx.Timeout(connect=limits.connect_s, read=limits.read_s, write=5.0, pool=limits.total_s),
         follow_redirects=True,
         max_redirects=limits.max_redirects,
         headers={"User-Agent": USER_AGENT},
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        # The transport obeys fetch()'s deadline on every read, headers included (engine/deadlines.py).
+        transport=bounded_transport(limits=pool, trust_env=False),
         trust_env=False,  # no proxy or netrc from the environment: requests go only where the user said
     )
 
@@ -81,8 +84,9 @@ def fetch(
     conditional = {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", last_modified)) if v}
     own = client is None
     client = client or new_client(limits)
+    started = time.monotonic()
     try:
-        with client.stream("GET", url, headers=conditional) as response:
+        with deadline(limits.total_s), client.stream("GET", url, headers=conditional) as response:
             if response.status_code == 304:
                 return FeedResponse(str(response.url), 304, b"", dict(response.headers))
             if response.status_code >= 400:
@@ -90,6 +94,9 @@ def fetch(
             body = _read_capped(response, url, max_bytes or limits.max_bytes, limits.total_s, cancel)
             return FeedResponse(str(response.url), response.status_code, body, dict(response.headers))
     except httpx.TimeoutException as exc:
+        if time.monotonic() - started >= limits.total_s:  # bytes kept coming, too slowly (headers or body)
+            raise FeedError(f"{_site(url)} took longer than {limits.total_s:g} s to send the feed; "
+                            "try again later.") from exc
         raise FeedError(f"{_site(url)} did not answer in time; try again later.") from exc
     except httpx.TooManyRedirects as exc:
         raise FeedError(f"{_site(url)} redirects too many times (or in a loop); check the address.") from exc
