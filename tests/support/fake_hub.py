@@ -22,6 +22,7 @@ CHUNK = 64 * 1024
 @dataclass
 class HubState:
     files: dict[str, bytes] = field(default_factory=dict)  # "owner/repo/filename" -> content
+    digests: dict[str, str] = field(default_factory=dict)  # computed once: the real Hub does not hash per request
     commit: str = "0123456789abcdef0123456789abcdef01234567"
     throttle_bps: float | None = None
     fail_after: int | None = None
@@ -48,8 +49,10 @@ class FakeHub:
 
     def add(self, repo_id: str, filename: str, content: bytes) -> str:
         """Publish a file; returns its sha256 (what the Hub sends as X-Linked-Etag)."""
-        self.state.files[f"{repo_id}/{filename}"] = content
-        return hashlib.sha256(content).hexdigest()
+        key = f"{repo_id}/{filename}"
+        self.state.files[key] = content
+        self.state.digests[key] = hashlib.sha256(content).hexdigest()
+        return self.state.digests[key]
 
     def start(self) -> FakeHub:
         self._thread.start()
@@ -83,13 +86,13 @@ class _Handler(BaseHTTPRequestHandler):
         hub = self.hub
         with hub.lock:
             hub.requests.append((self.command, self.path, self.headers.get("Range", "")))
-        content = self._find()
-        if content is None:
+        found = self._find()
+        if found is None:
             return
+        content, digest = found
         start, end = self._range(len(content))
         if start is None:
             return
-        digest = hashlib.sha256(content).hexdigest()
         self.send_response(206 if (start, end) != (0, len(content)) else 200)
         self.send_header("X-Repo-Commit", hub.commit)
         self.send_header("ETag", f'"{digest}"')
@@ -103,7 +106,7 @@ class _Handler(BaseHTTPRequestHandler):
         if body:
             self._send_body(content, start, end)
 
-    def _find(self) -> bytes | None:
+    def _find(self) -> tuple[bytes, str] | None:
         hub = self.hub
         if hub.status is not None:
             self._refuse(hub.status)
@@ -115,10 +118,11 @@ class _Handler(BaseHTTPRequestHandler):
         if len(parts) < 5 or parts[2] != "resolve":
             self._refuse(404)
             return None
-        content = hub.files.get(f"{parts[0]}/{parts[1]}/{'/'.join(parts[4:])}")
-        if content is None:
+        key = f"{parts[0]}/{parts[1]}/{'/'.join(parts[4:])}"
+        if key not in hub.files:
             self._refuse(404)
-        return content
+            return None
+        return hub.files[key], hub.digests[key]
 
     def _range(self, size: int) -> tuple[int | None, int]:
         header = self.headers.get("Range")
