@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-python3}
-extras=${EXTRAS:-test}
+extras=${EXTRAS:-test,tune}
 venv=.venv
 
 if [ ! -x "$venv/bin/python" ]; then

@@ -1,0 +1,136 @@
+"""The A/B check of a tuned adapter on the held-out news (never trained on): the base model with its
+few-shot prompt against base + adapter, with the short (instruction-only) prompt the adapter was
+trained for and, optionally, with the few-shot prompt too. One attempt per item and arm, the same
+seed for every arm, so the arms differ only in model and prompt. Rates come with 95% Wilson
+intervals; the verdict rests on the interval of the difference in validity (Newcombe)."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.inference import Sampling
+from engine.inference.local import LocalModel, LocalSettings
+from engine.pipelines import FewShotPipeline, Pipeline
+from engine.progress import CancelToken, Progress, ProgressCallback
+from engine.riddles import RiddleRejected, _stem, key_words, parse_riddle
+from engine.tuning.data import HeldOutItem
+from engine.tuning.format import adapter_pipeline, article_for
+
+AB_SAMPLING = Sampling(temperature=0.7, top_p=0.95, max_tokens=120)
+
+
+@dataclass(frozen=True)
+class Arm:
+    name: str
+    adapter: bool
+    pipeline: Pipeline
+
+
+@dataclass(frozen=True)
+class ArmResult:
+    name: str
+    items: int
+    valid: int
+    leaked: int
+    on_target: int  # valid, and its answer names the held-out story's reference subject
+    first_token_s: float  # medians over items
+    tokens_per_s: float
+    latency_s: float
+    prompt_tokens: float
+    cold_first_token_s: float  # the first item: nothing cached yet, the whole prompt is evaluated
+
+    def rate(self, count: int) -> tuple[float, float, float]:
+        return (count / self.items if self.items else 0.0, *wilson(count, self.items))
+
+
+@dataclass(frozen=True)
+class ABResult:
+    arms: tuple[ArmResult, ...]
+    validity_difference: tuple[float, float, float]  # adapter (short prompt) minus base: estimate, low, high
+    verdict: str
+
+
+def default_arms(with_adapter_few_shot: bool = True) -> list[Arm]:
+    few_shot = FewShotPipeline()
+    arms = [Arm("base few-shot", False, few_shot), Arm("adapter, no examples", True, adapter_pipeline())]
+    if with_adapter_few_shot:
+        arms.append(Arm("adapter few-shot", True, few_shot))
+    return arms
+
+
+def run_ab(
+    base: Path, adapter: Path, items: list[HeldOutItem], arms: list[Arm] | None = None,
+    progress: ProgressCallback | None = None, cancel: CancelToken | None = None, n_ctx: int = 2048,
+) -> ABResult:
+    arms = arms or default_arms()
+    report = progress or (lambda _p: None)
+    results = []
+    for number, arm in enumerate(arms):
+        settings = LocalSettings(n_ctx=n_ctx, lora_path=str(adapter) if arm.adapter else None, idle_unload_s=None)
+        model = LocalModel(base, settings)
+        try:
+            results.append(_run_arm(model, arm, items, number * len(items), len(arms) * len(items), report, cancel))
+        finally:
+            model.close()
+    return _verdict(tuple(results))
+
+
+def _run_arm(model, arm, items, done_before, total, report, cancel) -> ArmResult:  # noqa: ANN001
+    valid = leaked = on_target = 0
+    first, speed, latency, prompt_tokens = [], [], [], []
+    for index, item in enumerate(items):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        prompt = arm.pipeline.prompt(article_for(item.title, item.summary))
+        sampling = Sampling(**{**AB_SAMPLING.__dict__, "seed": 1000 + index, "stop": prompt.stop})
+        completion = model.complete(prompt.text, sampling, cancel=cancel)
+        first.append(completion.first_token_s)
+        latency.append(completion.latency_s)
+        speed.append(completion.tokens_per_s)
+        prompt_tokens.append(completion.prompt_tokens)
+        try:
+            riddle = parse_riddle(prompt.primer + completion.text)
+        except RiddleRejected as rejected:
+            leaked += "leak" in rejected.reason
+        else:
+            valid += 1
+            on_target += names_subject(riddle.answer, item.answer)
+        report(Progress("evaluating", done_before + index + 1, total, f"{arm.name}: {index + 1} of {len(items)}"))
+    median = statistics.median
+    return ArmResult(arm.name, len(items), valid, leaked, on_target, median(first), median(speed), median(latency),
+                     median(prompt_tokens), first[0])
+
+
+def names_subject(answer: str, reference: str) -> bool:
+    """A solvability proxy: the riddle's answer shares a key word (by stem) with the reference answer."""
+    stems = {_stem(w) for w in key_words(reference)}
+    return any(_stem(w) in stems for w in key_words(answer))
+
+
+def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _verdict(arms: tuple[ArmResult, ...]) -> ABResult:
+    base, tuned = arms[0], arms[1]
+    p1, l1, u1 = tuned.rate(tuned.valid)
+    p2, l2, u2 = base.rate(base.valid)
+    d = p1 - p2
+    low = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    high = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    if low > 0:
+        verdict = f"The adapter writes valid riddles more often than the base ({p1:.0%} against {p2:.0%})."
+    elif high < 0:
+        verdict = f"The adapter writes valid riddles less often than the base ({p1:.0%} against {p2:.0%})."
+    else:
+        verdict = (f"No clear difference in validity ({p1:.0%} with the adapter, {p2:.0%} without; "
+                   f"the difference could be anywhere from {low:+.0%} to {high:+.0%}).")
+    return ABResult(arms, (d, low, high), verdict)
