@@ -20,7 +20,7 @@ COLUMNS = (
     ("reading ease", "readability", "{:.0f}"), ("load s", "load_s", "{:.2f}"), ("first token s", "first_token_s", "{:.2f}"),
     ("tokens/s", "tokens_per_s", "{:.1f}"), ("riddles/min", "riddles_per_min", "{:.1f}"),
     ("peak RSS MB", "peak_rss_mb", "{:.0f}"), ("VRAM MB", "vram_mb", "{:.0f}"), ("file MB", "file_mb", "{:.0f}"),
-    ("people solved", "human_solve_rate", "{:.0%}"), ("👍", "thumbs_up", "{}"), ("👎", "thumbs_down", "{}"),
+    ("people solved", "human_solve_rate", "{:.0%}"), ("liked", "thumbs_up", "{}"), ("disliked", "thumbs_down", "{}"),
 )
 
 
