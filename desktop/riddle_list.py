@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 
 from desktop.ops import BackgroundOp, failure_sentence
+from desktop.pyside_none import no_data
 from engine.store.history import PAGE, RiddleLine
 
 RiddleRole = Qt.ItemDataRole.UserRole + 1  # the RiddleLine of a row
@@ -43,7 +44,7 @@ class RiddleListModel(QAbstractListModel):
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._lines):
-            return None
+            return no_data()
         line = self._lines[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             text = line.text if len(line.text) <= _PREVIEW_CHARS else line.text[: _PREVIEW_CHARS - 2] + "…"
@@ -56,7 +57,7 @@ class RiddleListModel(QAbstractListModel):
             return f"Riddle, {_STATUS_WORD.get(line.status, line.status)}{favourite}: {line.text}"
         if role == RiddleRole:
             return line
-        return None
+        return no_data()  # never a bare None: see desktop/pyside_none.py
 
     def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008, N802
         return not parent.isValid() and self._fetch is not None and not self._exhausted and not self._loading

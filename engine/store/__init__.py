@@ -139,8 +139,8 @@ def newer_migrations(db: Database) -> list[str]:
 
 
 def now_iso() -> str:
-    """UTC now with milliseconds: plays within one second still sort in the order they happened."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+    """UTC now with microseconds: plays a moment apart still sort in the order they happened."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 # Query modules (engine/store/*.py) build on these two: one riddle row joined to its article.

@@ -1,0 +1,99 @@
+"""The reader and history screenshots for the README (docs/screenshots/reader.png, history.png):
+real widgets rendered offscreen with widget.grab(), over a throwaway history of the bundled example
+riddles, with a little of the day's game already played.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/reader_screenshot.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+
+
+def seed() -> None:
+    from engine.articles import Article
+    from engine.paths import app_paths, resource
+    from engine.riddles import Provenance, Riddle
+    from engine.store import Store
+    from engine.store import play as plays
+
+    examples = [json.loads(line) for line in resource("riddles", "examples.jsonl").read_text().splitlines() if line]
+    store = Store(app_paths().ensure().database)
+    now = datetime.now(UTC)
+    ids = []
+    for i, ex in enumerate(reversed(examples)):
+        slug = "-".join(ex["title"].lower().split()[:5])
+        article = store.save_articles([Article(ex["title"], f"https://news.example.org/{slug}",
+                                               "Riddlewire Sample News", now - timedelta(hours=i), ex["summary"])])[0]
+        provenance = Provenance("gemma-3-270m-q4_k_m.gguf", "a5fd3b62230aa5ec", "tiny", "few-shot",
+                                json.dumps({"temperature": 0.7}), 412, 58, 1.3, 0.2, 44.6,
+                                (now + timedelta(seconds=i)).isoformat(timespec="milliseconds"))
+        riddle = Riddle(ex["riddle"], ex["answer"], tuple(ex["hints"]), ex["difficulty"])
+        ids.append(store.save_riddle(article, riddle, provenance).id)
+    newest = ids[::-1]
+    plays.guess(store, newest[2], store.riddle(newest[2]).riddle.answer)
+    plays.take_hint(store, newest[1])
+    plays.guess(store, newest[1], store.riddle(newest[1]).riddle.answer)
+    plays.reveal(store, newest[3])
+    plays.set_favourite(store, newest[2], True)
+    plays.rate(store, newest[2], 1, "")
+    plays.take_hint(store, newest[0])
+    store.close()
+
+
+def settle(app, until=lambda: True, seconds: float = 0.4) -> None:  # noqa: ANN001
+    deadline, end = time.monotonic() + 20, time.monotonic() + seconds
+    while time.monotonic() < end or (not until() and time.monotonic() < deadline):
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def main() -> None:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["RIDDLEWIRE_HOME"] = tempfile.mkdtemp(prefix="riddlewire-reader-shot-")
+    sys.path.insert(0, str(ROOT))
+    from PySide6.QtCore import QThreadPool
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.app import build_window
+    from desktop.theme import apply_theme
+
+    app = QApplication([])
+    app.setApplicationName("Riddlewire")
+    seed()
+    window = build_window(app)
+    if window.context.feed_refresher is not None:
+        window.context.feed_refresher.stop()
+    apply_theme(app, "light")
+    window.resize(1180, 760)
+    window.show()
+    reader = window.page("reader")
+    reader.load_history(then_riddle_if_empty=False)
+    settle(app, lambda: reader.card.entry is not None and len(reader.card.choices) == 4)
+    reader.card.guess_edit.setText("a ship")
+    reader.card._guess_text()  # noqa: SLF001 - the same path as pressing Enter
+    settle(app, lambda: bool(reader.card.verdict.text()))
+    OUT.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(OUT / "reader.png"))
+    history = window.page("history")
+    window.nav.setCurrentRow(window.stack.indexOf(history))
+    settle(app, lambda: history.model.rowCount() > 0)
+    history.list.setCurrentIndex(history.model.index(2))
+    settle(app, lambda: bool(history.details.toPlainText()))
+    window.grab().save(str(OUT / "history.png"))
+    QThreadPool.globalInstance().waitForDone(5000)
+    window.context.close()
+    print(f"saved {OUT / 'reader.png'} and {OUT / 'history.png'}")
+
+
+if __name__ == "__main__":
+    main()
