@@ -22,6 +22,7 @@ MAX_ENTRIES = 500
 # before parsing; expat's own amplification limit is a second fence, not the only one.
 _INTERNAL_DTD = re.compile(rb"<!DOCTYPE[^\[>]*\[.*?\]\s*>", re.DOTALL | re.IGNORECASE)
 _PROLOGUE_BYTES = 65_536
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+))")
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def parse_feed(
     if feed_url.lower().startswith(("http://", "https://")):
         headers.setdefault("content-location", feed_url)  # the base for relative links in the feed
     parsed = feedparser.parse(
-        io.BytesIO(_without_internal_dtd(body)),
+        io.BytesIO(_without_impossible_characters(_without_internal_dtd(body))),
         response_headers=headers,
         sanitize_html=False,  # the markup becomes plain text below (html_to_text): nothing of it is ever rendered
         resolve_relative_uris=False,  # links inside summaries are dropped with the markup anyway
@@ -83,6 +84,22 @@ def _without_internal_dtd(body: bytes) -> bytes:
     if b"<!DOCTYPE" not in head and b"<!doctype" not in head:
         return body
     return _INTERNAL_DTD.sub(b"", head, count=1) + body[_PROLOGUE_BYTES:]
+
+
+def _without_impossible_characters(body: bytes) -> bytes:
+    """feedparser's fallback parser crashes on a reference to a character that cannot exist (a UTF-16
+    surrogate such as `&#xD800;`, or one past U+10FFFF), and one such reference lost the whole feed
+    (found by tests/robustness/test_hostile_feeds.py). They become U+FFFD, as HTML parsers do."""
+    if b"&#" not in body:
+        return body
+
+    def fix(match: re.Match[bytes]) -> bytes:
+        digits = match.group(1) or match.group(2)
+        value = int(digits, 16 if match.group(1) else 10) if len(digits) <= 8 else -1
+        possible = 0 <= value <= 0x10FFFF and not 0xD800 <= value <= 0xDFFF
+        return match.group(0) if possible else b"&#65533"
+
+    return _CHAR_REF.sub(fix, body)
 
 
 def _article(entry, source: str, site: str, feed_url: str, fetched_at: datetime) -> Article:  # noqa: ANN001
