@@ -6,6 +6,7 @@ A row holds only what it shows; the full riddle is loaded when one is selected. 
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
 from typing import Any
 
@@ -100,8 +101,7 @@ class RiddleListModel(QAbstractListModel):
             return
         self._loading = False
         self._exhausted = len(lines) < self.page_size
-        known = {line.id for line in self._lines}
-        fresh = [line for line in lines if line.id not in known]
+        fresh = [line for line in lines if self.row_of(line.id) is None]
         if fresh:
             start = len(self._lines)
             self.beginInsertRows(QModelIndex(), start, start + len(fresh) - 1)
@@ -132,9 +132,11 @@ class RiddleListModel(QAbstractListModel):
             self.dataChanged.emit(self.index(row), self.index(row))
 
     def row_of(self, riddle_id: int) -> int | None:
-        for row, line in enumerate(self._lines):
-            if line.id == riddle_id:
-                return row
+        """Rows are newest first, that is by falling id (pages come by id, new riddles go on top), so
+        a binary search finds a row among 100,000 at once."""
+        row = bisect_left(self._lines, -riddle_id, key=lambda line: -line.id)
+        if row < len(self._lines) and self._lines[row].id == riddle_id:
+            return row
         return None
 
     def line_at(self, row: int) -> RiddleLine:

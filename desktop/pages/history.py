@@ -85,6 +85,7 @@ class HistoryPage(QWidget):
         events = history_events()
         events.added.connect(self._history_changed)
         events.replaced.connect(self._history_changed)
+        events.changed.connect(self.model.replace)  # a riddle played in the reader
 
     def _build_filters(self) -> None:
         tr = self.tr
