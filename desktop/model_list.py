@@ -119,6 +119,11 @@ class ModelListModel(QAbstractListModel):
         extra = {} if done is None else {"done": done}
         self._change(key, state=state, error=error, message=message, **extra)
 
+    def set_installed(self, key: str, model: InstalledModel) -> None:
+        """A finished download: the row is installed at once (the next reset re-reads it from disk)."""
+        self._change(key, state="installed", installed=model, error="", message="", done=model.size_bytes,
+                     total=model.size_bytes)
+
     def _change(self, key: str, **fields: Any) -> None:
         found = self._find(key)
         if found is None:

@@ -289,7 +289,7 @@ class ModelsPage(QWidget):
 
     def _downloaded(self, key: str, model: registry.InstalledModel) -> None:
         self.status.setText(self.tr("{name} is installed (sha256 verified).").format(name=model.name))
-        self.model.set_state(key, "installed")
+        self.model.set_installed(key, model)
         self.refresh()
 
     def _download_failed(self, key: str, error: BaseException) -> None:
