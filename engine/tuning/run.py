@@ -25,7 +25,9 @@ from engine.tuning.data import TrainingSet, write_jsonl
 from engine.tuning.trainer import CHECKPOINT
 
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CANCEL_GRACE_S = 30.0  # a cancel arriving while the model loads is honoured by a kill after this
+# After a cancel, the current step may finish (then a checkpoint is written): allow this long, or
+# three times the slowest step so far on a busy machine, before the process is killed.
+CANCEL_GRACE_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ def _pump(process: subprocess.Popen, report: ProgressCallback, cancel: CancelTok
     reader = threading.Thread(target=_read, args=(process, events), daemon=True)
     reader.start()
     cancelled_at: float | None = None
-    stepped = False
+    stepped, last_step, slowest = False, time.monotonic(), 0.0
     while True:
         if cancel is not None and cancel.cancelled and cancelled_at is None:
             if not stepped:  # still loading: there is nothing to keep, so stop at once
@@ -104,9 +106,9 @@ def _pump(process: subprocess.Popen, report: ProgressCallback, cancel: CancelTok
             cancelled_at = time.monotonic()
             _tell(process, b"cancel\n")
             report(Progress("training", 0, 0, "Stopping after this step…"))
-        if cancelled_at is not None and time.monotonic() - cancelled_at > CANCEL_GRACE_S:
+        if cancelled_at is not None and time.monotonic() - cancelled_at > max(CANCEL_GRACE_S, 3 * slowest):
             process.kill()
-            raise Cancelled("Training stopped at your request.")
+            raise Cancelled("Training stopped at your request; it can be resumed from its last checkpoint.")
         if not events:
             if not reader.is_alive() and not events:
                 raise TuningError(_death(process))
@@ -120,7 +122,8 @@ def _pump(process: subprocess.Popen, report: ProgressCallback, cancel: CancelTok
             raise Cancelled(f"Training stopped at step {event['step']} of {event['total']}; it can be resumed.")
         if kind == "error":
             raise TuningError(f"Training failed: {event.get('message')}. Details are in the run's train.log.")
-        stepped = stepped or kind == "step"
+        if kind == "step":
+            stepped, slowest, last_step = True, max(slowest, time.monotonic() - last_step), time.monotonic()
         report(_progress(event))
 
 
