@@ -10,14 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from desktop.database import StoreProxy
-from engine.active_model import ModelChoice, active_choice, open_riddler, settings_for
-from engine.hardware import detect
+from engine.active_model import ModelChoice, active_choice, open_riddler, worker_settings
 from engine.inference import ModelInfo
 from engine.inference.local import LocalModel, LocalSettings
 from engine.model_registry import load as load_registry
 from engine.paths import AppPaths
 from engine.riddling import DEFAULT_SAMPLING, Riddler
-from engine.settings import Settings, local_settings, sampling, save_settings
+from engine.settings import Settings, sampling, save_settings
 
 log = logging.getLogger(__name__)
 
@@ -49,17 +48,10 @@ class AppContext:
             return self._riddler
 
     def engine_settings(self, choice: ModelChoice) -> LocalSettings:
-        """What the worker is started with: the settings, with as many layers on the GPU as the fit
-        check allows for this model and the Device setting (blocking: it looks at the machine)."""
+        """What the worker is started with (blocking: the fit check looks at the machine)."""
         if self.local_settings is not None:
             return self.local_settings
-        base = local_settings(self.settings, gpu_offload=False)
-        device = str(self.settings["inference.device"])
-        if device == "cpu":
-            return base
-        tuned, plan = settings_for(choice, base, device, detect(self.paths.models))
-        log.info("device plan for %s: %s", choice.path.name, plan.reason)
-        return tuned
+        return worker_settings(choice, self.settings, self.paths)
 
     def active_model(self) -> ModelChoice:
         """The model to riddle with: one set for this session, else the registry's active model

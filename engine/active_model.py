@@ -14,7 +14,7 @@ from pathlib import Path
 from engine.catalog import ModelShape
 from engine.errors import EngineCrashed, GenerationError, ModelError
 from engine.gguf_file import GgufHeader, read_header
-from engine.hardware import GpuPlan, Machine, gpu_layers_for, need_for_shape
+from engine.hardware import GpuPlan, Machine, detect, gpu_layers_for, need_for_shape
 from engine.inference import ModelInfo, Sampling
 from engine.inference.local import LocalModel, LocalSettings
 from engine.model_registry import InstalledModel, add, inspect_import, load
@@ -23,6 +23,7 @@ from engine.pipelines import Pipeline, default_pipeline
 from engine.progress import CancelToken, ProgressCallback
 from engine.riddling import DEFAULT_SAMPLING, ModelIdentity, Riddler
 from engine.samples import sample_articles
+from engine.settings import Settings, local_settings
 from engine.starter import ensure_starter_model
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,19 @@ def settings_for(
     """`base` with n_gpu_layers decided by the fit check; the plan says, in words, why."""
     plan = device_plan(choice, device, machine, base.n_ctx)
     return replace(base, n_gpu_layers=plan.n_gpu_layers), plan
+
+
+def worker_settings(choice: ModelChoice, settings: Settings, paths: AppPaths) -> LocalSettings:
+    """What the worker is started with, for the CLI and the GUI alike: the user's settings, with as
+    many layers on the GPU as the fit check allows for this model under the Device setting
+    (blocking: it looks at the machine)."""
+    base = local_settings(settings, gpu_offload=False)
+    device = str(settings["inference.device"])
+    if device == "cpu":
+        return base
+    tuned, plan = settings_for(choice, base, device, detect(paths.models))
+    log.info("device plan for %s: %s", choice.path.name, plan.reason)
+    return tuned
 
 
 def ran_on(info: ModelInfo, plan: GpuPlan | None = None) -> str:

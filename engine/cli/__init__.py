@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import pkgutil
 import sys
 
 from engine import __version__
 from engine.errors import Cancelled, EngineError
+from engine.logs import start_logging
+from engine.paths import app_paths
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    # The same rotating log file as the app; the console only hears warnings unless -v.
+    start_logging(app_paths().logs, "info" if args.verbose else "warning")
     if not getattr(args, "run", None):
         parser.print_help()
         return 2

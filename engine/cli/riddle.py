@@ -5,17 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
-from engine.active_model import custom_choice, open_riddler, starter_choice
+from engine.active_model import active_choice, custom_choice, open_riddler, worker_settings
 from engine.errors import FeedError
 from engine.feeds import parse
 from engine.feeds.fetch import fetch
-from engine.inference.local import LocalSettings
 from engine.paths import app_paths
 from engine.progress import Progress
 from engine.riddling import DEFAULT_SAMPLING, riddle_articles
+from engine.settings import load_settings, with_data_folder
+from engine.settings import sampling as user_sampling
 from engine.store import Store
 
 
@@ -40,11 +41,16 @@ def read_feed(source: str) -> list:
 
 
 def run(args: argparse.Namespace) -> int:
-    paths = app_paths().ensure()
+    settings = load_settings(app_paths().settings_file)
+    paths = with_data_folder(app_paths(), settings).ensure()
     articles = read_feed(args.feed)[: max(0, args.limit)]
-    choice = custom_choice(args.model) if args.model else starter_choice(paths)
-    sampling = DEFAULT_SAMPLING if args.seed is None else DEFAULT_SAMPLING.with_seed(args.seed)
-    riddler, model = open_riddler(choice, LocalSettings(idle_unload_s=None), sampling)
+    choice = custom_choice(args.model) if args.model else active_choice(paths)
+    sampling = user_sampling(settings, DEFAULT_SAMPLING)
+    if args.seed is not None:
+        sampling = sampling.with_seed(args.seed)
+    # A command runs once: no idle unloading, the process exit frees the model.
+    engine = replace(worker_settings(choice, settings, paths), idle_unload_s=None)
+    riddler, model = open_riddler(choice, engine, sampling)
     store = Store(paths.database)
 
     def show(progress: Progress) -> None:
