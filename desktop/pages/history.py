@@ -7,8 +7,10 @@ The list pages in as it scrolls and all queries run on the database thread, so a
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
@@ -263,7 +265,7 @@ class HistoryPage(QWidget):
 
         self._file_op(lambda: store.run(backups.restore, path), restored)
 
-    def _file_op(self, call, sentence) -> None:  # noqa: ANN001
+    def _file_op(self, call: Callable[[], Any], sentence: Callable[[Any], str]) -> None:
         def done(result: object) -> None:
             self._file_buttons(True)
             self._say(sentence(result))

@@ -61,6 +61,8 @@ class ReaderPage(QWidget):
         self.op: BackgroundOp | None = None
         self.text_scale = 1.0
         self.score = DayScore()
+        self._riddle_if_empty = False  # set by load_history
+        self._wanted: int | None = None  # the riddle the card should show once loaded
         self._build_bar()
         self.model = RiddleListModel()
         self.model.page_loaded.connect(self._page_loaded)
@@ -159,7 +161,7 @@ class ReaderPage(QWidget):
             return
         if self.model.rowCount() and not self.list.currentIndex().isValid():
             self.list.setCurrentIndex(self.model.index(0))
-        elif not self.model.rowCount() and getattr(self, "_riddle_if_empty", False):
+        elif not self.model.rowCount() and self._riddle_if_empty:
             self.riddle_news()
         self.refresh_score(announce_count=True)
 
@@ -227,7 +229,7 @@ class ReaderPage(QWidget):
         self._wanted = line.id
 
         def loaded(view: tuple[HistoryEntry, tuple[str, ...]]) -> None:
-            if getattr(self, "_wanted", None) == view[0].id:  # the reader may have moved on meanwhile
+            if self._wanted == view[0].id:  # the reader may have moved on meanwhile
                 self.card.show_entry(*view)
 
         BackgroundOp(lambda _c, _r: self.context.store.run(_card_view, line.id), on_success=loaded,
