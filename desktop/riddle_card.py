@@ -39,6 +39,9 @@ def _label(name: str, accessible: str, selectable: bool = False) -> QLabel:
     label.setObjectName(name)
     label.setWordWrap(True)
     label.setAccessibleName(accessible)
+    # Riddles and headlines are untrusted text: Qt's AutoText would render "<img src=...>" in them as
+    # HTML (tests/robustness/test_hostile_output.py). The link label alone opts back into rich text.
+    label.setTextFormat(Qt.TextFormat.PlainText)
     if selectable:
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
