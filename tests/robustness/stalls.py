@@ -15,6 +15,7 @@ class StallMeter(QObject):
         super().__init__()
         self.ticks = 0
         self.longest_ms = 0.0
+        self.gaps_ms: list[float] = []
         self._last = 0.0
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
@@ -29,8 +30,15 @@ class StallMeter(QObject):
         self._timer.stop()
         return self.longest_ms
 
+    def percentile(self, share: float) -> float:
+        """The gap that `share` of all ticks stayed under (0.99: all but the worst 1%)."""
+        ordered = sorted(self.gaps_ms)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
     def _tick(self) -> None:
         now = time.perf_counter()
-        self.longest_ms = max(self.longest_ms, (now - self._last) * 1000 - TICK_MS)
+        gap = (now - self._last) * 1000 - TICK_MS
+        self.gaps_ms.append(gap)
+        self.longest_ms = max(self.longest_ms, gap)
         self._last = now
         self.ticks += 1
