@@ -23,6 +23,8 @@ MAX_ENTRIES = 500
 _INTERNAL_DTD = re.compile(rb"<!DOCTYPE[^\[>]*\[.*?\]\s*>", re.DOTALL | re.IGNORECASE)
 _PROLOGUE_BYTES = 65_536
 _CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+))")
+_DECLARED_ENCODING = re.compile(rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([^"']{0,80})["']""")
+_ENCODING_NAME = re.compile(rb"[A-Za-z][A-Za-z0-9._:-]{0,39}")
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def parse_feed(
     if feed_url.lower().startswith(("http://", "https://")):
         headers.setdefault("content-location", feed_url)  # the base for relative links in the feed
     parsed = feedparser.parse(
-        io.BytesIO(_without_impossible_characters(_without_internal_dtd(body))),
+        io.BytesIO(_without_impossible_characters(_without_internal_dtd(_sane_declaration(body)))),
         response_headers=headers,
         sanitize_html=False,  # the markup becomes plain text below (html_to_text): nothing of it is ever rendered
         resolve_relative_uris=False,  # links inside summaries are dropped with the markup anyway
@@ -84,6 +86,16 @@ def _without_internal_dtd(body: bytes) -> bytes:
     if b"<!DOCTYPE" not in head and b"<!doctype" not in head:
         return body
     return _INTERNAL_DTD.sub(b"", head, count=1) + body[_PROLOGUE_BYTES:]
+
+
+def _sane_declaration(body: bytes) -> bytes:
+    """feedparser crashes (UnicodeDecodeError, ValueError) on a byte such as 0x80 or NUL inside the XML
+    declaration's encoding name (found by tests/robustness/test_hostile_feeds.py). A name that cannot be
+    an encoding is read as UTF-8, the XML default, so the feed's items are still kept."""
+    match = _DECLARED_ENCODING.match(body[:512])
+    if match is None or _ENCODING_NAME.fullmatch(match.group(1)):
+        return body
+    return body[:match.start(1)] + b"utf-8" + body[match.end(1):]
 
 
 def _without_impossible_characters(body: bytes) -> bytes:

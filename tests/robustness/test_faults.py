@@ -115,7 +115,7 @@ def test_the_connection_dropping_again_and_again_mid_download_is_survived(tmp_pa
         hub.add(REPO, NAME, content)
         hub.state.fail_after = SIZE // (drops + 2)
         hub.state.fail_times = drops
-        with bounded(SUITE, "download with drops (s)", 60):
+        with bounded(SUITE, "download with drops", 60):
             finish_download(hub, tmp_path, content)
         tally(SUITE, faults=drops, iterations=1)
         assert hub.state.fail_times == 0
@@ -160,7 +160,7 @@ def test_the_worker_killed_or_crashing_at_random_moments_is_a_sentence_then_it_r
             assert isinstance(outcome[0], EngineCrashed), outcome
             assert WORDS[sig] in outcome[0].sentence, (sig, outcome[0].sentence)
             assert_sentence(outcome[0].sentence)
-            with bounded(SUITE, "restart after a crash (s)", 30):
+            with bounded(SUITE, "restart after a crash", 30):
                 assert model.complete("Riddle:", Sampling(max_tokens=4, seed=2)).completion_tokens > 0
     finally:
         model.close()

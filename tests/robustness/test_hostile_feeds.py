@@ -230,3 +230,11 @@ def test_a_server_dripping_its_headers_is_cut_at_the_deadline():
             fetch(url, limits=LIMITS)
     assert "took longer than 3 s" in caught.value.sentence
     assert_sentence(caught.value.sentence)
+
+
+@pytest.mark.parametrize("name", [b"\x80latin-1", b"\x00latin-1", b"utf-8\xff", b"\xfe\xff"])
+def test_a_broken_encoding_name_in_the_declaration_keeps_the_feed(name: bytes):
+    """feedparser's encoding sniffing raised UnicodeDecodeError / ValueError on these bytes."""
+    body = healthy("decl").replace(b'<?xml version="1.0"?>', b"<?xml version='1.0' encoding='" + name + b"'?>")
+    tally(SUITE, inputs=1)
+    assert len(parse_feed(body, feed_url="https://decl.example.org/feed").articles) == 3
