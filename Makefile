@@ -1,5 +1,5 @@
 # The two commands in the README. Each sets up .venv itself (scripts/bootstrap.sh).
-.PHONY: run test setup bench lint screenshot installer
+.PHONY: run test setup bench lint screenshot installer soak
 
 run: setup
 	.venv/bin/riddlewire
@@ -12,6 +12,11 @@ setup:
 
 bench: setup
 	QT_QPA_PLATFORM=offscreen .venv/bin/python -m bench
+
+# The robustness suites ten times longer (tests/robustness), then docs/reliability.md from their counts.
+soak: setup
+	RIDDLEWIRE_SOAK=1 QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest -q tests/robustness --timeout 1800; \
+		status=$$?; .venv/bin/python -m tests.robustness.scorecard; exit $$status
 
 lint: setup
 	.venv/bin/ruff check engine desktop tests bench
