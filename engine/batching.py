@@ -1,0 +1,285 @@
+"""Riddle the whole day at once: the caller's side of batched riddling.
+
+`riddle_pending_batched` / `riddle_articles_batched` have the shapes of engine.riddling's
+`riddle_pending` / `riddle_articles` and keep their rules: the same prompt, seeds, stop strings,
+validation and bounded retries as the Riddler, every riddle stored and reported as soon as it is
+valid, a cancel keeps what is stored. What changes is how the model is asked:
+
+- a local model decodes many articles together inside its worker (engine/inference/batch.py);
+- a service gets a bounded number of concurrent requests (its server batches them);
+- anything else, or a local model that cannot batch, goes one by one, and says so.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from engine.articles import Article
+from engine.errors import Cancelled, GenerationError
+from engine.inference import Completion, Sampling
+from engine.inference.local import LocalModel
+from engine.inference.service import ServiceBackend
+from engine.progress import CancelToken, Progress, ProgressCallback
+from engine.prompts import Prompt
+from engine.riddles import Provenance, Riddle, RiddleRejected, StoredRiddle, parse_riddle
+from engine.riddling import Riddler, RiddleRun, _problem, labelled, riddle_articles
+from engine.store import Store
+
+BATCH_TARGET = "engine.inference.batch:run"
+CHECK_TARGET = "engine.batching:check_riddle"
+# Concurrent requests to a service: llama.cpp's server has 4 slots unless told otherwise.
+SERVICE_REQUESTS = 4
+SKIPPED = "Skipped at your request."
+_POLL_S = 0.05
+
+
+class ArticleSkips:
+    """Articles taken out of a running batch (the rest go on). Safe to fill from any thread."""
+
+    def __init__(self) -> None:
+        self._keys: set[str] = set()
+        self._lock = threading.Lock()
+
+    def skip(self, article: Article) -> None:
+        with self._lock:
+            self._keys.add(article.key)
+
+    def __contains__(self, article: Article) -> bool:
+        with self._lock:
+            return article.key in self._keys
+
+
+def check_riddle(primer: str, text: str) -> None:
+    """Run inside the worker on every finished sequence: the Riddler's own validation (raises
+    RiddleRejected, a ValueError)."""
+    parse_riddle(labelled(primer, text))
+
+
+def riddle_pending_batched(
+    store: Store,
+    riddler: Riddler,
+    limit: int = 20,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    *,
+    width: int | None = None,
+    skips: ArticleSkips | None = None,
+) -> RiddleRun:
+    """riddle_pending, batched: the stored articles without a riddle (the bundled sample news first
+    on an empty history), many at a time."""
+    if store.count_articles() == 0:
+        from engine.samples import sample_articles
+
+        store.save_articles(sample_articles())
+    articles = store.articles_without_riddles(limit)
+    return riddle_articles_batched(store, articles, riddler, progress, cancel, width=width, skips=skips)
+
+
+def riddle_articles_batched(
+    store: Store,
+    articles: list[Article],
+    riddler: Riddler,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    *,
+    width: int | None = None,
+    skips: ArticleSkips | None = None,
+) -> RiddleRun:
+    """riddle_articles, batched. `width` overrides the automatic batch width; `skips` drops single
+    articles while the rest go on (each is reported as failed with SKIPPED)."""
+    queue = _stored_articles(store, articles)
+    tally = Tally(store, riddler, queue, progress or (lambda _p: None))
+    if not queue:
+        return tally.run()
+    backend = riddler.backend
+    if isinstance(backend, LocalModel):
+        return _riddle_in_worker(backend, tally, cancel, width, skips)
+    if isinstance(backend, ServiceBackend):
+        return _riddle_concurrently(tally, cancel, width or SERVICE_REQUESTS, skips)
+    tally.say("Riddling one article at a time: this model's backend takes one request at a time.")
+    return riddle_articles(store, queue, riddler, progress, cancel)
+
+
+def _stored_articles(store: Store, articles: list[Article]) -> list[Article]:
+    """The articles with their database ids (new ones are stored first), as riddle_articles does."""
+    new = [a for a in articles if a.id is None]
+    by_key = {a.key: a for a in store.save_articles(new)} if new else {}
+    return [by_key.get(a.key, a) if a.id is None else a for a in articles]
+
+
+@dataclass
+class Job:
+    """One article's place in a batch: its prompt and the sampling of each attempt."""
+
+    article: Article
+    prompt: Prompt
+    attempts: list[Sampling]
+
+    def request(self) -> dict[str, Any]:
+        return {"prompt": self.prompt.text, "primer": self.prompt.primer,
+                "seeds": [s.seed for s in self.attempts], "sampling": asdict(self.attempts[0])}
+
+
+def job_for(riddler: Riddler, article: Article) -> Job:
+    """The Riddler's own plan for an article: seeds base, base+1, ... and the prompt's stop strings."""
+    prompt = riddler.pipeline.prompt(article)
+    base = riddler.sampling.seed if riddler.sampling.seed is not None else random.randrange(2**31)
+    stop = tuple(riddler.sampling.stop or prompt.stop)
+    return Job(article, prompt, [replace(riddler.sampling, seed=base + n, stop=stop)
+                                 for n in range(riddler.max_attempts)])
+
+
+@dataclass
+class Tally:
+    """What has come back so far: stores each valid riddle at once and reports it."""
+
+    store: Store
+    riddler: Riddler
+    articles: list[Article]
+    report: ProgressCallback
+    stored: list[StoredRiddle] = field(default_factory=list)
+    failed: list[tuple[Article, str]] = field(default_factory=list)
+
+    @property
+    def done(self) -> int:
+        return len(self.stored) + len(self.failed)
+
+    def say(self, message: str) -> None:
+        self.report(Progress("riddling", self.done, len(self.articles), message))
+
+    def keep(self, article: Article, riddle: Riddle, provenance: Provenance) -> None:
+        saved = self.store.save_riddle(article, riddle, provenance)
+        self.stored.append(saved)
+        total = len(self.articles)
+        self.report(Progress("riddling", self.done, total, f"Riddled {self.done} of {total}", item=saved))
+
+    def fail(self, article: Article, sentence: str) -> None:
+        self.failed.append((article, sentence))
+        self.say(sentence)
+
+    def run(self) -> RiddleRun:
+        return RiddleRun(tuple(self.stored), tuple(self.failed))
+
+
+# -- a local model: many sequences in the worker ---------------------------------------------------
+def _riddle_in_worker(
+    model: LocalModel, tally: Tally, cancel: CancelToken | None, width: int | None, skips: ArticleSkips | None
+) -> RiddleRun:
+    jobs = [job_for(tally.riddler, article) for article in tally.articles]
+    tally.say("Warming up the model…")
+    events = WorkerEvents(model, tally, jobs, skips)
+    request = {"jobs": [job.request() for job in jobs], "check": CHECK_TARGET, "width": width}
+    done = model.call(BATCH_TARGET, request, events.handle, cancel)
+    if done.get("finish_reason") == "unbatchable":
+        tally.say(f"Riddling one article at a time: {done.get('reason', 'this model cannot batch')}.")
+        rest = riddle_articles(tally.store, tally.articles, tally.riddler, tally.report, cancel)
+        tally.stored.extend(rest.stored)
+        tally.failed.extend(rest.failed)
+    return tally.run()
+
+
+@dataclass
+class WorkerEvents:
+    """Turns the worker's batch events into stored riddles, failures and progress."""
+
+    model: LocalModel
+    tally: Tally
+    jobs: list[Job]
+    skips: ArticleSkips | None
+    _skipped: set[int] = field(default_factory=set)
+
+    def handle(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "batch":
+            self.tally.say(f"Riddling {event['width']} articles at a time ({event['why']})…")
+        elif kind == "finished":
+            self._finished(event)
+        self._pass_on_skips(str(event.get("id")))
+
+    def _finished(self, event: dict[str, Any]) -> None:
+        job = self.jobs[event["job"]]
+        attempt = int(event["attempt"])
+        if event["finish_reason"] == "cancelled":
+            self.tally.fail(job.article, SKIPPED)
+        elif event["finish_reason"] == "error":
+            self.tally.fail(job.article, f"The model could not generate text: {event['reason']}.")
+        elif event["accepted"]:
+            riddle = parse_riddle(labelled(job.prompt.primer, event["text"]))
+            provenance = self.tally.riddler._provenance(_completion(event), job.attempts[attempt - 1], attempt)
+            self.tally.keep(job.article, riddle, provenance)
+        elif not event["retry"]:
+            self.tally.fail(job.article, _gave_up(job, self.tally.riddler, event))
+
+    def _pass_on_skips(self, rid: str) -> None:
+        if self.skips is None:
+            return
+        for index, job in enumerate(self.jobs):
+            if index not in self._skipped and job.article in self.skips:
+                self._skipped.add(index)
+                self.model.cancel_part(f"{rid}/{index}")
+
+
+def _completion(event: dict[str, Any]) -> Completion:
+    return Completion(
+        text=event["text"], prompt_tokens=int(event.get("prompt_tokens", 0)),
+        completion_tokens=int(event.get("completion_tokens", 0)), latency_s=float(event.get("latency_s", 0.0)),
+        first_token_s=float(event.get("first_token_s", 0.0)), finish_reason=event["finish_reason"],
+    )
+
+
+def _gave_up(job: Job, riddler: Riddler, event: dict[str, Any]) -> str:
+    """The Riddler's sentence for an article whose every attempt was rejected."""
+    problem = _problem(RiddleRejected(event.get("reason") or "rejected"), _completion(event))
+    return GenerationError(
+        f'The model could not write a usable riddle for "{job.article.title[:80]}" after '
+        f"{riddler.max_attempts} tries (last problem: {problem})."
+    ).sentence
+
+
+# -- a service: bounded concurrent requests --------------------------------------------------------
+def _riddle_concurrently(
+    tally: Tally, cancel: CancelToken | None, width: int, skips: ArticleSkips | None
+) -> RiddleRun:
+    """Each article through Riddler.riddle itself (so its rules hold exactly), `width` at a time."""
+    tally.say(f"Sending {width} requests at a time to the service…")
+    tokens = {a.key: CancelToken() for a in tally.articles}
+    with ThreadPoolExecutor(max_workers=width, thread_name_prefix="riddle") as pool:
+        pending: dict[Future, Article] = {
+            pool.submit(tally.riddler.riddle, a, tokens[a.key]): a for a in tally.articles
+        }
+        try:
+            while pending:
+                _pass_on_cancels(tally.articles, tokens, cancel, skips)
+                finished, _ = wait(pending, timeout=_POLL_S, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    _collect(tally, pending.pop(future), future, cancel)
+        finally:
+            for token in tokens.values():  # on any way out, nothing keeps running behind us
+                token.cancel()
+    return tally.run()
+
+
+def _pass_on_cancels(
+    articles: list[Article], tokens: dict[str, CancelToken], cancel: CancelToken | None, skips: ArticleSkips | None
+) -> None:
+    for article in articles:
+        if (cancel is not None and cancel.cancelled) or (skips is not None and article in skips):
+            tokens[article.key].cancel()
+
+
+def _collect(tally: Tally, article: Article, future: Future, cancel: CancelToken | None) -> None:
+    try:
+        riddle, provenance = future.result()
+    except Cancelled:
+        if cancel is not None and cancel.cancelled:
+            raise
+        tally.fail(article, SKIPPED)
+        return
+    except GenerationError as error:
+        tally.fail(article, error.sentence)
+        return
+    tally.keep(article, riddle, provenance)

@@ -1,0 +1,415 @@
+"""Many articles at once, inside the worker process: continuous batching over one shared prefix.
+
+The prompt's common prefix (the few-shot examples) is decoded once into sequence 0 of a context of
+our own. Each article gets a slot: its sequence starts as a copy of sequence 0 (in a unified KV cache
+`llama_memory_seq_cp` shares the cells, so the prefix costs memory once), decodes its own suffix, and
+from then on every live sequence advances one token per `llama_decode`. A finished sequence is
+checked, reported at once and its slot refilled from the queue; a rejected attempt rejoins the
+queue with its next seed, as the one-by-one Riddler would retry it.
+
+Each sequence samples on its own, the way `Llama.create_completion` does (same sampler chain, same
+seed, same stop-string and max-token rules), so a greedy or seeded run can be compared token for
+token with the one-by-one path.
+
+Called through the worker's generic op, never imported by the calling process:
+    LocalModel.call("engine.inference.batch:run", request, on_event, cancel)
+Request: {"jobs": [{"prompt", "primer", "seeds": [one per attempt], "sampling": {...}}],
+          "check": "engine.module:function" (check(primer, text) raises ValueError to reject), "width": int | None}
+Events:  {"event": "batch", width, n_ctx, shared_tokens, why}   {"event": "step", live, queued, tokens}
+         {"event": "finished", job, attempt, text, accepted, retry, reason, prompt_tokens, ...}
+         {"event": "done", finish_reason: "stop" | "cancelled" | "unbatchable", reason}
+One job is cancelled alone by the cancel id "<request id>/<job index>".
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import llama_cpp as lc
+import numpy as np
+
+from engine.inference.batch_plan import UTF8_SLACK, Plan, plan_batch
+
+# Progress for the caller (and its chance to cancel single articles) at most this often.
+STEP_EVENT_S = 0.2
+
+
+@dataclass
+class Attempt:
+    """One try of one article in one slot: the prompt, what has been generated, and how it ends."""
+
+    job: int
+    number: int  # 1-based, as in the Riddler
+    tokens: list[int]
+    max_tokens: int
+    stop: list[bytes]
+    sampling: dict[str, Any]
+    seed: int
+    slot: int = 0
+    fed: int = 0  # prompt tokens already in the cache (the shared prefix included)
+    out: list[int] = field(default_factory=list)
+    sampled: int = 0  # tokens drawn, the end-of-generation token included
+    text: bytes = b""
+    next_token: int | None = None  # sampled, to be decoded in the next step
+    multibyte: int = 0
+    started: float = 0.0
+    first_token_s: float | None = None
+    finish: str | None = None
+    sampler: Sampler | None = None
+
+
+class Sampler:
+    """Per-sequence sampling, built as `Llama.create_completion` builds its chain: penalties, the
+    grammar if any, then greedy (temperature 0) or top-k, typical 1.0, top-p, min-p 0.05, temperature
+    and a seeded draw. Plain greedy is an argmax over the logits in numpy (what the greedy sampler
+    does, ties to the lowest id) without copying the whole vocabulary into a candidate list."""
+
+    def __init__(self, llm: Any, sampling: dict[str, Any], seed: int, trace: bool = False):
+        self.n_vocab = llm.n_vocab()
+        self.trace = trace
+        self.margins: list[float] = []  # traced greedy runs: top-1 minus top-2 logit, per token
+        temperature = float(sampling.get("temperature", 0.7))
+        repeat = float(sampling.get("repeat_penalty", 1.0))
+        grammar = sampling.get("grammar")
+        self.chain = None
+        if temperature == 0.0 and repeat == 1.0 and not grammar:
+            return
+        self.chain = lc.llama_sampler_chain_init(lc.llama_sampler_chain_default_params())
+        self._add(lc.llama_sampler_init_penalties(self.n_vocab, llm.last_n_tokens_size, repeat, 0.0, 0.0))
+        if grammar:
+            vocab = lc.llama_model_get_vocab(llm._model.model)
+            self._add(lc.llama_sampler_init_grammar(vocab, grammar.encode("utf-8"), b"root"))
+        if temperature == 0.0:
+            self._add(lc.llama_sampler_init_greedy())
+            return
+        if temperature > 0.0:
+            self._add(lc.llama_sampler_init_top_k(int(sampling.get("top_k", 40))))
+            self._add(lc.llama_sampler_init_typical(1.0, 1))
+            self._add(lc.llama_sampler_init_top_p(float(sampling.get("top_p", 0.95)), 1))
+            self._add(lc.llama_sampler_init_min_p(0.05, 1))
+            self._add(lc.llama_sampler_init_temp(temperature))
+        self._add(lc.llama_sampler_init_dist(seed & 0xFFFFFFFF))
+
+    def _add(self, sampler: Any) -> None:
+        lc.llama_sampler_chain_add(self.chain, sampler)
+
+    def pick(self, ctx: Any, index: int) -> int:
+        if self.chain is not None:
+            return int(lc.llama_sampler_sample(self.chain, ctx, index))
+        logits = np.ctypeslib.as_array(lc.llama_get_logits_ith(ctx, index), shape=(self.n_vocab,))
+        if self.trace:
+            top_two = np.partition(logits, -2)[-2:]
+            self.margins.append(round(float(top_two[1] - top_two[0]), 5))
+        return int(np.argmax(logits))
+
+    def close(self) -> None:
+        if self.chain is not None:
+            lc.llama_sampler_free(self.chain)
+            self.chain = None
+
+
+class SequenceCache:
+    """Our own llama.cpp context over the worker's loaded model: one KV cache shared by `n_seq`
+    sequences (sequence 0 holds the prefix), and one reusable batch."""
+
+    def __init__(self, llm: Any, plan: Plan):
+        params = type(llm.context_params).from_buffer_copy(llm.context_params)
+        params.n_ctx = plan.n_ctx
+        params.n_seq_max = plan.n_seq
+        params.n_batch = plan.n_batch
+        params.n_ubatch = min(plan.n_batch, params.n_ubatch)
+        # Unified: one buffer, a copied prefix is shared, not duplicated, but every token attends
+        # over every sequence's cells (masked). Separate: one buffer per sequence, the prefix copied.
+        params.kv_unified = plan.unified
+        # llama.cpp picks the prompt-processing thread count for any decode of several tokens; a
+        # step of several sequences is generation, though. Each decode gets the count the
+        # one-by-one path would use (on a busy 2-core machine two spinning threads made a step ~15x
+        # slower than one).
+        self.threads = {True: params.n_threads_batch, False: params.n_threads}
+        self.unified = plan.unified
+        self.n_batch = plan.n_batch
+        self.ctx = lc.llama_init_from_model(llm._model.model, params)
+        if not self.ctx:
+            raise MemoryError(f"llama.cpp could not make a context of {plan.n_ctx} tokens for {plan.width} sequences")
+        self.memory = lc.llama_get_memory(self.ctx)
+        self.batch = lc.llama_batch_init(plan.n_batch, 0, 1)
+
+    def add(self, token: int, pos: int, seq: int, logits: bool) -> int:
+        """Queue one token for the next decode; returns its index (where its logits will be)."""
+        batch, i = self.batch, self.batch.n_tokens
+        batch.token[i], batch.pos[i], batch.n_seq_id[i] = token, pos, 1
+        batch.seq_id[i][0] = seq
+        batch.logits[i] = logits
+        batch.n_tokens = i + 1
+        return i
+
+    @property
+    def room(self) -> int:
+        return self.n_batch - self.batch.n_tokens
+
+    def decode(self, prompt: bool = False) -> None:
+        """Decode what was added; `prompt` when it holds prompt tokens (not only generated ones)."""
+        if self.batch.n_tokens:
+            lc.llama_set_n_threads(self.ctx, self.threads[False], self.threads[prompt])
+            code = lc.llama_decode(self.ctx, self.batch)
+            self.batch.n_tokens = 0
+            if code != 0:
+                raise RuntimeError(f"llama_decode failed with code {code} (no room left in the batch's KV cache)")
+
+    def decode_prefix(self, tokens: list[int]) -> None:
+        for pos, token in enumerate(tokens):
+            self.add(token, pos, 0, False)
+            if self.room == 0:
+                self.decode(prompt=True)
+        self.decode(prompt=True)
+
+    def start(self, slot: int, shared: int) -> None:
+        lc.llama_memory_seq_rm(self.memory, slot, -1, -1)
+        if shared:
+            # Sequence 0 holds exactly the shared prefix; across buffers only whole copies work.
+            lc.llama_memory_seq_cp(self.memory, 0, slot, -1, -1)
+
+    def free(self, slot: int) -> None:
+        lc.llama_memory_seq_rm(self.memory, slot, -1, -1)
+
+    def close(self) -> None:
+        lc.llama_batch_free(self.batch)
+        lc.llama_free(self.ctx)
+
+
+def run(worker: Any, request: dict[str, Any]) -> None:
+    """The worker's entry point (see the module docstring for the request and its events)."""
+    rid = str(request["id"])
+    llm = worker.llm
+    model = llm._model.model
+    if lc.llama_model_is_recurrent(model) or lc.llama_model_is_hybrid(model):
+        worker.send(_unbatchable(rid, "this model keeps a running state instead of a shareable cache"))
+        return
+    jobs = request["jobs"]
+    attempts = deque(_first_attempt(llm, index, job) for index, job in enumerate(jobs))
+    plan = plan_batch(llm, list(attempts), request.get("width"), bool(request.get("unified", True)))
+    try:
+        cache = SequenceCache(llm, plan)
+    except MemoryError as error:
+        worker.send(_unbatchable(rid, str(error)))
+        return
+    worker.send({"event": "batch", "id": rid, **plan.as_event()})
+    try:
+        batch = Batch(worker, rid, llm, cache, plan, jobs, _resolve(request.get("check")))
+        batch.trace = bool(request.get("trace"))
+        finish = batch.run(attempts)
+    finally:
+        cache.close()
+        for index in range(len(jobs)):
+            worker.forget_cancel(f"{rid}/{index}")
+        worker.forget_cancel(rid)
+    worker.send({"event": "done", "id": rid, "finish_reason": finish, "tokens": batch.tokens,
+                 "elapsed_s": round(time.perf_counter() - batch.started, 4)})
+
+
+class Batch:
+    """The scheduling loop: fill free slots from the queue, decode one step, sample, retire."""
+
+    def __init__(self, worker: Any, rid: str, llm: Any, cache: SequenceCache, plan: Plan,
+                 jobs: list[dict[str, Any]], check: Callable[[str, str], object] | None):
+        self.worker, self.rid, self.llm, self.cache, self.plan = worker, rid, llm, cache, plan
+        self.jobs, self.check = jobs, check
+        self.trace = False  # tests and benchmarks: report token ids and greedy margins per attempt
+        self.vocab = lc.llama_model_get_vocab(llm._model.model)
+        self.live: dict[int, Attempt] = {}  # slot -> attempt
+        self.tokens = 0
+        self.started = time.perf_counter()
+        self._last_event = 0.0
+
+    def run(self, queue: deque[Attempt]) -> str:
+        self.cache.decode_prefix(queue[0].tokens[: self.plan.shared] if queue else [])
+        while queue or self.live:
+            if self.worker.is_cancelled(self.rid):
+                self._drop_all()
+                return "cancelled"
+            self._drop_cancelled(queue)
+            self._refill(queue)
+            outputs, prompt = self._fill_batch()
+            self.cache.decode(prompt)
+            for attempt, index in outputs:
+                self._sample(attempt, index, queue)
+            self._report(queue)
+        return "stop"
+
+    # -- slots ---------------------------------------------------------------------------------
+    def _refill(self, queue: deque[Attempt]) -> None:
+        free = [slot for slot in range(1, self.plan.width + 1) if slot not in self.live]
+        while free and queue:
+            attempt = queue[0]
+            if attempt.max_tokens <= 0:  # the prompt alone fills the one-by-one context: say so, never decode
+                queue.popleft()
+                self._finish_too_long(attempt)
+                continue
+            if not self.plan.fits(list(self.live.values()), attempt):
+                break  # wait for a slot's cells: the KV budget is never overdrawn
+            queue.popleft()
+            attempt.slot, attempt.fed, attempt.started = free.pop(0), self.plan.shared, time.perf_counter()
+            attempt.sampler = Sampler(self.llm, attempt.sampling, attempt.seed, self.trace)
+            self.cache.start(attempt.slot, self.plan.shared)
+            self.live[attempt.slot] = attempt
+
+    def _fill_batch(self) -> tuple[list[tuple[Attempt, int]], bool]:
+        """Generating sequences first (one token each), then prompt suffixes in the room left.
+        Returns where the logits will be, and whether any prompt tokens went in."""
+        outputs, prompt = [], False
+        for attempt in self.live.values():
+            if attempt.next_token is not None:
+                pos = len(attempt.tokens) + len(attempt.out) - 1
+                outputs.append((attempt, self.cache.add(attempt.next_token, pos, attempt.slot, True)))
+                attempt.next_token = None
+        for attempt in self.live.values():
+            while attempt.fed < len(attempt.tokens) and self.cache.room:
+                last = attempt.fed == len(attempt.tokens) - 1
+                index = self.cache.add(attempt.tokens[attempt.fed], attempt.fed, attempt.slot, last)
+                attempt.fed, prompt = attempt.fed + 1, True
+                if last:
+                    outputs.append((attempt, index))
+        return outputs, prompt
+
+    # -- tokens --------------------------------------------------------------------------------
+    def _sample(self, attempt: Attempt, index: int, queue: deque[Attempt]) -> None:
+        token = attempt.sampler.pick(self.cache.ctx, index)
+        self.tokens += 1
+        attempt.sampled += 1
+        if attempt.first_token_s is None:
+            attempt.first_token_s = time.perf_counter() - attempt.started
+        if lc.llama_vocab_is_eog(self.vocab, token):
+            self._retire(attempt, "stop", queue)
+            return
+        attempt.out.append(token)
+        attempt.text += self.llm.detokenize([token])
+        ending = _ending(attempt)
+        if ending is None:
+            attempt.next_token = token
+        else:
+            self._retire(attempt, ending, queue)
+
+    def _retire(self, attempt: Attempt, finish: str, queue: deque[Attempt]) -> None:
+        attempt.finish = finish
+        self._release(attempt)
+        text = _cut_at_stop(attempt.text, attempt.stop).decode("utf-8", errors="ignore")
+        reason = self._rejection(self.jobs[attempt.job].get("primer", ""), text)
+        retry = bool(reason) and attempt.number < len(self.jobs[attempt.job]["seeds"])
+        if retry:
+            queue.append(_attempt(self.llm, attempt.job, self.jobs[attempt.job], attempt.number + 1, attempt.tokens))
+        elapsed = time.perf_counter() - attempt.started
+        traced = {"tokens": attempt.out, "margins": attempt.sampler.margins} if self.trace else {}
+        self.worker.send({
+            **traced, "event": "finished", "id": self.rid, "job": attempt.job, "attempt": attempt.number, "text": text,
+            "accepted": not reason, "retry": retry, "reason": reason, "finish_reason": finish,
+            "prompt_tokens": len(attempt.tokens), "completion_tokens": attempt.sampled,
+            "latency_s": round(elapsed, 4), "first_token_s": round(attempt.first_token_s or elapsed, 4),
+        })
+
+    def _rejection(self, primer: str, text: str) -> str:
+        if self.check is None:
+            return ""
+        try:
+            self.check(primer, text)
+        except ValueError as rejected:
+            return str(rejected) or "rejected"
+        return ""
+
+    def _finish_too_long(self, attempt: Attempt) -> None:
+        n_ctx = self.llm.n_ctx()
+        self.worker.send({
+            "event": "finished", "id": self.rid, "job": attempt.job, "attempt": attempt.number, "text": "",
+            "accepted": False, "retry": False, "finish_reason": "error",
+            "reason": (f"the prompt has {len(attempt.tokens)} tokens but the context holds only {n_ctx}; "
+                       "raise the context length in Settings"),
+        })
+
+    # -- cancel --------------------------------------------------------------------------------
+    def _drop_cancelled(self, queue: deque[Attempt]) -> None:
+        for attempt in [a for a in list(queue) + list(self.live.values()) if self._cancelled(a)]:
+            if attempt.slot in self.live and self.live[attempt.slot] is attempt:
+                self._release(attempt)
+            else:
+                queue.remove(attempt)
+            self.worker.send({"event": "finished", "id": self.rid, "job": attempt.job, "attempt": attempt.number,
+                              "text": "", "accepted": False, "retry": False, "finish_reason": "cancelled",
+                              "reason": "cancelled"})
+
+    def _cancelled(self, attempt: Attempt) -> bool:
+        return self.worker.is_cancelled(f"{self.rid}/{attempt.job}")
+
+    def _drop_all(self) -> None:
+        for attempt in list(self.live.values()):
+            self._release(attempt)
+
+    def _release(self, attempt: Attempt) -> None:
+        self.live.pop(attempt.slot, None)
+        self.cache.free(attempt.slot)
+        if attempt.sampler is not None:
+            attempt.sampler.close()
+
+    def _report(self, queue: deque[Attempt]) -> None:
+        now = time.perf_counter()
+        if now - self._last_event >= STEP_EVENT_S:
+            self._last_event = now
+            self.worker.send({"event": "step", "id": self.rid, "live": len(self.live), "queued": len(queue),
+                              "tokens": self.tokens})
+
+
+# -- attempts ------------------------------------------------------------------------------------
+def _first_attempt(llm: Any, index: int, job: dict[str, Any]) -> Attempt:
+    tokens = llm.tokenize(job["prompt"].encode("utf-8"), add_bos=True, special=True)
+    return _attempt(llm, index, job, 1, tokens)
+
+
+def _attempt(llm: Any, index: int, job: dict[str, Any], number: int, tokens: list[int]) -> Attempt:
+    sampling = job.get("sampling", {})
+    # As create_completion: the answer may use what the one-by-one context leaves after the prompt.
+    max_tokens = min(int(sampling.get("max_tokens", 120)), llm.n_ctx() - len(tokens))
+    return Attempt(
+        job=index, number=number, tokens=tokens, max_tokens=max_tokens,
+        stop=[s.encode("utf-8") for s in sampling.get("stop", []) if s], sampling=sampling,
+        seed=int(job["seeds"][number - 1]),
+    )
+
+
+def _ending(attempt: Attempt) -> str | None:
+    """create_completion's rules after each token: text that ends inside a UTF-8 character is not
+    searched for stops (nor counted against max_tokens) until it is whole."""
+    for k, char in enumerate(attempt.text[-3:]):
+        k = 3 - k
+        for size, pattern in ((2, 192), (3, 224), (4, 240)):
+            if size > k and pattern & char == pattern:
+                attempt.multibyte = size - k
+    if attempt.multibyte > 0 and len(attempt.out) < attempt.max_tokens + UTF8_SLACK:
+        attempt.multibyte -= 1
+        return None
+    if any(stop in attempt.text for stop in attempt.stop):
+        return "stop"
+    if len(attempt.out) >= attempt.max_tokens:  # never past the cells the plan reserved for it
+        return "length"
+    return None
+
+
+def _cut_at_stop(text: bytes, stops: list[bytes]) -> bytes:
+    found = [text.index(stop) for stop in stops if stop in text]
+    return text[: min(found)] if found else text
+
+
+def _resolve(target: str | None) -> Callable[[str, str], object] | None:
+    if not target:
+        return None
+    module_name, _, function = target.partition(":")
+    if not module_name.startswith("engine."):
+        raise ValueError(f"refusing to call {target!r}")
+    return getattr(importlib.import_module(module_name), function)
+
+
+def _unbatchable(rid: str, why: str) -> dict[str, Any]:
+    return {"event": "done", "id": rid, "finish_reason": "unbatchable", "reason": why}
+
