@@ -11,6 +11,7 @@ from PySide6.QtCore import QTimer
 
 from desktop.feed_refresher import FeedRefresher
 from engine.feeds.opml import Subscription
+from engine.samples import sample_articles
 from engine.store.feeds import add_subscriptions
 from tests.desktop.conftest import make_window, seed_history  # noqa: F401 - the fixture
 from tests.robustness.scorecard import scaled, tally, worst
@@ -36,6 +37,7 @@ def test_200_feeds_refresh_while_riddling_and_searching_without_stalling_the_win
     seed_history(10)
     window = make_window(scripted_gguf)
     context, reader, history = window.context, window.page("reader"), window.page("history")
+    context.store.save_articles(sample_articles()[10:16])  # news read earlier and not riddled yet: work for the reader
     rounds = scaled(1)
     with FeedServer() as server:
         context.store.run(add_subscriptions, [Subscription(server.add(f"/load{n}.xml", body=feed(n)), f"Load {n}")
@@ -69,7 +71,7 @@ def test_200_feeds_refresh_while_riddling_and_searching_without_stalling_the_win
     worst(SUITE, "searches during the run", searches[0])
     tally(SUITE, iterations=searches[0])
     assert context.store.count_articles() >= FEEDS * 5
-    assert context.store.count_riddles() > 10  # the reader riddled while the feeds came in
+    assert context.store.count_riddles() >= 16  # the reader riddled while the feeds came in
     assert searches[0] > 20 and meter.ticks > 100
     # The target is 50 ms. On the shared 2-core machine (load average 8-15 from other work) the OS alone
     # sometimes deschedules the UI thread for that long, so the single worst gap is held to a freeze
