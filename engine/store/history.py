@@ -74,9 +74,10 @@ class Facets:
 
 def match_expression(text: str) -> str:
     """A person's words as an FTS5 query: each word quoted (no operators or syntax errors can come
-    from user input) and matched as a prefix; all words must be present."""
+    from user input), all words required, and the last one matched as a prefix since it may still be
+    being typed."""
     words = _WORD.findall(text)[:_MAX_QUERY_WORDS]
-    return " ".join(f'"{w}"*' for w in words)
+    return " ".join(f'"{w}"*' if i == len(words) - 1 else f'"{w}"' for i, w in enumerate(words))
 
 
 def lines(store: Store, where: HistoryFilter = HistoryFilter(), before_id: int | None = None,  # noqa: B008

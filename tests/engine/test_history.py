@@ -72,7 +72,7 @@ def test_user_words_never_become_fts_syntax(store):
     fill(store, 3)
     for text in ['"', "AND OR NOT", "word1*", "a:b", "(", "NEAR(x y)", "-word1", "^"]:
         history.lines(store, HistoryFilter(query=text))  # no sqlite3.OperationalError
-    assert match_expression('moon" OR *') == '"moon"* "OR"*'
+    assert match_expression('moon" OR *') == '"moon" "OR"*'  # only the last word is a prefix
     assert match_expression("  ") == ""
 
 

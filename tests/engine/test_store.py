@@ -59,7 +59,7 @@ def test_articles_are_deduplicated_by_key_and_riddles_round_trip(tmp_path):
     assert saved[0].id not in [a.id for a in store.articles_without_riddles()]
     store.set_status(stored.id, "revealed")
     assert store.riddle(stored.id).status == "revealed"
-    hits = store.db.execute("SELECT rowid FROM riddles_fts WHERE riddles_fts MATCH 'shine'").fetchall()
+    hits = store.db.execute("SELECT rowid FROM history_fts WHERE history_fts MATCH 'shine'").fetchall()
     assert hits == [(stored.id,)]
 
 
@@ -172,3 +172,17 @@ def test_every_applied_schema_passes_integrity_check(tmp_path):
     store.save_riddle(article, Riddle("I hum.", "bee", ("a", "b")), provenance())
     assert store.integrity_ok()
     store.db.execute("INSERT INTO history_fts(history_fts, rank) VALUES ('integrity-check', 1)")
+
+
+def test_m022_retires_riddles_fts_from_blank_and_from_the_previous_schema(tmp_path):
+    blank = schema_up_to(tmp_path / "blank.db", "m022_retire_riddles_fts")
+    assert "riddles_fts" not in blank.table_names() and "articles_fts" in blank.table_names()
+    db = schema_up_to(tmp_path / "h.db", before("m022_retire_riddles_fts"))
+    rid = insert_old_riddle(db)
+    columns = set(db["riddles"].columns_dict)
+    migrations(up_to="m022_retire_riddles_fts").apply(db)
+    assert "riddles_fts" not in db.table_names()
+    assert not [t.name for t in db["riddles"].triggers if not t.name.startswith("history_fts")]
+    assert set(db["riddles"].columns_dict) == columns
+    new = insert_old_riddle(db, text="I buzz in the clover.", answer="bee", title="Bees return")
+    assert fts_ids(db, "shine") == [rid] and fts_ids(db, "clover bee") == [new]

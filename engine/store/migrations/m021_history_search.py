@@ -4,8 +4,10 @@ is in the riddle and "tides" in the headline.
 
 The index is an FTS5 table whose external content is a view of riddles joined to articles, so the
 words are not stored twice. Triggers keep it in step with both tables; FTS5's 'delete' command needs
-the old values, which the triggers read before the change. Accents are folded, and prefix indexes of
-2 and 3 letters keep search-as-you-type quick."""
+the old values, which the triggers read before the change. Accents are folded. Prefix indexes of 2 to
+6 letters keep search-as-you-type quick: without them a prefix shared by many words ("inte*") makes
+FTS5 merge every matching word's list before it can stop at the first page (hundreds of ms at 100k
+riddles, measured; see BENCHMARKS.md), at the price of about twice the index size."""
 
 from sqlite_utils import Database
 
@@ -25,7 +27,7 @@ def apply(db: Database) -> None:
     )
     db.execute(
         "CREATE VIRTUAL TABLE history_fts USING fts5(text, answer, title, summary, content='history_text', "
-        "content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3')"
+        "content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3 4 5 6')"
     )
     triggers = {
         "history_fts_riddle_insert": f"AFTER INSERT ON riddles BEGIN {_INSERT}{_NEW_RIDDLE}; END",
