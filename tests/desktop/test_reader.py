@@ -1,5 +1,6 @@
 import time
 
+import pytest
 from PySide6.QtCore import Qt, QTimer
 
 from engine.paths import app_paths
@@ -49,6 +50,7 @@ def test_first_launch_riddles_the_sample_news_and_keeps_them(make_window, qtbot,
     assert Store(app_paths().database).count_riddles() == 20
 
 
+@pytest.mark.slow
 def test_cancel_stops_generation_and_keeps_what_was_made(make_window, qtbot, starter_gguf):
     window = make_window(model=starter_gguf, n_ctx=2048)
     reader = window.page("reader")
