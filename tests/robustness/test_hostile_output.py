@@ -23,7 +23,7 @@ from engine.riddling import ModelIdentity, Riddler, riddle_articles
 from engine.store import Store
 from tests.desktop.conftest import make_window  # noqa: F401 - the fixture, for the reader check
 from tests.robustness.expect import assert_sentence, bounded
-from tests.robustness.scorecard import scaled, tally
+from tests.robustness.scorecard import SOAK, scaled, tally
 from tests.support.synthetic_gguf import write_scripted_model
 
 SUITE = "Hostile model output"
@@ -135,7 +135,7 @@ _JUNK = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_si
 _LINE = st.one_of(st.tuples(_LABELS, _JUNK).map(" ".join), _JUNK, st.just("x" * 5000), st.just("\x00\x1b[2J"))
 
 
-@settings(max_examples=scaled(300), deadline=1000)
+@settings(max_examples=scaled(300), derandomize=not SOAK, deadline=1000)
 @given(lines=st.lists(_LINE, max_size=12), primer=st.booleans())
 def test_any_output_is_a_valid_riddle_or_a_named_rejection(lines: list[str], primer: bool):
     text = ("Riddle: " if primer else "") + "\n".join(lines)
