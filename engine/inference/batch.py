@@ -54,6 +54,7 @@ class Attempt:
     fed: int = 0  # prompt tokens already in the cache (the shared prefix included)
     out: list[int] = field(default_factory=list)
     sampled: int = 0  # tokens drawn, the end-of-generation token included
+    offsets: list[int] = field(default_factory=list)  # traced: bytes of text after each token
     text: bytes = b""
     next_token: int | None = None  # sampled, to be decoded in the next step
     multibyte: int = 0
@@ -288,6 +289,8 @@ class Batch:
             return
         attempt.out.append(token)
         attempt.text += self.llm.detokenize([token])
+        if self.trace:
+            attempt.offsets.append(len(attempt.text))
         ending = _ending(attempt)
         if ending is None:
             attempt.next_token = token
@@ -303,7 +306,8 @@ class Batch:
         if retry:
             queue.append(_attempt(self.llm, attempt.job, self.jobs[attempt.job], attempt.number + 1, attempt.tokens))
         elapsed = time.perf_counter() - attempt.started
-        traced = {"tokens": attempt.out, "margins": attempt.sampler.margins} if self.trace else {}
+        traced = {"tokens": attempt.out, "margins": attempt.sampler.margins, "offsets": attempt.offsets
+                  } if self.trace else {}
         self.worker.send({
             **traced, "event": "finished", "id": self.rid, "job": attempt.job, "attempt": attempt.number, "text": text,
             "accepted": not reason, "retry": retry, "reason": reason, "finish_reason": finish,
