@@ -223,3 +223,62 @@ def test_other_backends_fall_back_to_one_by_one_and_say_so(scripted, tmp_path):
                                   lambda p: messages.append(p.message))
     assert len(run.stored) == 2
     assert any("one article at a time" in m for m in messages)
+
+
+class CountingService:
+    """A real OpenAI-compatible HTTP peer on 127.0.0.1 that answers every chat completion with the
+    scripted riddle after a short pause, counting requests in flight. It stands in for a batching
+    server (vLLM, llama.cpp's server with slots), which cannot run on this machine; llama-cpp-python's
+    own server takes one request at a time, so it could not show the bound."""
+
+    def __init__(self) -> None:
+        import http.server
+        import json
+        import time
+
+        self.in_flight = self.most = 0
+        lock = threading.Lock()
+        service = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                self.rfile.read(int(self.headers["Content-Length"]))
+                with lock:
+                    service.in_flight += 1
+                    service.most = max(service.most, service.in_flight)
+                time.sleep(0.3)
+                chunk = {"choices": [{"delta": {"content": SCRIPT_TEXT}, "finish_reason": "stop"}]}
+                body = f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n".encode()
+                with lock:
+                    service.in_flight -= 1
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args) -> None:  # noqa: ANN002
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_service_gets_a_bounded_number_of_concurrent_requests(tmp_path):
+    from engine.inference.service import ServiceBackend, ServiceSettings
+
+    service = CountingService()
+    backend = ServiceBackend(ServiceSettings(base_url=service.url, model="riddler"))
+    riddler = Riddler(backend, ShortPipeline(), ModelIdentity("service", "", "remote"), Sampling(temperature=0))
+    try:
+        run = riddle_articles_batched(Store(tmp_path / "h.db"), sample_articles()[:7], riddler, width=3)
+    finally:
+        backend.close()
+        service.close()
+    assert len(run.stored) == 7 and not run.failed
+    assert service.most == 3  # concurrent, and never more than asked
