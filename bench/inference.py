@@ -33,10 +33,12 @@ from engine.riddling import DEFAULT_SAMPLING, ModelIdentity, Riddler
 from engine.samples import sample_articles
 
 CACHE = Path(os.environ.get("RIDDLEWIRE_BENCH_MODELS", Path(tempfile.gettempdir()) / "riddlewire-bench-models"))
-THREADS = 2  # the real model, as in ENVIRONMENT.md's figures
-# Protocol measurements use one thread: on a shared, oversubscribed 2-core box two spinning llama.cpp
-# threads turn scheduler noise into the result.
+# The app's default (llama-cpp-python picks half the cores). On a shared, oversubscribed 2-core box,
+# two spinning llama.cpp threads would turn scheduler noise into the result.
+THREADS: int | None = int(os.environ["BENCH_THREADS"]) if os.environ.get("BENCH_THREADS") else None
 PROTOCOL_THREADS = 1
+ATTEMPTS = int(os.environ.get("BENCH_ATTEMPTS", "3"))
+STRUCTURES = os.environ.get("BENCH_STRUCTURES", "free,grammar").split(",")
 TEMPERATURES = tuple(float(t) for t in os.environ.get("BENCH_TEMPERATURES", "0.3,0.7").split(","))
 
 
@@ -65,7 +67,7 @@ def _on_subject(answer: str, article) -> bool:  # noqa: ANN001
 
 
 def structure_run(model: LocalModel, sampling: Sampling, label: str) -> list[object]:
-    riddler = Riddler(model, FewShotPipeline(), ModelIdentity("starter", "", "tiny"), sampling, max_attempts=3)
+    riddler = Riddler(model, FewShotPipeline(), ModelIdentity("starter", "", "tiny"), sampling, max_attempts=ATTEMPTS)
     articles = sample_articles()
     valid = first_try = on_subject = tokens = 0
     started = time.perf_counter()
@@ -75,6 +77,7 @@ def structure_run(model: LocalModel, sampling: Sampling, label: str) -> list[obj
         except GenerationError:
             continue
         valid += 1
+        print(f"  {label}: {riddle.answer!r} ({provenance.attempts} tries)", file=sys.stderr, flush=True)
         first_try += provenance.attempts == 1
         on_subject += _on_subject(riddle.answer, article)
         tokens += provenance.completion_tokens
@@ -92,11 +95,14 @@ def bench_structure() -> str:
         model.load()
         for temperature in TEMPERATURES:
             free = replace(base, temperature=temperature)
-            rows.append(structure_run(model, free, f"parse-and-retry, t={temperature}"))
-            rows.append(structure_run(model, replace(free, grammar=LABELLED_GRAMMAR), f"GBNF grammar, t={temperature}"))
+            if "free" in STRUCTURES:
+                rows.append(structure_run(model, free, f"parse-and-retry, t={temperature}"))
+            if "grammar" in STRUCTURES:
+                grammar = replace(free, grammar=LABELLED_GRAMMAR)
+                rows.append(structure_run(model, grammar, f"GBNF grammar, t={temperature}"))
     finally:
         model.close()
-    headers = ["structure", "valid after ≤3 tries", "valid first try", "answer from the story", "time s",
+    headers = ["structure", f"valid after ≤{ATTEMPTS} tries", "valid first try", "answer from the story", "time s",
                "riddles/min"]
     return table(headers, rows)
 
