@@ -190,7 +190,10 @@ def child_scroll() -> None:
 def close(window) -> None:  # noqa: ANN001
     from PySide6.QtCore import QThreadPool
 
+    from desktop.riddle_list import history_pool
+
     QThreadPool.globalInstance().waitForDone(10_000)  # ops still in flight finish before the window goes
+    history_pool().waitForDone(10_000)
     window.context.close()
 
 

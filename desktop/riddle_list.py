@@ -10,7 +10,15 @@ from bisect import bisect_left
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QThreadPool,
+    Signal,
+)
 
 from desktop.ops import BackgroundOp, failure_sentence
 from desktop.pyside_none import no_data
@@ -74,6 +82,7 @@ class RiddleListModel(QAbstractListModel):
             lambda _cancel, _report: fetch(before, limit),
             on_success=lambda lines: self._append(generation, lines, first),
             on_failure=lambda error: self._stopped(generation, error),
+            pool=history_pool(),
         ).start()
 
     # -- loading -------------------------------------------------------------------------------
@@ -152,6 +161,7 @@ class HistoryEvents(QObject):
 
 
 _events: HistoryEvents | None = None
+_pool: QThreadPool | None = None
 
 
 def history_events() -> HistoryEvents:
@@ -159,3 +169,14 @@ def history_events() -> HistoryEvents:
     if _events is None:
         _events = HistoryEvents()
     return _events
+
+
+def history_pool() -> QThreadPool:
+    """Threads for quick history work (pages, plays, details), so it never queues behind long jobs
+    on the global pool: a generation holds one of its threads for minutes, and at start other pages'
+    loads can hold both (measured: the first page waited 200 ms behind them with 100,000 riddles)."""
+    global _pool
+    if _pool is None:
+        _pool = QThreadPool()
+        _pool.setMaxThreadCount(2)
+    return _pool

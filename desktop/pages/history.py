@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from desktop.context import AppContext
 from desktop.ops import BackgroundOp, failure_sentence
 from desktop.pages import PageSpec
-from desktop.riddle_list import RiddleListModel, RiddleRole, history_events
+from desktop.riddle_list import RiddleListModel, RiddleRole, history_events, history_pool
 from engine.store import backup as backups
 from engine.store import export as exports
 from engine.store import history
@@ -162,7 +162,7 @@ class HistoryPage(QWidget):
         """Reload what the history can be browsed by, then the list."""
         self._stale = False
         BackgroundOp(lambda _c, _r: self.context.store.run(history.facets), on_success=self._show_facets,
-                     on_failure=self._failed).start()
+                     on_failure=self._failed, pool=history_pool()).start()
 
     def _show_facets(self, facets: Facets) -> None:
         self._fill(self.day, self.tr("Every day"), [(d.isoformat(), d, n) for d, n in facets.days])
@@ -201,7 +201,7 @@ class HistoryPage(QWidget):
                 self.count_label.setText(self.tr("{n} riddles").format(n=n))
 
         BackgroundOp(lambda _c, _r: store.run(history.count, where), on_success=counted,
-                     on_failure=self._failed).start()
+                     on_failure=self._failed, pool=history_pool()).start()
 
     # -- details -------------------------------------------------------------------------------
     def _selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
@@ -216,7 +216,7 @@ class HistoryPage(QWidget):
                 self.details.setHtml(self.details_html(item))
 
         BackgroundOp(lambda _c, _r: self.context.store.run(history.entry, riddle_id), on_success=shown,
-                     on_failure=self._failed).start()
+                     on_failure=self._failed, pool=history_pool()).start()
 
     # -- files ---------------------------------------------------------------------------------
     def _ask_export(self, fmt: str) -> None:

@@ -28,7 +28,7 @@ from desktop.context import AppContext
 from desktop.ops import BackgroundOp, failure_sentence
 from desktop.pages import PageSpec
 from desktop.riddle_card import RiddleCard, safe_link
-from desktop.riddle_list import RiddleListModel, RiddleRole, history_events
+from desktop.riddle_list import RiddleListModel, RiddleRole, history_events, history_pool
 from engine.game import DayScore
 from engine.progress import Progress
 from engine.riddles import StoredRiddle
@@ -173,7 +173,7 @@ class ReaderPage(QWidget):
                 self.status.setText(self.tr("{n} riddles in your history.").format(n=total))
 
         BackgroundOp(lambda _c, _r: self.context.store.run(_overview), on_success=shown,
-                     on_failure=self._say_failure).start()
+                     on_failure=self._say_failure, pool=history_pool()).start()
 
     def _score_text(self, score: DayScore) -> str:
         return self.tr("Today: {points} points · {solved} solved · streak {streak} (best {best})").format(
@@ -194,7 +194,8 @@ class ReaderPage(QWidget):
 
     def _play(self, call: Callable[[], Any], then: Callable[[Any], None] | None = None) -> None:
         """Record a play in the history (on the database thread), then show what it now holds."""
-        BackgroundOp(lambda _c, _r: call(), on_success=then or self._show, on_failure=self._say_failure).start()
+        BackgroundOp(lambda _c, _r: call(), on_success=then or self._show, on_failure=self._say_failure,
+                     pool=history_pool()).start()
 
     def _show(self, updated: HistoryEntry) -> None:
         line = RiddleLine.of(updated.stored)
@@ -233,7 +234,7 @@ class ReaderPage(QWidget):
                 self.card.show_entry(*view)
 
         BackgroundOp(lambda _c, _r: self.context.store.run(_card_view, line.id), on_success=loaded,
-                     on_failure=self._say_failure).start()
+                     on_failure=self._say_failure, pool=history_pool()).start()
 
     # -- text size -----------------------------------------------------------------------------
     def set_text_scale(self, scale: float) -> None:

@@ -12,6 +12,7 @@ from PySide6.QtCore import QThreadPool
 from desktop.context import AppContext
 from desktop.database import StoreProxy
 from desktop.main_window import MainWindow
+from desktop.riddle_list import history_pool
 from engine.active_model import ModelChoice
 from engine.inference.local import LocalSettings
 from engine.paths import app_paths
@@ -51,5 +52,6 @@ def make_window(qtbot):
 
     yield make
     QThreadPool.globalInstance().waitForDone(10_000)
+    history_pool().waitForDone(10_000)  # the reader's and history's quick ops (desktop/riddle_list.py)
     for context in contexts:
         context.close()
