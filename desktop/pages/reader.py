@@ -29,10 +29,11 @@ from desktop.ops import BackgroundOp, failure_sentence
 from desktop.pages import PageSpec
 from desktop.riddle_card import RiddleCard, safe_link
 from desktop.riddle_list import RiddleListModel, RiddleRole, history_events, history_pool
+from engine.batching import riddle_pending_batched
 from engine.game import DayScore
 from engine.progress import Progress
 from engine.riddles import StoredRiddle
-from engine.riddling import RiddleRun, riddle_pending
+from engine.riddling import RiddleRun
 from engine.store import Store
 from engine.store import play as plays
 from engine.store.history import HistoryEntry, HistoryFilter, RiddleLine, entry, lines
@@ -259,7 +260,7 @@ class ReaderPage(QWidget):
         def op(cancel, report) -> RiddleRun:  # noqa: ANN001
             report(Progress("model", 0, 0, "Preparing the model…"))
             riddler = context.riddler()
-            return riddle_pending(context.store, riddler, limit=20, progress=report, cancel=cancel)
+            return riddle_pending_batched(context.store, riddler, limit=20, progress=report, cancel=cancel)
 
         self._busy(True)
         self.op = BackgroundOp(
