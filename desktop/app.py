@@ -13,7 +13,9 @@ from desktop.context import AppContext
 from desktop.database import StoreProxy
 from desktop.feed_refresher import FeedRefresher
 from desktop.main_window import MainWindow
+from desktop.riddle_list import history_pool
 from desktop.theme import app_icon, apply_theme
+from desktop.tray import install_tray
 from engine import __version__
 from engine.logs import set_level, start_logging
 from engine.paths import app_paths, resource
@@ -92,8 +94,10 @@ def run_app(argv: list[str]) -> int:
     window.page("reader").load_history()
     window.context.feed_refresher.start()
     app.aboutToQuit.connect(window.context.feed_refresher.stop)
+    window.tray = install_tray(window)  # kept on the window: the icon lives as long as it does
     if not window.context.settings["state.welcome_done"]:
         window.open_welcome()
     code = app.exec()
     QThreadPool.globalInstance().waitForDone(5000)
+    history_pool().waitForDone(5000)
     return code

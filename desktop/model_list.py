@@ -9,6 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
+from desktop.pyside_none import no_data
 from engine.catalog import Catalog, ModelFile, ModelSpec
 from engine.hardware import Fit, Machine, fit
 from engine.model_registry import InstalledModel, Registry, catalog_key
@@ -86,10 +87,11 @@ class ModelListModel(QAbstractListModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        # Never a bare None back to Qt: PySide6 6.12 leaks a reference to it (desktop/pyside_none.py).
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row = self._rows[index.row()]
-        return _ROLES.get(role, lambda _r: None)(row)
+            return no_data()
+        value = _ROLES.get(role, lambda _r: None)(self._rows[index.row()])
+        return no_data() if value is None else value
 
     def roleNames(self) -> dict[int, bytes]:  # noqa: N802 - for QML and tests that look roles up by name
         return {KeyRole: b"key", StateRole: b"state", ProgressRole: b"progress", ErrorRole: b"error",

@@ -142,11 +142,12 @@ class LocalModel:
             except (OSError, subprocess.TimeoutExpired):
                 proc.kill()
                 proc.wait()
-        for pipe in (proc.stdin, proc.stdout, proc.stderr):
-            try:
-                pipe.close()
-            except OSError:
-                pass
+        try:
+            proc.stdin.close()
+        except OSError:
+            pass
+        # stdout and stderr are closed by their reader threads when they reach the end: closing them
+        # here, under a thread still reading, raised "Bad file descriptor" in that thread.
 
     # -- generation ----------------------------------------------------------------------------
     def complete(
@@ -301,20 +302,22 @@ class LocalModel:
 
     @staticmethod
     def _read_events(proc: subprocess.Popen, events: queue.Queue) -> None:
-        for raw in proc.stdout:
-            try:
-                events.put(json.loads(raw))
-            except ValueError:
-                log.warning("engine sent a line that is not JSON: %r", raw[:200])
+        with proc.stdout:
+            for raw in proc.stdout:
+                try:
+                    events.put(json.loads(raw))
+                except ValueError:
+                    log.warning("engine sent a line that is not JSON: %r", raw[:200])
         events.put(None)
 
     def _read_stderr(self, proc: subprocess.Popen) -> None:
         engine_log = logging.getLogger("engine.worker")
-        for raw in proc.stderr:
-            line = raw.decode("utf-8", "replace").rstrip()
-            if line:
-                self._stderr_tail.append(line)
-                engine_log.debug("%s", line)
+        with proc.stderr:
+            for raw in proc.stderr:
+                line = raw.decode("utf-8", "replace").rstrip()
+                if line:
+                    self._stderr_tail.append(line)
+                    engine_log.debug("%s", line)
 
 
 def _sampling_dict(sampling: Sampling) -> dict[str, Any]:
