@@ -65,7 +65,7 @@ def _page(runs: dict[str, dict]) -> list[str]:
               "|---|---|" + "---|" * len(runs)]
     measures = sorted({(s, m) for run in runs.values() for s, values in run["worst"].items() for m in values})
     for suite, measure in measures:
-        cells = [_n(run["worst"].get(suite, {}).get(measure)) for run in runs.values()]
+        cells = [_n(run["worst"].get(suite, {}).get(measure), measured=True) for run in runs.values()]
         lines.append(f"| {suite} | {measure} | " + " | ".join(cells) + " |")
     lines += ["", "## Bugs found", "", "| # | bug | suite | status | change or reason | guarding test: " +
               " / ".join(runs) + " |", "|---|---|---|---|---|---|"]
@@ -97,7 +97,9 @@ def _suite_of(node: str) -> str:
     return SUITES.get(file, (file, ""))[0]
 
 
-def _n(value: float | None) -> str:
+def _n(value: float | None, measured: bool = False) -> str:
+    """Counts as whole numbers; measured times, sizes and stalls with two decimals below 100."""
     if value is None:
         return "–"
-    return f"{value:,.0f}" if float(value).is_integer() or value >= 100 else f"{value:.2f}"
+    whole = value >= 100 or (float(value).is_integer() and not measured)
+    return f"{value:,.0f}" if whole else f"{value:.2f}"
