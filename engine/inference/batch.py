@@ -129,8 +129,8 @@ class SequenceCache:
         params.kv_unified = plan.unified
         # llama.cpp picks the prompt-processing thread count for any decode of several tokens; a
         # step of several sequences is generation, though. Each decode gets the count the
-        # one-by-one path would use (on a busy 2-core machine two spinning threads made a step ~15x
-        # slower than one).
+        # one-by-one path would use (on a busy 2-core machine two spinning threads made a 4-row
+        # step ~3x slower than one thread).
         self.threads = {True: params.n_threads_batch, False: params.n_threads}
         self.unified = plan.unified
         self.n_batch = plan.n_batch

@@ -10,10 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-# On a CPU a decode step reads every weight once whatever the width, so extra sequences are nearly
-# free until the arithmetic catches up: measured on 2 cores (BENCHMARKS.md, issue 10), 8 sequences
-# beat 4 and 16 gained little more. A GPU has arithmetic to spare.
-SEQUENCES_PER_CORE = 4
+# On a CPU a step reads every weight once whatever the width, so extra sequences cost arithmetic but
+# no extra memory traffic. Measured on 2 cores with the starter model (BENCHMARKS.md, issue 10): 16
+# sequences were the fastest in every run, 2 and 4 barely beat one by one. A GPU has arithmetic to spare.
+SEQUENCES_PER_CORE = 8
 CPU_WIDTH_LIMIT = 16
 GPU_WIDTH = 32
 MAX_WIDTH = 64

@@ -31,9 +31,9 @@ def test_shared_prefix_is_the_common_start_leaving_each_prompt_a_token():
 
 
 def test_width_follows_the_hardware_and_can_be_overridden():
-    assert plan().width == 8 and "2 cores" in plan().why
+    assert plan().width == 16 and "2 cores" in plan().why
     assert plan(cores=16).width == CPU_WIDTH_LIMIT
-    assert plan(cores=1).width == 4
+    assert plan(cores=1).width == 8
     assert plan(n=64, gpu=True).width == GPU_WIDTH
     assert plan(requested=3).width == 3 and "as set" in plan(requested=3).why
     assert plan(n=5).width == 5  # never wider than the queue
@@ -42,10 +42,10 @@ def test_width_follows_the_hardware_and_can_be_overridden():
 def test_unified_cache_holds_the_prefix_once_and_every_slot_its_longest_need():
     p = plan()
     need = 80 + 120 + UTF8_SLACK
-    assert p.shared == 751 and p.n_ctx >= 751 + 8 * need and p.n_ctx % 256 == 0
+    assert p.shared == 751 and p.n_ctx >= 751 + 16 * need and p.n_ctx % 256 == 0
     separate = make_plan(prompts(20), [120] * 20, None, cores=2, gpu=False, free_memory=16 * GIB,
                          cell_bytes=18_432, unified=False)
-    assert separate.n_ctx >= 9 * (751 + need)  # every sequence, and the prefix's own, holds a full copy
+    assert separate.n_ctx >= 17 * (751 + need)  # every sequence, and the prefix's own, holds a full copy
 
 
 def test_little_free_memory_narrows_the_batch_and_says_so():
