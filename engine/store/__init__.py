@@ -16,6 +16,7 @@ from sqlite_utils import Database
 from engine.articles import Article
 from engine.errors import StoreError
 from engine.riddles import Provenance, Riddle, StoredRiddle
+from engine.store.connection import connect
 from engine.store.migrations import MIGRATION_SET, apply_all, migration_names
 
 STATUSES = ("new", "solved", "revealed", "skipped")
@@ -26,7 +27,7 @@ class Store:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+            conn = connect(self.path)
             self.db = Database(conn)
             self.db.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode survives any process crash; only an OS crash could lose the last commit.

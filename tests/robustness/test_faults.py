@@ -265,9 +265,6 @@ def test_a_full_disk_during_database_writes_loses_nothing_and_the_history_works_
     assert acknowledged
 
 
-@pytest.mark.xfail(strict=True, reason="filed: a full disk during a history write raises sqlite3's raw "
-                   "OperationalError ('disk I/O error'), not a StoreError sentence; every write path in "
-                   "engine/store/* and the app's error edge (desktop/ops.py, issue 12) would need to translate it")
 def test_a_full_disk_during_a_database_write_is_said_in_words(tmp_path: Path):
     code, _acks, last = _fill_the_disk(tmp_path / "history.sqlite3", 150_000)
     tally(SUITE, faults=1, iterations=1)
