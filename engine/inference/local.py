@@ -217,13 +217,9 @@ class LocalModel:
             if cancel is not None and cancel.cancelled:
                 self._send({"op": "cancel", "id": rid})
                 raise Cancelled()
-            try:
-                event = self._events.get(timeout=_POLL_S)
-            except queue.Empty:
-                self._check_alive()
-                continue
+            event = self._poll()
             if event is None:
-                self._died()
+                continue
             if event.get("id") not in (rid, None):
                 continue  # a late event of an earlier, abandoned request
             kind = event.get("event")
@@ -267,18 +263,25 @@ class LocalModel:
     def _next_event(self, timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            try:
-                event = self._events.get(timeout=_POLL_S)
-            except queue.Empty:
-                self._check_alive()
-                continue
+            event = self._poll()
             if event is None:
-                self._died()
+                continue
             if event.get("id") is not None:
                 continue  # a late event of a request its caller cancelled
             return event
         self._stop()
         raise EngineCrashed(f"The engine did not answer within {timeout:.0f} seconds and was stopped.")
+
+    def _poll(self) -> dict[str, Any] | None:
+        """The next event, or None after a short wait; a dead worker raises EngineCrashed here."""
+        try:
+            event = self._events.get(timeout=_POLL_S)
+        except queue.Empty:
+            self._check_alive()
+            return None
+        if event is None:  # the reader thread saw the pipe close
+            self._died()
+        return event
 
     def _check_alive(self) -> None:
         if self._proc is None or self._proc.poll() is not None:
