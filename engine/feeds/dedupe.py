@@ -19,14 +19,33 @@ _NOT_WORD = re.compile(r"[^\w]+")
 _MIN_KEY_CHARS = 12  # very short titles ("Update", "Photos") say too little to be called duplicates
 
 
+# Words that outlets add, drop or move when they rewrite the same wire headline.
+_FILLER = frozenset(
+    "a an the of in on at to for from by with and or as is are was were be been its it this that "
+    "after before over into amid says said new".split()
+)
+_MIN_KEY_WORDS = 3  # with fewer content words, word order is all that tells two headlines apart
+
+
 @lru_cache(maxsize=8192)  # one refresh asks for each headline's key several times
 def title_key(title: str) -> str:
-    """A fingerprint of a headline: accents, case, punctuation and a trailing " - Source" dropped."""
+    """A fingerprint of a headline that near-identical versions share: accents, case, punctuation and
+    a trailing " - Source" dropped; then, when at least three content words remain, filler words
+    dropped and plurals folded (word order kept: "Dog bites man" is not "Man bites dog"), so
+    "Central bank raises interest rates" and "Central Bank Raises the Interest Rate - Wire" meet.
+    A stored fingerprint is compared by equality (an index lookup), never pairwise."""
     title = _SOURCE_SUFFIX.sub("", title.strip()).casefold()
     letters = title if title.isascii() else "".join(
         ch for ch in unicodedata.normalize("NFKD", title) if not unicodedata.combining(ch))
     key = " ".join(_NOT_WORD.sub(" ", letters).split())
-    return key if len(key) >= _MIN_KEY_CHARS else ""
+    if len(key) < _MIN_KEY_CHARS:
+        return ""
+    content = [_singular(word) for word in key.split() if word not in _FILLER]
+    return " ".join(content) if len(content) >= _MIN_KEY_WORDS else key
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 def unique_articles(articles: Iterable[Article]) -> list[Article]:

@@ -15,9 +15,22 @@ def article(title: str, link: str = "", when: datetime = DAY, source: str = "Wir
 
 
 def test_title_key_ignores_case_accents_punctuation_and_source_suffix():
-    assert title_key("Zürich Café Re-opens!") == title_key("zurich cafe re opens") == "zurich cafe re opens"
+    assert title_key("Zürich Café Re-opens!") == title_key("zurich cafe re opens") == "zurich cafe re open"
     assert title_key("Storm hits the coast - BBC News") == title_key("Storm hits the coast | Reuters")
     assert title_key("Photos") == "", "too short to call two items the same story"
+
+
+def test_near_identical_headlines_share_a_key_and_other_stories_do_not():
+    same = ["Central bank raises interest rates to fight inflation",
+            "Central Bank Raises the Interest Rate to Fight Inflation - Wire",
+            "Central bank raises interest rates to fight inflation | The Daily"]
+    assert len({title_key(t) for t in same}) == 1
+    different = ["Central bank cuts interest rates to fight recession",
+                 "Central bank raises interest rates to fight inflation again",
+                 "Regional bank raises interest rates to fight inflation"]
+    assert all(title_key(t) != title_key(same[0]) for t in different)
+    assert title_key("Dog bites man") != title_key("Man bites dog"), "word order still tells stories apart"
+    assert title_key("Feed 3 item 7") != title_key("Feed 7 item 3")
 
 
 def test_unique_articles_by_link_and_by_title_within_three_days():

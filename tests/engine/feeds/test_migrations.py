@@ -42,5 +42,5 @@ def test_blank_database_has_both_and_old_rows_get_fingerprints(tmp_path):
     with store.db.conn:
         store.db.execute("INSERT INTO articles (key, title, published) VALUES ('k', 'A story saved elsewhere!', '2026')")
     assert fill_title_keys(store) == 1
-    assert store.db.execute("SELECT title_key FROM articles").fetchone()[0] == "a story saved elsewhere"
+    assert store.db.execute("SELECT title_key FROM articles").fetchone()[0] == "story saved elsewhere"
     store.close()
