@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop.ops import BackgroundOp, failure_sentence
+from engine.feeds.extract import fill_full_text
 from engine.feeds.fetch import DEFAULT_LIMITS, FetchLimits
 from engine.feeds.refresh import RefreshReport, refresh
 from engine.progress import Progress
@@ -73,8 +74,13 @@ class FeedRefresher(QObject):
         store, limits = self._context.store, self._limits
         ids = None if feed_ids is None else list(feed_ids)
 
+        full_text = bool(self._context.settings["news.full_text"])
+
         def op(cancel, report) -> RefreshReport:  # noqa: ANN001
-            return refresh(store, ids, limits=limits, progress=report, cancel=cancel)
+            result = refresh(store, ids, limits=limits, progress=report, cancel=cancel)
+            if full_text and result.new:
+                fill_full_text(store, progress=report, cancel=cancel)
+            return result
 
         self.started.emit()
         self.op = BackgroundOp(op, on_success=self.finished.emit, on_progress=self._progressed,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from engine.errors import FeedError
 from engine.feeds.discover import find_feed
+from engine.feeds.extract import fill_full_text
 from engine.feeds.opml import read_opml, write_opml
 from engine.feeds.refresh import refresh
 from engine.paths import app_paths, resource
@@ -45,8 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             lambda a: a.add_argument("file", nargs="?", type=Path, help="OPML file (default: the suggested feeds)"))
     _action(actions, "export", "write your subscriptions as OPML", export_opml,
             lambda a: a.add_argument("file", nargs="?", type=Path, help="where to write (default: print it)"))
-    _action(actions, "refresh", "fetch every feed now and store new articles", refresh_all,
-            lambda a: a.add_argument("feed", nargs="*", help="only these feeds (ids or addresses)"))
+    _action(actions, "refresh", "fetch every feed now and store new articles", refresh_all, _refresh_arguments)
     _action(actions, "mute", "never riddle articles with a word, or from a source", mute, _mute_arguments)
     _action(actions, "unmute", "remove a mute filter", unmute, lambda a: a.add_argument("id", type=int))
 
@@ -55,6 +55,12 @@ def _action(actions, name: str, help_text: str, run: Callable, arguments: Callab
     parser = actions.add_parser(name, help=help_text)
     arguments(parser)
     parser.set_defaults(run=lambda args: _with_store(run, args))
+
+
+def _refresh_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("feed", nargs="*", help="only these feeds (ids or addresses)")
+    p.add_argument("--full-text", action="store_true",
+                   help="then fetch the pages of brief articles and keep their paragraphs as text")
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
@@ -143,6 +149,10 @@ def refresh_all(store: Store, args: argparse.Namespace) -> int:
 
     report = refresh(store, ids, progress=show)
     print(report.sentence())
+    if args.full_text:
+        text = fill_full_text(store, progress=show)
+        print(f"Read the full text of {text.filled} brief article(s)"
+              + (f"; {len(text.failed)} page(s) could not be read." if text.failed else "."))
     return 1 if report.outcomes and len(report.failed) == len(report.outcomes) else 0
 
 

@@ -67,7 +67,7 @@ def refresh(
     cancel: CancelToken | None = None,
 ) -> RefreshReport:
     """Refresh all feeds (or the given ones) and store what is new. Blocks; call it off the UI thread."""
-    run = db.run if not isinstance(db, Store) else (lambda fn, *a, **k: fn(db, *a, **k))
+    run = db.run  # a Store or the app's StoreProxy: both run fn(store, ...) on their own terms
     feeds = run(list_feeds)
     if feed_ids is not None:
         wanted = set(feed_ids)

@@ -41,6 +41,11 @@ class Store:
                 "Restore a backup or move the file away to start a new history."
             ) from exc
 
+    def run(self, function, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201
+        """function(self, *args): the same call shape as the app's StoreProxy.run, so engine code that
+        takes "a store" works with either (query modules are functions `fn(store, ...)`)."""
+        return function(self, *args, **kwargs)
+
     def close(self) -> None:
         self.db.close()
 

@@ -187,3 +187,20 @@ def add_mute(store: Store, kind: str, pattern: str) -> MuteRule:
 def remove_mute(store: Store, rule_id: int) -> None:
     with store.db.conn:
         store.db.execute("DELETE FROM mutes WHERE id = ?", [rule_id])
+
+
+# -- full text (engine/feeds/extract.py) -----------------------------------------------------------
+def articles_needing_text(store: Store, short_chars: int, limit: int) -> list[tuple[int, str, str]]:
+    """(id, link, summary) of unriddled web articles whose summary is shorter than short_chars."""
+    rows = store.db.execute(
+        "SELECT id, link, summary FROM articles WHERE length(coalesce(summary, '')) < ? "
+        "AND (link LIKE 'http://%' OR link LIKE 'https://%') "
+        "AND id NOT IN (SELECT article_id FROM riddles) ORDER BY published DESC LIMIT ?",
+        [short_chars, limit],
+    ).fetchall()
+    return [(row[0], row[1], row[2] or "") for row in rows]
+
+
+def set_article_text(store: Store, article_id: int, text: str) -> None:
+    with store.db.conn:
+        store.db.execute("UPDATE articles SET summary = ? WHERE id = ?", [text, article_id])

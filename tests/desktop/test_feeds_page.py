@@ -212,3 +212,24 @@ def test_screenshot_of_the_feeds_page(make_window, qtbot, feed_server, tmp_path)
     target = ROOT / "docs" / "screenshots" / "feeds.png" if os.environ.get("RIDDLEWIRE_SCREENSHOTS") \
         else tmp_path / "feeds.png"
     assert image.save(str(target))
+
+
+def test_with_full_text_on_a_refresh_reads_the_pages_of_brief_articles(make_window, qtbot, feed_server):
+    def story(name: str) -> str:
+        return feed_server.add(f"/{name}.html", content_type="text/html; charset=utf-8", body=(
+            "<html><body><nav><p>Menu items, sections and links that are not the article at all.</p></nav>"
+            f"<article><p>The {name} between the two islands now runs every hour, the harbour office said.</p>"
+            "</article></body></html>").encode())
+
+    window = make_window()
+    for name, full_text in (("ferry", False), ("barge", True)):
+        subscribe(feed_server.add(f"/{name}", body=rss(name, [(f"Island {name} now runs every hour", story(name))])))
+        window.context.settings = window.context.settings.with_value("news.full_text", full_text)
+        refresher = FeedRefresher(window.context, limits=QUICK)
+        with qtbot.waitSignal(refresher.finished, timeout=15_000):
+            refresher.refresh_now()
+        if not full_text:
+            assert feed_server.hits("/ferry.html") == [], "off by default: no page is fetched"
+    summaries = dict(Store(app_paths().database).db.execute("SELECT title, summary FROM articles").fetchall())
+    assert summaries["Island barge now runs every hour"].startswith("The barge between the two islands")
+    assert all("Menu" not in text for text in summaries.values())
