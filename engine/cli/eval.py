@@ -24,7 +24,7 @@ from engine.store import Store
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("eval", help="compare models and pipelines on your own news, or A/B two models")
-    p.add_argument("--models", default=STARTER, help='comma-separated GGUF paths, model file names or "starter"')
+    p.add_argument("--models", default=STARTER, help='comma-separated GGUF paths, model file names, "starter", or a service as BASE_URL#MODEL')
     p.add_argument("--pipelines", default="few-shot", help="comma-separated: few-shot, zero-shot, service")
     p.add_argument("--ab", nargs=2, metavar=("BASE", "TUNED"), help="A/B two models on the same articles")
     p.add_argument("--articles", type=int, default=8, help="size of the frozen article set (default 8)")

@@ -15,6 +15,7 @@ from typing import Any
 import engine.pipelines
 from engine.errors import EngineError, ModelError
 from engine.inference import Completion, ModelInfo, Sampling, TextCallback
+from engine.inference.service import ServiceSettings
 from engine.paths import AppPaths
 from engine.pipelines import Pipeline
 from engine.progress import CancelToken
@@ -32,18 +33,29 @@ class Candidate:
 
     @property
     def label(self) -> str:
-        return f"{Path(self.model).stem} · {self.pipeline}"
+        name = self.model.partition("#")[2] or self.model if "://" in self.model else Path(self.model).stem
+        return f"{name} · {self.pipeline}"
 
 
 @dataclass(frozen=True)
 class ResolvedModel:
-    path: Path
+    path: Path  # for a service: its model name, as a path-like label
     sha256: str
     size_tier: str
+    service: ServiceSettings | None = None  # set for an OpenAI-compatible endpoint
+
+    @property
+    def file_size(self) -> int:
+        return 0 if self.service is not None else self.path.stat().st_size
 
 
 def resolve_model(spec: str, paths: AppPaths) -> ResolvedModel:
-    """A model as the user named it: "starter", a path to a GGUF file, or a file in the models folder."""
+    """A model as the user named it: "starter", a path to a GGUF file, a file in the models folder, or
+    an OpenAI-compatible service as BASE_URL#MODEL (e.g. http://127.0.0.1:8080/v1#qwen2.5-7b)."""
+    if spec.lower().startswith(("http://", "https://")):
+        base_url, _, model = spec.partition("#")
+        return ResolvedModel(Path(model or "default"), "", "service", ServiceSettings(base_url.rstrip("/"),
+                                                                                     model or "default"))
     if spec == STARTER:
         from engine.starter import ensure_starter_model
 

@@ -30,10 +30,12 @@ from engine.evaluate.metrics import measure_output
 from engine.evaluate.solver import Solver
 from engine.inference import Sampling
 from engine.inference.local import LocalModel, LocalSettings
+from engine.inference.service import ServiceBackend
 from engine.paths import AppPaths
 from engine.pipelines import PIPELINES
 from engine.progress import CancelToken, Progress, ProgressCallback
-from engine.riddling import DEFAULT_SAMPLING, ModelIdentity, Riddler
+from engine.riddling import DEFAULT_SAMPLING, ModelIdentity, Riddler, labelled
+from engine.secrets import load_api_key
 from engine.store import Store
 
 _VRAM_LINE = re.compile(r"(?:CUDA|Vulkan|Metal|ROCm)\d*\s+\w+\s+buffer size\s*=\s*([\d.]+)\s*MiB", re.IGNORECASE)
@@ -95,10 +97,8 @@ StoreCall = Callable[..., Any]
 
 
 def store_call(store: Store | Any) -> StoreCall:
-    """How the run reaches the database: directly for a Store (CLI, tests), or through the desktop's one
-    database thread for anything with `run(fn, *args)` (its StoreProxy), so a long run never holds it."""
-    if isinstance(store, Store):
-        return lambda fn, *args, **kwargs: fn(store, *args, **kwargs)
+    """How the run reaches the database: `run(fn, *args)` of a Store (CLI, tests) or of the desktop's
+    StoreProxy (its one database thread), so a long run never holds the database."""
     return store.run
 
 
@@ -129,26 +129,45 @@ def _run_candidate(db, cid, candidate, model, record, spec, solver, cancel, repo
     report(len(done), f"{candidate.label}: {len(done)} of {len(record.articles)} already measured")
     if not pending:
         return
+    if model.service is not None:  # a server elsewhere: no load time or memory of ours to measure
+        backend = ServiceBackend(model.service, load_api_key(model.service.base_url))
+        riddler = Riddler(RecordingBackend(backend), pipeline_named(candidate.pipeline),
+                          ModelIdentity(model.path.name, "", "service"), spec.sampling, max_attempts=1)
+        try:
+            _measure(db, cid, candidate, riddler, record, pending, done, spec, solver, cancel, report)
+        except Cancelled:
+            db(runs.finish_candidate, cid, None, None, None, complete=False)
+            raise
+        finally:
+            backend.close()
+        db(runs.finish_candidate, cid, None, None, None, complete=True)
+        return
     local = LocalModel(model.path, spec.settings)
     riddler = _riddler(candidate, model, local, spec.sampling)
-    peak = None
+    peak: list[int] = []
     try:
         info = local.load()
-        for article in pending:
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            row = measure_article(riddler, article, spec.seed, solver, cancel)
-            db(runs.save_row, cid, row)
-            peak = max(filter(None, [peak, peak_rss_bytes(local.pid)]), default=None)
-            done.add(article.position)
-            report(len(done), f"{candidate.label}: riddled {len(done)} of {len(record.articles)}")
+        _measure(db, cid, candidate, riddler, record, pending, done, spec, solver, cancel, report,
+                 lambda: peak.append(peak_rss_bytes(local.pid) or 0))
         vram = _vram_bytes(getattr(info, "placement", ""))
-        db(runs.finish_candidate, cid, info.load_s, peak, vram, complete=True)
+        db(runs.finish_candidate, cid, info.load_s, max(peak, default=None) or None, vram, complete=True)
     except Cancelled:
-        db(runs.finish_candidate, cid, local.info.load_s if local.info else None, peak, None, complete=False)
+        db(runs.finish_candidate, cid, local.info.load_s if local.info else None, max(peak, default=None) or None,
+           None, complete=False)
         raise
     finally:
         local.close()
+
+
+def _measure(db, cid, candidate, riddler, record, pending, done, spec, solver, cancel, report,  # noqa: ANN001
+             after_each=lambda: None) -> None:  # noqa: ANN001
+    for article in pending:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        db(runs.save_row, cid, measure_article(riddler, article, spec.seed, solver, cancel))
+        after_each()
+        done.add(article.position)
+        report(len(done), f"{candidate.label}: riddled {len(done)} of {len(record.articles)}")
 
 
 def _riddler(candidate: Candidate, model: ResolvedModel, local: LocalModel, sampling: Sampling) -> Riddler:
@@ -170,7 +189,7 @@ def measure_article(riddler: Riddler, article: FrozenArticle, seed: int, solver:
         failure = error.sentence  # an unusable output is still measured below; this is kept if none came
     elapsed = time.perf_counter() - started
     completion = riddler.backend.last
-    output = riddler.pipeline.prompt(news).primer + (completion.text if completion else "")
+    output = labelled(riddler.pipeline.prompt(news).primer, completion.text if completion else "")
     riddle, m = measure_output(output, f"{article.title}. {article.summary}")
     if completion is None:
         m = replace(m, reason=failure[:300])

@@ -93,7 +93,7 @@ def add_candidate(store: Store, run_id: int, candidate: Candidate, model: Resolv
     with store.db.conn:
         return store.db["eval_candidates"].insert(
             {"run_id": run_id, "model": candidate.model, "model_file": model.path.name,
-             "model_sha256": model.sha256, "pipeline": candidate.pipeline, "file_size": model.path.stat().st_size}
+             "model_sha256": model.sha256, "pipeline": candidate.pipeline, "file_size": model.file_size}
         ).last_pk
 
 
