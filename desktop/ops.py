@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from shiboken6 import isValid
 
 from engine.errors import Cancelled, EngineError
 from engine.progress import CancelToken, Progress
@@ -77,7 +78,7 @@ class BackgroundOp:
         self._signals.succeeded.connect(lambda result: self._finish(on_success, result))
         self._signals.failed.connect(lambda error: self._fail(error, on_failure, on_cancelled))
         if on_progress is not None:
-            self._signals.progressed.connect(on_progress)
+            self._signals.progressed.connect(lambda progress: _call_if_alive(on_progress, progress))
         self._pool = pool or QThreadPool.globalInstance()
         self.done = False
 
@@ -93,16 +94,26 @@ class BackgroundOp:
         self.done = True
         _running.discard(self)
         if callback is not None:
-            callback(result)
+            _call_if_alive(callback, result)
 
     def _fail(self, error: BaseException, on_failure, on_cancelled) -> None:  # noqa: ANN001
         self.done = True
         _running.discard(self)
         if isinstance(error, Cancelled):
             if on_cancelled is not None:
-                on_cancelled()
+                _call_if_alive(on_cancelled)
             return
         if on_failure is not None:
-            on_failure(error)
+            _call_if_alive(on_failure, error)
         else:
             _default_failure(failure_sentence(error))
+
+
+def _call_if_alive(callback: Callable[..., None], *args: Any) -> None:
+    """Call back, unless the callback is a method of a widget that has been deleted meanwhile (its
+    window closed while the op ran): there is nobody left to tell, and touching it would raise."""
+    owner = getattr(callback, "__self__", None)
+    if isinstance(owner, QObject) and not isValid(owner):
+        log.debug("dropped the result of a background op: %s was deleted", type(owner).__name__)
+        return
+    callback(*args)
