@@ -268,6 +268,10 @@ class ModelsPage(QWidget):
         row = self.selected()
         if row is None or row.spec is None or row.file is None:
             return
+        if _setting(self.context, "privacy.network", "news-and-models") != "news-and-models":
+            self.status.setText(self.tr("Model downloads are switched off in Settings (What may use the network). "
+                                        "Allow news and models there to download this one."))
+            return
         spec, file, key, paths, endpoint = row.spec, row.file, row.key, self.context.paths, self.endpoint
 
         def fetch(cancel, report):  # noqa: ANN001, ANN202

@@ -151,3 +151,13 @@ def test_a_broken_file_dropped_is_refused_with_a_sentence(page, qtbot, tmp_path:
     page.import_file(broken)
     qtbot.waitUntil(lambda: "not a usable GGUF" in page.status.text(), timeout=10_000)
     assert page.installed.rowCount() == 1
+
+
+def test_downloads_switched_off_in_the_privacy_setting_fetch_nothing(page, hub, qtbot):
+    page.endpoint = hub.url
+    page.context.settings = page.context.settings.with_value("privacy.network", "news-only")
+    assert page.select(KEY)
+    page.buttons["download"].click()
+    assert "switched off" in page.status.text()
+    qtbot.wait(300)
+    assert hub.state.requests == [] and page.model.row(KEY).state != "downloading"
