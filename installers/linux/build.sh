@@ -24,4 +24,9 @@ home=$(mktemp -d)
 SECONDS=0
 env -i HOME="$home" PATH=/usr/bin:/bin QT_QPA_PLATFORM=offscreen "$bundle/riddlewire" --self-test
 echo "self-test: ${SECONDS}s"
+# Cold start of the bundled app to its window (the app prints it and quits), three times.
+for run in 1 2 3; do
+  env -i HOME="$home" PATH=/usr/bin:/bin QT_QPA_PLATFORM=offscreen RIDDLEWIRE_STARTUP_PROBE=1 "$bundle/riddlewire" \
+    2>/dev/null | grep "window shown"
+done
 rm -rf "$home"
