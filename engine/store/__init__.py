@@ -29,7 +29,9 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = connect(self.path)
             self.db = Database(conn)
-            self.db.execute("PRAGMA journal_mode=WAL")
+            # Switching the journal mode needs the database to itself; once a file is WAL, it stays so.
+            if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                self.db.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode survives any process crash; only an OS crash could lose the last commit.
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")

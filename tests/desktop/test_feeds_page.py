@@ -223,7 +223,8 @@ def test_with_full_text_on_a_refresh_reads_the_pages_of_brief_articles(make_wind
 
     window = make_window()
     for name, full_text in (("ferry", False), ("barge", True)):
-        subscribe(feed_server.add(f"/{name}", body=rss(name, [(f"Island {name} now runs every hour", story(name))])))
+        feed = feed_server.add(f"/{name}", body=rss(name, [(f"Island {name} now runs every hour", story(name))]))
+        window.context.store.run(add_feed, feed)  # through the window's one writer, as the Feeds page does
         window.context.settings = window.context.settings.with_value("news.full_text", full_text)
         refresher = FeedRefresher(window.context, limits=QUICK)
         with qtbot.waitSignal(refresher.finished, timeout=15_000):
