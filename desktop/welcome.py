@@ -156,14 +156,7 @@ class WelcomeDialog(QDialog):
         self.cards_box.setSpacing(10)
         self.size_group = QButtonGroup(self)
         self.size_group.buttonToggled.connect(lambda *_: self._update_buttons())
-        inner = QWidget()
-        column = QVBoxLayout(inner)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addLayout(self.cards_box)
-        column.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(inner)
+        scroll = _scrolling(self.cards_box)
         page = _page(self.tr("Pick your model size"),
                      self.tr("Bigger models write better riddles but need more memory and take longer. You can "
                              "keep playing while a new one downloads; Riddlewire switches when it is ready."))
@@ -261,14 +254,7 @@ class WelcomeDialog(QDialog):
     # -- step 3: news -------------------------------------------------------------------------------
     def _news_step(self) -> QWidget:
         self.feeds_box = QVBoxLayout()
-        inner = QWidget()
-        column = QVBoxLayout(inner)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addLayout(self.feeds_box)
-        column.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(inner)
+        scroll = _scrolling(self.feeds_box)
         import_button = QPushButton(self.tr("Import an OPML file…"))
         import_button.setToolTip(self.tr("Bring your subscriptions from another feed reader."))
         import_button.clicked.connect(self.import_opml)
@@ -373,3 +359,16 @@ def _page(title: str, *paragraphs: str) -> QWidget:
         label.setWordWrap(True)
         layout.addWidget(label)
     return page
+
+
+def _scrolling(rows: QVBoxLayout) -> QScrollArea:
+    """A scroll area holding `rows` at the top (the size cards, the feed choices)."""
+    inner = QWidget()
+    column = QVBoxLayout(inner)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.addLayout(rows)
+    column.addStretch(1)
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setWidget(inner)
+    return scroll
