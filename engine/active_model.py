@@ -25,6 +25,7 @@ from engine.riddling import DEFAULT_SAMPLING, ModelIdentity, Riddler
 from engine.samples import sample_articles
 from engine.settings import Settings, local_settings
 from engine.starter import ensure_starter_model
+from engine.tuning.format import adapter_pipeline, tuned_here
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,11 @@ def active_choice(paths: AppPaths) -> ModelChoice:
 
 
 def pipeline_for(choice: ModelChoice, model_info=None) -> Pipeline:  # noqa: ANN001 - () -> ModelInfo
-    """Few-shot for base models, zero-shot (the model's own chat template) for instruct models."""
+    """Few-shot for base models, zero-shot (the model's own chat template) for instruct models, and
+    the prompt it was trained on for a base with one of our own tuned adapters (it has learnt the
+    format, so its prompt drops the examples; a foreign adapter keeps the base's pipeline)."""
+    if choice.lora_path is not None and tuned_here(choice.lora_path):
+        return adapter_pipeline()
     return default_pipeline(choice.variant == "instruct" and model_info is not None, model_info)
 
 

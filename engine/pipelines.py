@@ -40,6 +40,7 @@ class FewShotPipeline:
     name = "few-shot"
 
     def __init__(self, shots: int = 6):
+        self.shots = shots
         self.prefix = few_shot_prefix(load_examples(), shots=shots)
 
     def prompt(self, article: Article) -> Prompt:

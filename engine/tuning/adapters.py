@@ -15,6 +15,7 @@ from engine import model_registry
 from engine.paths import AppPaths
 from engine.tuning import TuningError
 from engine.tuning.adapter_check import check_adapter
+from engine.tuning.format import PROVENANCE_FILE
 from engine.tuning.run import TrainingResult
 
 ADAPTER_FILE = "adapter.gguf"
@@ -54,7 +55,7 @@ def register(paths: AppPaths, result: TrainingResult, base_key: str, *, use: boo
         "excluded": spec["excluded"], "hyperparameters": spec["config"], "rank": info.rank, "alpha": info.alpha,
         "training": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(result).items()},
     }
-    (folder / "provenance.json").write_text(json.dumps(provenance, indent=1), encoding="utf-8")
+    (folder / PROVENANCE_FILE).write_text(json.dumps(provenance, indent=1), encoding="utf-8")
     adapter = TunedAdapter(name, folder, base_key, provenance)
     if use:
         switch_on(paths, adapter)
@@ -67,7 +68,7 @@ def tuned_adapters(paths: AppPaths) -> list[TunedAdapter]:
     root = adapters_root(paths)
     for folder in sorted(root.iterdir(), reverse=True) if root.is_dir() else []:
         try:
-            provenance = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
+            provenance = json.loads((folder / PROVENANCE_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
         ab = folder / "ab.json"
