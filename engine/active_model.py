@@ -132,9 +132,20 @@ def worker_settings(choice: ModelChoice, settings: Settings, paths: AppPaths) ->
 
 
 def ran_on(info: ModelInfo, plan: GpuPlan | None = None) -> str:
-    """What actually ran, for the status line: layers offloaded and the backend, with the reason."""
-    where = "CPU only" if info.gpu_layers == 0 else f"{info.gpu_layers} layers on the GPU"
-    return f"{Path(info.path).name}: {where}" + (f" ({plan.reason})" if plan else "")
+    """What actually ran, for the status line: layers llama.cpp offloaded and to which device (from its
+    own load log), and, when the GPU was meant but the CPU runs it, the reason in words."""
+    total = info.layers_total
+    if info.gpu_layers == 0:
+        where = f"CPU only ({total} layers)" if total else "CPU only"
+    elif total and info.gpu_layers >= total:
+        where = f"all {total} layers on {info.backend}"
+    else:
+        of = f" of {total}" if total else ""
+        where = f"{info.gpu_layers}{of} layers on {info.backend}, the rest on the CPU"
+    text = f"{Path(info.path).name}: {where}"
+    if info.fallback:
+        return f"{text}. {info.fallback}"
+    return text + (f" (planned: {plan.reason})" if plan else "")
 
 
 def shape_of(header: GgufHeader) -> ModelShape:

@@ -51,13 +51,16 @@ class ModelInfo:
     n_params: int
     architecture: str
     has_chat_template: bool
-    gpu_layers: int  # layers actually offloaded (0 where the build cannot offload)
+    gpu_layers: int  # layers llama.cpp actually offloaded (0 where it offloaded none or cannot)
     load_s: float
     metadata: dict[str, str] = field(default_factory=dict)
     chat_template: str = ""  # the GGUF's own template (empty when absent or too large to trust)
     bos_token: str = ""
     eos_token: str = ""
     placement: str = ""  # llama.cpp's own lines about devices, offloaded layers and buffer sizes
+    layers_total: int = 0  # repeating layers + output layer, the most that can be offloaded (0: unknown)
+    backend: str = "CPU"  # where the offloaded layers went, from llama.cpp's log: "CUDA0 (NVIDIA ...)"
+    fallback: str = ""  # a sentence when it was meant for the GPU but runs on the CPU, and why
 
 
 TextCallback = Callable[[str], None]

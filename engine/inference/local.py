@@ -9,18 +9,20 @@ import json
 import logging
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from engine.errors import Cancelled, EngineCrashed, GenerationError, ModelError
 from engine.inference import Completion, ModelInfo, Sampling, TextCallback
 from engine.inference.exits import exit_sentence
+from engine.inference.placement import failure_cause, fallback_sentence, read_placement
 from engine.progress import CancelToken
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,10 @@ class LocalModel:
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
         self._idle_timer: threading.Timer | None = None
+        self._stderr_reader: threading.Thread | None = None
+        self._last_exit_code: int | None = None
+        # Set when a GPU load failed and the CPU load worked: the sentence saying so, kept for later loads.
+        self.gpu_refused = ""
 
     # -- lifecycle -----------------------------------------------------------------------------
     @property
@@ -69,33 +75,81 @@ class LocalModel:
         return self._proc.pid if self._proc and self._proc.poll() is None else None
 
     def load(self) -> ModelInfo:
-        """Start the worker if needed and load the model (a no-op when it is already warm)."""
+        """Start the worker if needed and load the model (a no-op when it is already warm).
+
+        A load meant for the GPU that fails (llama.cpp refuses, or the worker dies in native code,
+        as a CUDA fault does) is tried once more on the CPU in a fresh worker; ModelInfo.fallback then
+        says why. This LocalModel stays on the CPU from then on, so a GPU that cannot take the model
+        is not retried on every request; new settings (switch_to, or a new LocalModel) try it again."""
         with self._lock:
             if self._proc is not None and self._proc.poll() is None and self.info is not None:
                 return self.info
             if not self.path.is_file():
                 raise ModelError(f"The model file {self.path} does not exist. Download or import it again.")
+            settings = replace(self.settings, n_gpu_layers=0) if self.gpu_refused else self.settings
             self._start()
-            s = self.settings
-            self._send(
-                {
-                    "op": "load", "path": str(self.path), "n_ctx": s.n_ctx, "n_threads": s.n_threads,
-                    "n_gpu_layers": s.n_gpu_layers, "lora_path": s.lora_path,
-                }
+            try:
+                info = self._load_in_worker(settings)
+            except (ModelError, EngineCrashed) as failure:
+                if settings.n_gpu_layers == 0:
+                    raise
+                sentence = fallback_sentence(self._failure_cause(failure))
+                log.warning("GPU load of %s failed; loading it on the CPU instead. %s", self.path.name, sentence)
+                self._start()  # a fresh worker: a failed CUDA load can leave the old one unusable
+                info = self._load_in_worker(replace(settings, n_gpu_layers=0))
+                self.gpu_refused = sentence  # only once the CPU load worked: else the file is at fault
+            if self.gpu_refused:
+                info = replace(info, fallback=self.gpu_refused)
+            elif settings.n_gpu_layers != 0 and info.gpu_layers == 0:
+                info = replace(info, fallback="llama.cpp found no GPU it could use, so this model runs on the CPU.")
+            self.info = info
+            log.info("loaded %s in %.2fs: %d of %d layers on %s", self.path.name, info.load_s, info.gpu_layers,
+                     info.layers_total, info.backend)
+            if info.placement:
+                log.info("llama.cpp placement for %s:\n%s", self.path.name, info.placement)
+            return info
+
+    def _load_in_worker(self, settings: LocalSettings) -> ModelInfo:
+        self._stderr_tail.clear()  # the failure cause, if any, is read from this load's lines only
+        self._send(
+            {
+                "op": "load", "path": str(self.path), "n_ctx": settings.n_ctx, "n_threads": settings.n_threads,
+                "n_gpu_layers": settings.n_gpu_layers, "lora_path": settings.lora_path,
+            }
+        )
+        event = self._next_event(timeout=settings.load_timeout_s)
+        if event.get("event") == "error":
+            self._stop()
+            raise ModelError(
+                f"The model {self.path.name} could not be loaded: {event.get('message', 'unknown reason')}. "
+                "The file may be damaged or not a model llama.cpp can run."
             )
-            event = self._next_event(timeout=s.load_timeout_s)
-            if event.get("event") == "error":
-                self._stop()
-                raise ModelError(
-                    f"The model {self.path.name} could not be loaded: {event.get('message', 'unknown reason')}. "
-                    "The file may be damaged or not a model llama.cpp can run."
-                )
-            fields = {k: event[k] for k in ModelInfo.__dataclass_fields__ if k in event}
-            self.info = ModelInfo(**fields)
-            log.info("loaded %s in %.2fs (%d layers on the GPU)", self.path.name, self.info.load_s, self.info.gpu_layers)
-            if self.info.placement:
-                log.info("llama.cpp placement for %s:\n%s", self.path.name, self.info.placement)
-            return self.info
+        fields = {k: event[k] for k in ModelInfo.__dataclass_fields__ if k in event}
+        info = ModelInfo(**fields)
+        # The worker's own gpu_layers is the request, clamped; llama.cpp's log says what it did.
+        blocks = info.metadata.get(f"{info.architecture}.block_count", "")
+        total = int(blocks) + 1 if blocks.isdigit() else 0
+        placed = read_placement(info.placement)
+        if placed is None:  # a build that cannot offload logs no offload line: all on the CPU
+            return replace(info, gpu_layers=0, layers_total=total, backend="CPU")
+        return replace(info, gpu_layers=placed.gpu_layers, layers_total=placed.layers_total or total,
+                       backend=placed.backend)
+
+    def _failure_cause(self, failure: ModelError | EngineCrashed) -> str:
+        """llama.cpp's reason from the failed worker's last lines, else the signal that ended it."""
+        if self._stderr_reader is not None:
+            self._stderr_reader.join(timeout=2)  # the worker has exited: wait for its last lines
+        cause = failure_cause(list(self._stderr_tail))
+        if cause or isinstance(failure, ModelError):
+            return cause
+        code = self._last_exit_code
+        if code is not None and code < 0:
+            try:
+                return f"the engine crashed with {signal.Signals(-code).name} while loading it on the GPU"
+            except ValueError:
+                return f"the engine stopped on signal {-code} while loading it on the GPU"
+        said = failure.sentence.rstrip(".")  # e.g. a load that did not answer in time
+        return said[:1].lower() + said[1:]
 
     def close(self) -> None:
         """Stop the worker and give its memory back."""
@@ -107,6 +161,8 @@ class LocalModel:
         all of the old model's memory back at once; the new one loads on first use."""
         with self._lock:
             self._stop()
+            if Path(path) != self.path or (settings is not None and settings != self.settings):
+                self.gpu_refused = ""  # new model or settings: the GPU gets another try
             self.path = Path(path)
             self.settings = settings or self.settings
 
@@ -124,7 +180,8 @@ class LocalModel:
             bufsize=0,
         )
         threading.Thread(target=self._read_events, args=(self._proc, self._events), daemon=True).start()
-        threading.Thread(target=self._read_stderr, args=(self._proc,), daemon=True).start()
+        self._stderr_reader = threading.Thread(target=self._read_stderr, args=(self._proc,), daemon=True)
+        self._stderr_reader.start()
         ready = self._next_event(timeout=60)
         if ready.get("event") != "ready":
             raise EngineCrashed("The engine did not start: " + json.dumps(ready)[:200])
@@ -297,6 +354,7 @@ class LocalModel:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 code = proc.wait()
+        self._last_exit_code = code
         time.sleep(0.05)  # let the stderr reader catch the last lines
         sentence = exit_sentence(code, "\n".join(self._stderr_tail))
         log.error("engine worker died (%s): %s", code, sentence)
