@@ -213,17 +213,11 @@ def detect_gpu() -> GpuInfo | None:
 
 
 def _nvidia_gpu() -> GpuInfo | None:
-    """NVIDIA through NVML (nvidia-ml-py) where installed, else nvidia-smi; None when neither answers."""
-    try:
-        import pynvml  # type: ignore[import-not-found]
-
-        pynvml.nvmlInit()
-        handle = pynvml.nvmlDeviceGetHandleByIndex(0)
-        memory = pynvml.nvmlDeviceGetMemoryInfo(handle)
-        name = pynvml.nvmlDeviceGetName(handle)
-        return GpuInfo(name if isinstance(name, str) else name.decode(), int(memory.total), int(memory.free))
-    except Exception:  # noqa: BLE001 - no NVML, no driver or no GPU all mean "ask nvidia-smi"
-        pass
+    """NVIDIA through NVML (nvidia-ml-py) where the driver is installed, else nvidia-smi; None when
+    neither answers (no driver, no card: the usual laptop without NVIDIA)."""
+    found = nvml_gpu()
+    if found is not None:
+        return found
     smi = shutil.which("nvidia-smi")
     if smi is None:
         return None
@@ -234,6 +228,41 @@ def _nvidia_gpu() -> GpuInfo | None:
         return GpuInfo(name, int(total) * 1024**2, int(free) * 1024**2)
     except (OSError, subprocess.SubprocessError, ValueError, IndexError):
         return None
+
+
+def nvml_gpu() -> GpuInfo | None:
+    """Free and total VRAM from NVML, summed over the cards (llama.cpp spreads layers over all of them).
+    None when the NVML library or driver is absent: pynvml raises NVMLError_LibraryNotFound then."""
+    try:
+        import pynvml  # nvidia-ml-py: pure Python, loads libnvidia-ml from the driver on nvmlInit
+    except ImportError:
+        return None
+    try:
+        pynvml.nvmlInit()
+    except pynvml.NVMLError:
+        return None
+    try:
+        names, total, free = [], 0, 0
+        for index in range(pynvml.nvmlDeviceGetCount()):
+            handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+            memory = pynvml.nvmlDeviceGetMemoryInfo(handle)
+            name = pynvml.nvmlDeviceGetName(handle)
+            names.append(name if isinstance(name, str) else name.decode())
+            total, free = total + int(memory.total), free + int(memory.free)
+        if not names:
+            return None
+        if len(set(names)) == 1:
+            label = names[0] if len(names) == 1 else f"{len(names)} × {names[0]}"
+        else:
+            label = " + ".join(names)
+        return GpuInfo(label, total, free)
+    except pynvml.NVMLError:
+        return None
+    finally:
+        try:
+            pynvml.nvmlShutdown()
+        except pynvml.NVMLError:
+            pass
 
 
 @functools.cache

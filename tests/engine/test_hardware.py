@@ -14,10 +14,12 @@ from engine.hardware import (
     GpuInfo,
     Machine,
     detect,
+    detect_gpu,
     fit,
     gpu_layers_for,
     memory_need,
     need_for_shape,
+    nvml_gpu,
 )
 
 LAPTOP = Machine(ram_total=16 * GIB, ram_available=10 * GIB, disk_free=100 * GIB, cpu_count=8,
@@ -105,3 +107,20 @@ def test_detect_reads_this_machine(tmp_path: Path):
     assert machine.ram_total > machine.ram_available > 0
     assert machine.disk_free > 0 and machine.cpu_count >= 1
     assert "RAM" in machine.summary() and "CPU-only" in machine.summary()
+
+
+def test_nvml_without_an_nvidia_driver_means_no_gpu():
+    """The real path on a machine without libnvidia-ml (this one, and most laptops): nvidia-ml-py is
+    installed, nvmlInit fails with LibraryNotFound, and detection says "no GPU" without an error."""
+    import ctypes.util
+    import shutil
+
+    import pynvml
+
+    if ctypes.util.find_library("nvidia-ml") or shutil.which("nvidia-smi"):
+        pytest.skip("this machine has an NVIDIA driver; tests/engine/test_gpu_device.py covers that case")
+    with pytest.raises(pynvml.NVMLError_LibraryNotFound):
+        pynvml.nvmlInit()
+    assert nvml_gpu() is None and detect_gpu() is None
+    machine = detect(Path("."), gpu_offload=False)
+    assert machine.gpu is None and "no GPU found" in machine.summary()
