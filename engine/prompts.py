@@ -18,19 +18,25 @@ from engine.paths import resource
 EXAMPLES_FILE = resource("riddles", "examples.jsonl")
 INSTRUCTION = (
     "Each news story below is turned into a short riddle whose answer is the story's subject. "
-    "The riddle never uses the answer's words. Two hints follow, the second more revealing."
+    "The answer comes first; the riddle never uses the answer's words. Two hints follow, the second "
+    "more revealing."
 )
 SEPARATOR = "###"
 # Generation ends at the separator or when the model starts inventing the next story.
 STOP = [SEPARATOR, "\nNews:", "\n\n\n"]
 
 
+# The labelled format, answer first: a model that has named the subject describes it without naming
+# it, and a local model can be kept from writing the answer's words at all (engine.guided).
+FIELDS = ("Answer", "Riddle", "Hint 1", "Hint 2", "Difficulty")
+PRIMER = FIELDS[0] + ":"
+
 # For models that follow instructions: the labelled format is spelled out, since there are no examples.
 ZERO_SHOT_INSTRUCTION = (
     "Turn the news story below into a short riddle whose answer is the story's subject (one to three "
-    "words). The riddle must never use the answer or its words. Add two hints, the second more "
-    "revealing, and a difficulty. Reply in exactly this format and nothing else:\n"
-    "Riddle: <two sentences>\nAnswer: <the subject>\nHint 1: <a hint>\nHint 2: <a clearer hint>\n"
+    "words). Name the answer first. The riddle must never use the answer or its words. Add two hints, "
+    "the second more revealing, and a difficulty. Reply in exactly this format and nothing else:\n"
+    "Answer: <the subject>\nRiddle: <two sentences>\nHint 1: <a hint>\nHint 2: <a clearer hint>\n"
     "Difficulty: <easy, medium or hard>"
 )
 
@@ -51,7 +57,10 @@ class Prompt:
     suffix: str  # the article
     stop: tuple[str, ...] = tuple(STOP)
     # The label the prompt ends with; the completion is read as if it followed this label.
-    primer: str = "Riddle:"
+    primer: str = PRIMER
+    # Whether a local model may be guided field by field (engine.guided): the prompt ends with the
+    # first label and the model continues the labelled format. A chat service is never guided.
+    guided: bool = True
 
     @property
     def text(self) -> str:
@@ -83,8 +92,8 @@ def news_line(title: str, summary: str, max_chars: int = 500) -> str:
 def format_example(example: Example) -> str:
     return (
         f"{news_line(example.title, example.summary)}\n"
-        f"Riddle: {example.riddle}\n"
         f"Answer: {example.answer}\n"
+        f"Riddle: {example.riddle}\n"
         f"Hint 1: {example.hints[0]}\n"
         f"Hint 2: {example.hints[1]}\n"
         f"Difficulty: {example.difficulty}\n"
@@ -97,7 +106,7 @@ def few_shot_prefix(examples: list[Example], shots: int = 6) -> str:
 
 
 def few_shot_prompt(article: Article, prefix: str) -> Prompt:
-    return Prompt(prefix=prefix, suffix=f"{news_line(article.title, article.summary)}\nRiddle:")
+    return Prompt(prefix=prefix, suffix=f"{news_line(article.title, article.summary)}\n{PRIMER}")
 
 
 def instruction_message(article: Article) -> str:
@@ -106,14 +115,15 @@ def instruction_message(article: Article) -> str:
 
 
 def service_prompt(article: Article) -> Prompt:
-    """For a chat endpoint: the server applies its model's template. A reply that skips the first
-    label is still read as the riddle (the Riddler adds the primer only where it is missing)."""
-    return Prompt(prefix="", suffix=instruction_message(article))
+    """For a chat endpoint: the server applies its model's template, so generation cannot be guided
+    (parse-and-retry). A reply that skips the first label is still read as the answer (the Riddler
+    adds the primer only where it is missing)."""
+    return Prompt(prefix="", suffix=instruction_message(article), guided=False)
 
 
 def zero_shot_prompt(article: Article, chat: Callable[[str], str]) -> Prompt:
     """`chat(message)` renders one user message with the model's template and a generation prompt.
-    The answer is primed with "Riddle:" so the reply starts in the labelled format."""
+    The reply is primed with the first label ("Answer:") so it starts in the labelled format."""
     marker = "\u0000ARTICLE\u0000"
     framed = chat(f"{ZERO_SHOT_INSTRUCTION}\n\n{marker}")
     news = news_line(article.title, article.summary)
@@ -123,4 +133,4 @@ def zero_shot_prompt(article: Article, chat: Callable[[str], str]) -> Prompt:
     else:  # a template that rewrites message text: render this article as is
         prefix, tail = "", chat(instruction_message(article))
         news = ""
-    return Prompt(prefix=prefix, suffix=f"{news}{tail}Riddle:", stop=(SEPARATOR, "\nNews:"))
+    return Prompt(prefix=prefix, suffix=f"{news}{tail}{PRIMER}", stop=(SEPARATOR, "\nNews:"))

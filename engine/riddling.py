@@ -18,7 +18,7 @@ from engine.riddles import Provenance, Riddle, RiddleRejected, StoredRiddle, par
 from engine.store import Store
 
 DEFAULT_SAMPLING = Sampling(temperature=0.7, top_p=0.95, max_tokens=120)
-_LEADING_LABEL = re.compile(r"(answer|hint\s*\d?|difficulty)\s*[:：]", re.IGNORECASE)
+_LEADING_LABEL = re.compile(r"(riddle|answer|hint\s*\d?|difficulty)\s*[:：]", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -95,14 +95,16 @@ class Riddler:
 
 
 def labelled(primer: str, text: str) -> str:
-    """The completion read as if it followed the prompt's last label ("Riddle:"), unless the model
-    wrote that label itself (a chat reply usually does)."""
+    """The completion read as if it followed the prompt's last label ("Answer:"), unless the model
+    wrote a label itself (a chat reply usually does). Unlabelled text followed by a line with the
+    primer's own label is a reply in the older riddle-first order: its first line is the riddle."""
     stripped = text.lstrip()
-    if not primer or stripped.lower().startswith(primer.lower()):
+    if not primer or stripped.lower().startswith(primer.lower()) or _LEADING_LABEL.match(stripped):
         return stripped
-    if not _LEADING_LABEL.match(stripped):
-        return primer + text
-    return stripped
+    own_label = re.compile(r"^\s*" + re.escape(primer.rstrip(":：")) + r"\s*[:：]", re.IGNORECASE | re.MULTILINE)
+    if primer.lower() != "riddle:" and own_label.search(stripped):
+        return "Riddle: " + stripped
+    return primer + text
 
 
 def _problem(rejected: RiddleRejected, completion: Completion) -> str:

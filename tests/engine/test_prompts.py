@@ -18,7 +18,7 @@ def test_prefix_is_shared_and_article_comes_last():
     first, second = sample_articles()[:2]
     p1, p2 = few_shot_prompt(first, prefix), few_shot_prompt(second, prefix)
     assert p1.prefix == p2.prefix
-    assert p1.text.startswith(prefix) and p1.text.endswith("Riddle:")
+    assert p1.text.startswith(prefix) and p1.text.endswith("\nAnswer:")
     assert first.title.rstrip(".") in p1.suffix and first.title not in p1.prefix
 
 
@@ -27,4 +27,13 @@ def test_long_summaries_are_cut_at_a_word():
 
     article = Article("T", "", "S", datetime.now(UTC), "word " * 400)
     prompt = few_shot_prompt(article, "P\n")
-    assert len(prompt.suffix) < 600 and prompt.suffix.rstrip().endswith("Riddle:")
+    assert len(prompt.suffix) < 600 and prompt.suffix.rstrip().endswith("Answer:")
+
+
+def test_examples_show_the_answer_first_then_the_riddle_in_the_order_guided_generation_writes():
+    from engine.prompts import FIELDS, format_example
+
+    block = format_example(load_examples()[0])
+    labels = [line.split(":", 1)[0] for line in block.splitlines()[1:-1]]
+    assert labels == list(FIELDS)
+    assert few_shot_prompt(sample_articles()[0], "P\n").primer == "Answer:"

@@ -62,6 +62,10 @@ def test_the_primer_is_added_only_where_the_model_left_it_out():
     assert labelled("Riddle:", " I glow.\nAnswer: x") == "Riddle: I glow.\nAnswer: x"
     assert labelled("Riddle:", "\nRiddle: I glow.\nAnswer: x") == "Riddle: I glow.\nAnswer: x"
     assert labelled("Riddle:", "Answer: x") == "Answer: x"  # no riddle: stays rejected
+    assert labelled("Answer:", " lamp\nRiddle: I glow.") == "Answer: lamp\nRiddle: I glow."
+    assert labelled("Answer:", "Riddle: I glow.\nAnswer: lamp") == "Riddle: I glow.\nAnswer: lamp"
+    # A reply in the older riddle-first order without its first label is still read as it was meant.
+    assert labelled("Answer:", " I glow.\nAnswer: lamp") == "Riddle: I glow.\nAnswer: lamp"
 
 
 def test_empty_and_runaway_output_are_named_in_the_final_sentence(tmp_path):
@@ -89,7 +93,7 @@ def test_empty_and_runaway_output_are_named_in_the_final_sentence(tmp_path):
     with pytest.raises(GenerationError, match="empty output"):
         Riddler(empty, FewShotPipeline(), ModelIdentity("m", "", "t"), max_attempts=2).riddle(article)
     assert empty.calls == 2
-    runaway = Canned((" a a a a", "length"), (" I glow.\nAnswer: lamp\nHint 1: a\nHint 2: b", "stop"))
+    runaway = Canned((" a a a a", "length"), (" lamp\nRiddle: I glow.\nHint 1: a\nHint 2: b", "stop"))
     riddle, provenance = Riddler(runaway, FewShotPipeline(), ModelIdentity("m", "", "t")).riddle(article)
     assert riddle.answer == "lamp" and provenance.attempts == 2
     stuck = Canned(*[(" a a a a", "length")] * 3)

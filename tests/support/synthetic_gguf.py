@@ -15,20 +15,31 @@ from pathlib import Path
 import numpy as np
 from gguf import GGUFWriter, TokenType
 
-# What the scripted model says after any prompt ending in ":" (as the few-shot prompt does).
-# Each piece is one token; llama-cpp-python detokenizes into a 32-byte buffer, so pieces stay short.
+# What the scripted model says after any prompt ending in ":" (as the few-shot prompt does), in the
+# labelled format, answer first. Each piece is one token; llama-cpp-python detokenizes into a 32-byte
+# buffer, so pieces stay short.
 SCRIPT = (
+    " lantern",
+    "\nRiddle:",
     " I glow in the window",
     " when the nights grow long.",
-    "\nAnswer: lantern",
-    "\nHint 1: It holds a flame.",
-    "\nHint 2: Sailors hang one",
+    "\nHint 1:",
+    " It holds a flame.",
+    "\nHint 2:",
+    " Sailors hang one",
     " by the door.",
-    "\nDifficulty: easy",
+    "\nDifficulty:",
+    " easy",
     "\n###",
 )
 SCRIPT_TEXT = "".join(SCRIPT)
 SCRIPT_ANSWER = "lantern"
+# Guided generation (engine.guided) writes each label itself, so the model sees ":" before every
+# field. After ":" the scripted model's first choice is always the script's first piece; these are its
+# next choices, in order, for when that one is not allowed (the answer in a riddle, anything but a
+# level after "Difficulty:"). So guided, it says: lantern / I glow in the window when the nights grow
+# long. (riddle and both hints) / easy.
+COLON_FALLBACKS = (" I glow in the window", " easy")
 
 
 def _base_vocab(words: list[str]) -> tuple[list[str], list[int]]:
@@ -89,9 +100,11 @@ def _layer_tensors(i: int, width: int, kv_width: int, ff: int, fill) -> dict[str
 
 
 def write_scripted_model(
-    path: Path, script: tuple[str, ...] = SCRIPT, *, layers: int = 1, chat_template: str | None = None
+    path: Path, script: tuple[str, ...] = SCRIPT, *, layers: int = 1, chat_template: str | None = None,
+    fallbacks: tuple[str, ...] = COLON_FALLBACKS,
 ) -> Path:
-    """A model whose greedy continuation after a final ':' is exactly ''.join(script), then EOS."""
+    """A model whose greedy continuation after a final ':' is exactly ''.join(script), then EOS.
+    `fallbacks` (pieces of the script) are its second, third, … choices after ':'."""
     assert all(len(piece.encode()) < 32 for piece in script), "script pieces must be under 32 bytes"
     tokens, types = _base_vocab(list(script))
     vocab = len(tokens)
@@ -110,6 +123,8 @@ def write_scripted_model(
     for token in range(vocab):
         if token not in chain:
             output[script_ids[0], token] = 60.0
+    for rank, piece in enumerate(p for p in fallbacks if p in script):
+        output[tokens.index(piece.replace(" ", "▁")), colon] = 50.0 - 10.0 * rank
     tensors = {"token_embd.weight": embed, "output_norm.weight": np.ones(width, dtype=np.float32),
                "output.weight": output}
     for i in range(layers):
