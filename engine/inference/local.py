@@ -87,7 +87,7 @@ class LocalModel:
             if not self.path.is_file():
                 raise ModelError(f"The model file {self.path} does not exist. Download or import it again.")
             settings = replace(self.settings, n_gpu_layers=0) if self.gpu_refused else self.settings
-            self._start()
+            self._start(hide_gpus=bool(self.gpu_refused))
             try:
                 info = self._load_in_worker(settings)
             except (ModelError, EngineCrashed) as failure:
@@ -95,7 +95,7 @@ class LocalModel:
                     raise
                 sentence = fallback_sentence(self._failure_cause(failure))
                 log.warning("GPU load of %s failed; loading it on the CPU instead. %s", self.path.name, sentence)
-                self._start()  # a fresh worker: a failed CUDA load can leave the old one unusable
+                self._start(hide_gpus=True)  # a fresh worker: a failed CUDA load can leave the old one unusable
                 info = self._load_in_worker(replace(settings, n_gpu_layers=0))
                 self.gpu_refused = sentence  # only once the CPU load worked: else the file is at fault
             if self.gpu_refused:
@@ -166,9 +166,13 @@ class LocalModel:
             self.path = Path(path)
             self.settings = settings or self.settings
 
-    def _start(self) -> None:
+    def _start(self, hide_gpus: bool = False) -> None:
         self._stop()
         env = dict(os.environ)
+        if hide_gpus:
+            # A CUDA build still makes a GPU context, compute buffers and prompt-batch offloads with
+            # n_gpu_layers=0, so a GPU out of memory (or in a bad state) would fail the CPU load too.
+            env.update(CUDA_VISIBLE_DEVICES="", HIP_VISIBLE_DEVICES="")
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PROJECT_ROOT), env.get("PYTHONPATH")]))
         self._events = queue.Queue()
         self._proc = subprocess.Popen(

@@ -53,6 +53,8 @@ def load(self, request):
         sys.stderr.write(Path(os.environ["GPU_LINES"]).read_text())
         sys.stderr.flush()
         raise ValueError("Failed to load model from file: " + request["path"])
+    with open(os.environ["GPU_TRIES"], "a") as tries:
+        tries.write("cpu, CUDA_VISIBLE_DEVICES=%r\\n" % os.environ.get("CUDA_VISIBLE_DEVICES"))
     real_load(self, request)
 
 worker.Worker.load = load
@@ -71,7 +73,11 @@ def refusing_gpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("GPU_TRIES", str(tries))
     monkeypatch.setenv("GPU_LINES", str(tmp_path / "lines.txt"))
     monkeypatch.setenv("GPU_FAILURE", "error")
-    return lambda: len(tries.read_text().splitlines()) if tries.exists() else 0
+    def gpu_tries() -> int:
+        return tries.read_text().splitlines().count("gpu") if tries.exists() else 0
+
+    gpu_tries.log = tries
+    return gpu_tries
 
 
 def test_llama_cpp_refusing_the_gpu_falls_back_to_the_cpu_with_its_reason(refusing_gpu, scripted_gguf):
@@ -79,6 +85,8 @@ def test_llama_cpp_refusing_the_gpu_falls_back_to_the_cpu_with_its_reason(refusi
     try:
         info = model.load()
         assert refusing_gpu() == 1
+        # the CPU load ran in a worker that cannot see the GPU, so it cannot fail on it again
+        assert refusing_gpu.log.read_text().splitlines() == ["gpu", "cpu, CUDA_VISIBLE_DEVICES=''"]
         assert info.gpu_layers == 0 and info.backend == "CPU"
         assert info.fallback == ("The GPU could not load this model (cudaMalloc failed: out of memory), "
                                  "so it runs on the CPU.")
