@@ -82,7 +82,7 @@ def test_zero_shot_prefix_is_shared_and_the_article_comes_last(tmp_path):
         model.close()
     assert p1.prefix == p2.prefix and p1.prefix.startswith("<s><|im_start|>user\n")
     assert first.title.rstrip(".") in p1.suffix and first.title.rstrip(".") not in p1.prefix
-    assert p1.suffix.endswith("<|im_end|>\n<|im_start|>assistant\nRiddle:")
+    assert p1.suffix.endswith("<|im_end|>\n<|im_start|>assistant\nAnswer:")
 
 
 def test_default_pipeline_follows_the_metadata():

@@ -39,7 +39,7 @@ def test_stop_strings_reach_the_server(server):
     backend = ServiceBackend(ServiceSettings(server, "riddler"), api_key=KEY)
     completion = backend.complete("x", Sampling(temperature=0.0, max_tokens=64, stop=("\nHint 1",)))
     backend.close()
-    assert completion.text.endswith("Answer: lantern")
+    assert completion.text == SCRIPT_TEXT[: SCRIPT_TEXT.index("\nHint 1")]
 
 
 def test_a_wrong_key_is_a_sentence(server):

@@ -34,7 +34,7 @@ _LONG = tuple(f" w{i:03d} goes on and on and on" for i in range(140))
 # What each synthetic model says after "Riddle:", and the reason the output must be refused.
 REFUSED = {
     "empty": (("\n###",), "empty output"),
-    "wrong format": ((" Once upon a time", " a lamp was lit.", "\n###"), "no answer"),
+    "wrong format": ((" Once upon a time", " a lamp was lit.", "\n###"), "no riddle text"),
     "answer leaked": ((" A lantern glows", " in the dark.", "\nAnswer: lantern", "\nHint 1: It holds a flame.",
                        "\nHint 2: Sailors hang one.", "\nDifficulty: easy", "\n###"), "leaked"),
     "answer leaked into a hint": ((" I glow at night.", "\nAnswer: lantern", "\nHint 1: A lantern!",

@@ -47,7 +47,7 @@ def test_export_writes_both_formats_deduplicated_split_and_valid(tmp_path):
         assert check_file(path, "messages" if "messages" in path.name else "completion") > 0
     chat = json.loads((tmp_path / "set" / "train-messages.jsonl").read_text().splitlines()[0])
     assert [m["role"] for m in chat["messages"]] == ["system", "user", "assistant"]
-    assert chat["messages"][2]["content"].startswith("Riddle: ")
+    assert chat["messages"][2]["content"].startswith("Answer: ")
 
 
 def test_split_is_stable_when_examples_are_added():
