@@ -4,9 +4,10 @@ deduplicated by headline, split train/validation, written as JSONL in two format
 Formats (one JSON object per line; issue 11's trainer reads the same files):
 - messages:   {"messages": [{"role": "system", "content": INSTRUCTION},
                             {"role": "user", "content": "News: <headline>. <summary>"},
-                            {"role": "assistant", "content": "Riddle: …\\nAnswer: …\\nHint 1: …\\nHint 2: …\\nDifficulty: …"}]}
-- completion: {"prompt": "News: <headline>. <summary>\\nRiddle:", "completion": " …\\nAnswer: …\\n…\\n###"}
-Both carry exactly what the few-shot prompt shows a model, so a tuned model fits the app's parser."""
+                            {"role": "assistant", "content": "Answer: …\\nRiddle: …\\nHint 1: …\\nHint 2: …\\nDifficulty: …"}]}
+- completion: {"prompt": "News: <headline>. <summary>\\nAnswer:", "completion": " …\\nRiddle: …\\n…\\n###"}
+Both carry exactly what the few-shot prompt shows a model, so a tuned model fits the app's parser. The
+labels' order is engine.prompts.format_example's; the prompt ends with its first label (PRIMER)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import EngineError
-from engine.prompts import INSTRUCTION, SEPARATOR, Example, format_example, load_examples, news_line
+from engine.prompts import INSTRUCTION, PRIMER, SEPARATOR, Example, format_example, load_examples, news_line
 from engine.riddles import RiddleRejected, fold, parse_riddle
 from engine.store import Store
 
 FORMATS = ("messages", "completion")
-_PRIMER = "Riddle:"
 
 
 class DatasetError(EngineError):
@@ -67,21 +67,21 @@ def split(examples: list[Example], validation: float = 0.1, seed: int = 0) -> tu
 
 def as_messages(example: Example) -> dict:
     prompt, completion = _halves(example)
-    answer = (_PRIMER + completion).removesuffix(f"\n{SEPARATOR}").strip()
+    answer = (PRIMER + completion).removesuffix(f"\n{SEPARATOR}").strip()
     return {"messages": [{"role": "system", "content": INSTRUCTION}, {"role": "user", "content": prompt},
                          {"role": "assistant", "content": answer}]}
 
 
 def as_completion(example: Example) -> dict:
     prompt, completion = _halves(example)
-    return {"prompt": f"{prompt}\n{_PRIMER}", "completion": completion}
+    return {"prompt": f"{prompt}\n{PRIMER}", "completion": completion}
 
 
 def _halves(example: Example) -> tuple[str, str]:
     """The few-shot example text, cut where the model starts writing."""
     text = format_example(example).rstrip("\n")
     prompt = news_line(example.title, example.summary)
-    return prompt, text[len(prompt) + 1 + len(_PRIMER):]
+    return prompt, text[len(prompt) + 1 + len(PRIMER):]
 
 
 def export(store: Store, folder: Path, *, validation: float = 0.1, seed: int = 0,
@@ -127,9 +127,9 @@ def check_record(record: dict, fmt: str) -> None:
     elif fmt == "completion":
         if set(record) != {"prompt", "completion"} or not all(isinstance(v, str) for v in record.values()):
             raise ValueError("expected exactly the string keys prompt and completion")
-        if not record["prompt"].startswith("News: ") or not record["prompt"].endswith(_PRIMER):
-            raise ValueError("the prompt must be a news line ending in 'Riddle:'")
-        parse_riddle(_PRIMER + record["completion"])
+        if not record["prompt"].startswith("News: ") or not record["prompt"].endswith(PRIMER):
+            raise ValueError(f"the prompt must be a news line ending in '{PRIMER}'")
+        parse_riddle(PRIMER + record["completion"])
     else:
         raise ValueError(f"unknown format {fmt}")
 

@@ -111,26 +111,30 @@ def assemble(
     stays on the same side of the split however the set grows."""
     heldout_keys = {" ".join(fold(item.title).split()) for item in heldout}
     ordered = sorted(sources, key=lambda e: SOURCES.index(e.source) if e.source in SOURCES else len(SOURCES))
-    seen_stories: set[str] = set()
+    seen_stories: set[tuple[str, bool]] = set()
     seen_riddles: set[str] = set()
     kept: list[TrainingExample] = []
     excluded: list[tuple[str, str]] = []
     for example in ordered:
         riddle_key = " ".join(fold(example.riddle).split())
+        # A teacher's riddle about a story the user or the shipped set already covers is a second,
+        # different riddle for it (not a copy): stories are deduplicated within the written examples
+        # and within the distilled ones, riddle texts across all of them.
+        story = (example.story_key, example.source == "distilled")
         why = rejection(example)
         if why is None and example.story_key in heldout_keys:
             why = "the story is in the held-out set"
-        elif why is None and (example.story_key in seen_stories or riddle_key in seen_riddles):
+        elif why is None and (story in seen_stories or riddle_key in seen_riddles):
             why = "duplicate"
         if why is not None:
             excluded.append((example.title, why))
             continue
-        seen_stories.add(example.story_key)
+        seen_stories.add(story)
         seen_riddles.add(riddle_key)
         kept.append(example)
     validation = [e for e in kept if _bucket(e.story_key) < validation_percent]
-    if not validation and len(kept) >= 2 and validation_percent > 0:
-        validation = [kept[-1]]
+    if not validation and len({e.story_key for e in kept}) >= 2 and validation_percent > 0:
+        validation = [e for e in kept if e.story_key == kept[-1].story_key]  # a story stays on one side
     train = [e for e in kept if e not in validation]
     return TrainingSet(tuple(train), tuple(validation), tuple(excluded))
 

@@ -46,6 +46,19 @@ def test_leaks_duplicates_and_heldout_stories_are_left_out_with_a_reason():
     assert [e.title for e in (*data.train, *data.validation)] == ["Lamp story"]
 
 
+def test_a_distilled_riddle_may_add_to_a_written_story_but_not_copy_one():
+    data = assemble([
+        example("Lamp story"), example("Lamp story", source="distilled", riddle="A teacher's own lamp riddle."),
+        example("Lamp story", source="distilled", riddle="A second teacher riddle."),
+        example("Copy", source="distilled", riddle="I glow for Lamp story."),
+    ])
+    kept = [(e.title, e.source) for e in (*data.train, *data.validation)]
+    assert kept == [("Lamp story", "shipped"), ("Lamp story", "distilled")]
+    assert dict(data.excluded) == {"Lamp story": "duplicate", "Copy": "duplicate"}
+    # both riddles of one story fall on the same side of the split
+    assert len({e.title for e in data.validation} & {e.title for e in data.train}) == 0
+
+
 def test_history_wins_a_duplicate_and_the_split_is_stable_as_the_set_grows():
     first = assemble([example(f"Story {i}") for i in range(40)])
     grown = assemble([example(f"Story {i}") for i in range(80)] + [example("Story 3", source="history")])
@@ -78,7 +91,7 @@ def test_export_is_the_evaluation_completion_format_and_matches_the_inference_pr
     assert training_prompt(record["prompt"]) == prompt == adapter_pipeline().prompt(
         article_for(first.title, first.summary)).text
     assert completion == record["completion"] and completion.endswith("\n###")
-    assert completion.startswith(" " + first.riddle) and f"\nAnswer: {first.answer}\n" in completion
+    assert completion.startswith(f" {first.answer}\nRiddle: {first.riddle}\n")  # answer first, as prompted
 
 
 def test_an_example_without_two_hints_is_refused_when_read():
