@@ -26,6 +26,10 @@ GPU_BYTES_PER_S = 300e9
 # llama.cpp's compute buffers, the runtime and the app: a fixed part plus a share of the weights.
 OVERHEAD_FIXED = 256 * 1024**2
 OVERHEAD_SHARE = 0.10
+# What the worker's own GPU runtime takes before any weight arrives: its CUDA context took 524 MiB on
+# the H100 (CUDA 13, driver 580: 766 MiB free before the worker started, 242 MiB as llama.cpp began to
+# load). Without it, Auto planned 2 layers into 766 MiB and the KV cache then did not fit.
+GPU_RUNTIME_RESERVE = 576 * 1024**2
 DEVICES = ("auto", "gpu", "cpu")
 _INTERESTING_FLAGS = ("avx", "avx2", "avx512f", "fma", "f16c", "amx_tile", "neon", "asimd")
 
@@ -157,7 +161,7 @@ def gpu_layers_for(device: str, shape: ModelShape, need: MemoryNeed, machine: Ma
     free = machine.gpu.vram_free
     if machine.gpu.unified or free is None:
         return GpuPlan(every, "GPU", f"{machine.gpu.name} reports no separate memory limit: every layer is offloaded")
-    usable = 0.9 * free - need.overhead
+    usable = 0.9 * free - need.overhead - GPU_RUNTIME_RESERVE
     per_layer = (need.weights + need.kv_cache) / every
     layers = max(0, min(every, int(usable // per_layer))) if per_layer > 0 else every
     if layers >= every:

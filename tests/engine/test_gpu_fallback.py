@@ -24,15 +24,15 @@ from tests.support.synthetic_gguf import SCRIPT_TEXT
 
 GREEDY = Sampling(temperature=0.0, max_tokens=64, seed=1)
 
-# What llama.cpp 0.3.36's CUDA backend logs when the weights do not fit in free VRAM (format strings
-# from ggml-cuda.cu, ggml-alloc.c and llama.cpp; seen on the H100, see docs in issue3-gpu notes).
+# What llama.cpp 0.3.36's CUDA build logged on the H100 when the weights did not fit in the VRAM another
+# process had left free (.gpu3/check.py, 2026-11-26; the issue 3 GPU notes).
 CUDA_OOM_LINES = """\
-llama_model_load_from_file_impl: using device CUDA0 (NVIDIA H100 80GB HBM3) (0000:00:1e.0) - 612 MiB free
+llama_prepare_model_devices: using device CUDA0 (NVIDIA H100 80GB HBM3) (0000:00:06.0) - 242 MiB free
 load_tensors: offloading output layer to GPU
-load_tensors: offloading 4 repeating layers to GPU
-load_tensors: offloaded 5/5 layers to GPU
-ggml_backend_cuda_buffer_type_alloc_buffer: allocating 1830.05 MiB on device 0: cudaMalloc failed: out of memory
-alloc_tensor_range: failed to allocate CUDA0 buffer of size 1918955520
+load_tensors: offloading 8 repeating layers to GPU
+load_tensors: offloaded 9/9 layers to GPU
+ggml_backend_cuda_buffer_type_alloc_buffer: allocating 910.14 MiB on device 0: cudaMalloc failed: out of memory
+alloc_tensor_range: failed to allocate CUDA0 buffer of size 954355712
 llama_model_load: error loading model: unable to allocate CUDA0 buffer
 llama_model_load_from_file_impl: failed to load model
 """
@@ -149,7 +149,7 @@ def test_a_cpu_build_reports_cpu_and_the_real_layer_count(scripted_gguf):
 
 def test_placement_is_read_from_llama_cpp_log_lines():
     placed = read_placement(CUDA_OOM_LINES)
-    assert (placed.gpu_layers, placed.layers_total) == (5, 5)
+    assert (placed.gpu_layers, placed.layers_total) == (9, 9)
     assert placed.backend == "CUDA0 (NVIDIA H100 80GB HBM3)"
     partial = read_placement("load_tensors: offloaded 7/19 layers to GPU\n"
                              "load_tensors:      Vulkan0 model buffer size =   100.00 MiB\n"
@@ -163,6 +163,6 @@ def test_the_cause_is_the_most_telling_line():
     assert failure_cause(CUDA_OOM_LINES.splitlines()) == "cudaMalloc failed: out of memory"
     kv = ["llama_init_from_model: failed to initialize the context: failed to allocate buffer for kv cache",
           "llama_init_from_model: failed to create llama_context"]
-    assert failure_cause(kv) == "failed to allocate buffer for kv cache"
+    assert failure_cause(kv) == "failed to allocate buffer for kv cache"  # a KV cache that does not fit
     assert failure_cause(["load_tensors: loading model tensors"]) == ""
     assert fallback_sentence("") == "The GPU could not load this model, so it runs on the CPU."
