@@ -1,7 +1,10 @@
 """The inference engine against its own baselines, measured in the same run:
 
-- structure: parse-and-retry against a GBNF grammar on the starter model over the 20 sample articles
-  (valid riddles after the bounded retries, time, riddles per minute, answers on the story's subject);
+- structure: how valid riddles are made, on the starter model over the 20 sample articles (valid
+  riddles after the bounded retries, valid first try, answers on the story's subject, riddles per
+  minute), all in one run: the old riddle-first format with parse-and-retry, the answer-first format
+  with parse-and-retry, guided field-by-field generation one by one and batched (the reader's path),
+  and optionally the GBNF grammar (BENCH_STRUCTURES=old,free,guided,batched,grammar);
 - speed: our pipeline's tokens/s against a raw in-process llama-cpp-python completion of the same prompt;
 - prefix reuse: time to first token for articles 2..N of a few-shot batch against the first article's;
 - overhead: worker protocol cost per generated token (synthetic model, tokens cost ~1 ms each);
@@ -9,17 +12,22 @@
 - ui: the longest UI-thread stall while a BackgroundOp riddles with the starter model.
 
     .venv/bin/python -m bench.inference [structure speed prefix overhead cancel ui]
+
+BENCH_RUNS=2 repeats the structure comparison (rows interleaved run by run); BENCH_RIDDLES=path writes
+every valid riddle of it as JSON lines, to read the riddles themselves.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from bench.common import machine, table
@@ -28,6 +36,7 @@ from engine.inference import Sampling
 from engine.inference.local import LocalModel, LocalSettings
 from engine.pipelines import FewShotPipeline
 from engine.progress import CancelToken
+from engine.prompts import INSTRUCTION, SEPARATOR, Example, Prompt, load_examples, news_line
 from engine.riddles import LABELLED_GRAMMAR, fold, key_words
 from engine.riddling import DEFAULT_SAMPLING, ModelIdentity, Riddler
 from engine.samples import sample_articles
@@ -38,8 +47,10 @@ CACHE = Path(os.environ.get("RIDDLEWIRE_BENCH_MODELS", Path(tempfile.gettempdir(
 THREADS: int | None = int(os.environ["BENCH_THREADS"]) if os.environ.get("BENCH_THREADS") else None
 PROTOCOL_THREADS = 1
 ATTEMPTS = int(os.environ.get("BENCH_ATTEMPTS", "3"))
-STRUCTURES = os.environ.get("BENCH_STRUCTURES", "free,grammar").split(",")
-TEMPERATURES = tuple(float(t) for t in os.environ.get("BENCH_TEMPERATURES", "0.3,0.7").split(","))
+STRUCTURES = os.environ.get("BENCH_STRUCTURES", "old,free,guided,batched").split(",")
+TEMPERATURES = tuple(float(t) for t in os.environ.get("BENCH_TEMPERATURES", "0.7").split(","))
+RUNS = int(os.environ.get("BENCH_RUNS", "1"))
+RIDDLES_FILE = os.environ.get("BENCH_RIDDLES")
 
 
 def starter() -> Path:
@@ -59,32 +70,106 @@ def _settings(**kw: object) -> LocalSettings:
     return LocalSettings(**{"n_ctx": 4096, "n_threads": THREADS, "idle_unload_s": None, **kw})
 
 
-# -- structure: parse-and-retry vs grammar -----------------------------------------------------------
+# -- structure: how valid riddles are made ----------------------------------------------------------
 def _on_subject(answer: str, article) -> bool:  # noqa: ANN001
     """A cheap proxy for a good answer: its key words come from the story (the story's subject)."""
     story = fold(article.title + " " + article.summary)
     return any(word[:5] in story for word in key_words(answer))
 
 
-def structure_run(model: LocalModel, sampling: Sampling, label: str) -> list[object]:
-    riddler = Riddler(model, FewShotPipeline(), ModelIdentity("starter", "", "tiny"), sampling, max_attempts=ATTEMPTS)
+class RiddleFirstPipeline:
+    """The format before issue 4's guided generation, kept here only as the baseline: riddle first,
+    then the answer, parse-and-retry (the prompt ends with "Riddle:")."""
+
+    name = "few-shot"
+
+    def __init__(self, shots: int = 6):
+        blocks = [self._block(e) for e in load_examples()[:shots]]
+        self.prefix = INSTRUCTION.replace("The answer comes first; the riddle", "The riddle") + "\n\n" + \
+            "\n".join(blocks) + "\n"
+
+    @staticmethod
+    def _block(e: Example) -> str:
+        return (f"{news_line(e.title, e.summary)}\nRiddle: {e.riddle}\nAnswer: {e.answer}\nHint 1: {e.hints[0]}\n"
+                f"Hint 2: {e.hints[1]}\nDifficulty: {e.difficulty}\n{SEPARATOR}\n")
+
+    def prompt(self, article) -> Prompt:  # noqa: ANN001
+        suffix = f"{news_line(article.title, article.summary)}\nRiddle:"
+        return Prompt(prefix=self.prefix, suffix=suffix, primer="Riddle:", guided=False)
+
+
+def _score(label: str, made: list[tuple[object, object, object]], n: int, elapsed: float) -> list[object]:
+    """made: (article, riddle, provenance) of each valid riddle."""
+    valid = len(made)
+    first_try = sum(p.attempts == 1 for _, _, p in made)
+    on_subject = sum(_on_subject(r.answer, a) for a, r, _ in made)
+    if RIDDLES_FILE:
+        with open(RIDDLES_FILE, "a", encoding="utf-8") as out:
+            for article, riddle, provenance in made:
+                out.write(json.dumps({"row": label, "title": article.title, **asdict(riddle),
+                                      "attempts": provenance.attempts}) + "\n")
+    return [label, f"{valid}/{n} ({valid / n:.0%})", f"{first_try / n:.0%}", f"{on_subject}/{valid}",
+            elapsed, 60 * valid / elapsed]
+
+
+def structure_run(model: LocalModel, sampling: Sampling, label: str, pipeline: object = None,
+                  guided: bool = False) -> list[object]:
+    """One article after another through Riddler.riddle (guided: the worker's loop one wide)."""
+    riddler = Riddler(model, pipeline or FewShotPipeline(), ModelIdentity("starter", "", "tiny"), sampling,
+                      max_attempts=ATTEMPTS, guided=guided)
     articles = sample_articles()
-    valid = first_try = on_subject = tokens = 0
+    made = []
     started = time.perf_counter()
     for article in articles:
         try:
             riddle, provenance = riddler.riddle(article)
-        except GenerationError:
+        except GenerationError as error:
+            print(f"  {label}: failed: {error.sentence[-90:]}", file=sys.stderr, flush=True)
             continue
-        valid += 1
         print(f"  {label}: {riddle.answer!r} ({provenance.attempts} tries)", file=sys.stderr, flush=True)
-        first_try += provenance.attempts == 1
-        on_subject += _on_subject(riddle.answer, article)
-        tokens += provenance.completion_tokens
-    elapsed = time.perf_counter() - started
-    n = len(articles)
-    return [label, f"{valid}/{n} ({valid / n:.0%})", f"{first_try / n:.0%}", f"{on_subject}/{valid}",
-            elapsed, 60 * valid / elapsed]
+        made.append((article, riddle, provenance))
+    return _score(label, made, len(articles), time.perf_counter() - started)
+
+
+def batched_run(model: LocalModel, sampling: Sampling, label: str) -> list[object]:
+    """All 20 articles at once through the reader's path (engine.batching, guided, automatic width)."""
+    from engine.batching import riddle_articles_batched
+    from engine.store import Store
+
+    riddler = Riddler(model, FewShotPipeline(), ModelIdentity("starter", "", "tiny"), sampling,
+                      max_attempts=ATTEMPTS)
+    articles = sample_articles()
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(Path(folder) / "bench.db")
+        try:
+            started = time.perf_counter()
+            run = riddle_articles_batched(store, articles, riddler)
+            elapsed = time.perf_counter() - started
+        finally:
+            store.close()
+    for _article, sentence in run.failed:
+        print(f"  {label}: failed: {sentence[-90:]}", file=sys.stderr, flush=True)
+    made = [(s.article, s.riddle, s.provenance) for s in run.stored]
+    return _score(label, made, len(articles), elapsed)
+
+
+def load_average() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip().split("load average:")[-1]
+
+
+def structure_row(name: str, model: LocalModel, sampling: Sampling, tag: str) -> list[object]:
+    if name == "old":
+        return structure_run(model, sampling, f"riddle first, parse-and-retry, {tag}", RiddleFirstPipeline())
+    if name == "free":
+        return structure_run(model, sampling, f"answer first, parse-and-retry, {tag}")
+    if name == "grammar":
+        return structure_run(model, replace(sampling, grammar=LABELLED_GRAMMAR), f"riddle first, GBNF grammar, {tag}",
+                             RiddleFirstPipeline())
+    if name == "guided":
+        return structure_run(model, sampling, f"answer first, guided, one by one, {tag}", guided=True)
+    if name == "batched":
+        return batched_run(model, sampling, f"answer first, guided, batched, {tag}")
+    raise ValueError(f"unknown structure {name!r}")
 
 
 def bench_structure() -> str:
@@ -93,17 +178,17 @@ def bench_structure() -> str:
     rows = []
     try:
         model.load()
-        for temperature in TEMPERATURES:
-            free = replace(base, temperature=temperature)
-            if "free" in STRUCTURES:
-                rows.append(structure_run(model, free, f"parse-and-retry, t={temperature}"))
-            if "grammar" in STRUCTURES:
-                grammar = replace(free, grammar=LABELLED_GRAMMAR)
-                rows.append(structure_run(model, grammar, f"GBNF grammar, t={temperature}"))
+        for run in range(1, RUNS + 1):
+            for temperature in TEMPERATURES:
+                tag = f"t={temperature}" + (f", run {run}" if RUNS > 1 else "")
+                for name in STRUCTURES:
+                    before = load_average()
+                    row = structure_row(name, model, replace(base, temperature=temperature), tag)
+                    rows.append([*row, f"{before} → {load_average()}"])
     finally:
         model.close()
     headers = ["structure", f"valid after ≤{ATTEMPTS} tries", "valid first try", "answer from the story", "time s",
-               "riddles/min"]
+               "riddles/min", "load average (1, 5, 15 min) before → after"]
     return table(headers, rows)
 
 

@@ -5,32 +5,29 @@
 validation and bounded retries as the Riddler, every riddle stored and reported as soon as it is
 valid, a cancel keeps what is stored. What changes is how the model is asked:
 
-- a local model decodes many articles together inside its worker (engine/inference/batch.py);
+- a local model decodes many articles together inside its worker (engine/inference/batch.py), guided
+  field by field exactly as the one-by-one Riddler is (the Riddler runs the same loop, one wide);
 - a service gets a bounded number of concurrent requests (its server batches them);
 - anything else, or a local model that cannot batch, goes one by one, and says so.
 """
 
 from __future__ import annotations
 
-import random
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.articles import Article
 from engine.errors import Cancelled, GenerationError
-from engine.inference import Completion, Sampling
 from engine.inference.local import LocalModel
 from engine.inference.service import ServiceBackend
 from engine.progress import CancelToken, Progress, ProgressCallback
-from engine.prompts import Prompt
-from engine.riddles import Provenance, Riddle, RiddleRejected, StoredRiddle, parse_riddle
-from engine.riddling import Riddler, RiddleRun, _problem, labelled, riddle_articles
+from engine.riddles import Provenance, Riddle, StoredRiddle
+from engine.riddling import BATCH_TARGET, CHECK_TARGET, Job, Riddler, RiddleRun, check_riddle, riddle_articles
 from engine.store import Store
 
-BATCH_TARGET = "engine.inference.batch:run"
-CHECK_TARGET = "engine.batching:check_riddle"
+__all__ = ["ArticleSkips", "check_riddle", "riddle_articles_batched", "riddle_pending_batched"]
 # Concurrent requests to a service: llama.cpp's server has 4 slots unless told otherwise.
 SERVICE_REQUESTS = 4
 SKIPPED = "Skipped at your request."
@@ -51,12 +48,6 @@ class ArticleSkips:
     def __contains__(self, article: Article) -> bool:
         with self._lock:
             return article.key in self._keys
-
-
-def check_riddle(primer: str, text: str) -> None:
-    """Run inside the worker on every finished sequence: the Riddler's own validation (raises
-    RiddleRejected, a ValueError)."""
-    parse_riddle(labelled(primer, text))
 
 
 def riddle_pending_batched(
@@ -112,28 +103,6 @@ def _stored_articles(store: Store, articles: list[Article]) -> list[Article]:
 
 
 @dataclass
-class Job:
-    """One article's place in a batch: its prompt and the sampling of each attempt."""
-
-    article: Article
-    prompt: Prompt
-    attempts: list[Sampling]
-
-    def request(self) -> dict[str, Any]:
-        return {"prompt": self.prompt.text, "primer": self.prompt.primer,
-                "seeds": [s.seed for s in self.attempts], "sampling": asdict(self.attempts[0])}
-
-
-def job_for(riddler: Riddler, article: Article) -> Job:
-    """The Riddler's own plan for an article: seeds base, base+1, ... and the prompt's stop strings."""
-    prompt = riddler.pipeline.prompt(article)
-    base = riddler.sampling.seed if riddler.sampling.seed is not None else random.randrange(2**31)
-    stop = tuple(riddler.sampling.stop or prompt.stop)
-    return Job(article, prompt, [replace(riddler.sampling, seed=base + n, stop=stop)
-                                 for n in range(riddler.max_attempts)])
-
-
-@dataclass
 class Tally:
     """What has come back so far: stores each valid riddle at once and reports it."""
 
@@ -169,7 +138,7 @@ class Tally:
 def _riddle_in_worker(
     model: LocalModel, tally: Tally, cancel: CancelToken | None, width: int | None, skips: ArticleSkips | None
 ) -> RiddleRun:
-    jobs = [job_for(tally.riddler, article) for article in tally.articles]
+    jobs = [tally.riddler.job(article) for article in tally.articles]
     tally.say("Warming up the model…")
     events = WorkerEvents(model, tally, jobs, skips)
     request = {"jobs": [job.request() for job in jobs], "check": CHECK_TARGET, "width": width}
@@ -202,17 +171,15 @@ class WorkerEvents:
 
     def _finished(self, event: dict[str, Any]) -> None:
         job = self.jobs[event["job"]]
-        attempt = int(event["attempt"])
         if event["finish_reason"] == "cancelled":
             self.tally.fail(job.article, SKIPPED)
-        elif event["finish_reason"] == "error":
-            self.tally.fail(job.article, f"The model could not generate text: {event['reason']}.")
-        elif event["accepted"]:
-            riddle = parse_riddle(labelled(job.prompt.primer, event["text"]))
-            provenance = self.tally.riddler._provenance(_completion(event), job.attempts[attempt - 1], attempt)
-            self.tally.keep(job.article, riddle, provenance)
-        elif not event["retry"]:
-            self.tally.fail(job.article, _gave_up(job, self.tally.riddler, event))
+        elif event["accepted"] or not event["retry"]:
+            try:
+                riddle, provenance = self.tally.riddler.outcome(job, event)
+            except GenerationError as error:
+                self.tally.fail(job.article, error.sentence)
+            else:
+                self.tally.keep(job.article, riddle, provenance)
 
     def _pass_on_skips(self, rid: str) -> None:
         if self.skips is None:
@@ -221,23 +188,6 @@ class WorkerEvents:
             if index not in self._skipped and job.article in self.skips:
                 self._skipped.add(index)
                 self.model.cancel_part(f"{rid}/{index}")
-
-
-def _completion(event: dict[str, Any]) -> Completion:
-    return Completion(
-        text=event["text"], prompt_tokens=int(event.get("prompt_tokens", 0)),
-        completion_tokens=int(event.get("completion_tokens", 0)), latency_s=float(event.get("latency_s", 0.0)),
-        first_token_s=float(event.get("first_token_s", 0.0)), finish_reason=event["finish_reason"],
-    )
-
-
-def _gave_up(job: Job, riddler: Riddler, event: dict[str, Any]) -> str:
-    """The Riddler's sentence for an article whose every attempt was rejected."""
-    problem = _problem(RiddleRejected(event.get("reason") or "rejected"), _completion(event))
-    return GenerationError(
-        f'The model could not write a usable riddle for "{job.article.title[:80]}" after '
-        f"{riddler.max_attempts} tries (last problem: {problem})."
-    ).sentence
 
 
 # -- a service: bounded concurrent requests --------------------------------------------------------

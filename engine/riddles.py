@@ -19,6 +19,8 @@ _STOPWORDS = frozenset(
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _LABEL = re.compile(r"^\s*(riddle|answer|hint\s*1|hint\s*2|hint|difficulty)\s*[:：]\s*(.*)$", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_LAST_WORD = re.compile(r"[^\W_]+$", re.UNICODE)
+_LONGEST_SUFFIX = 3  # "ing", the longest ending _stem takes off
 
 # The labelled format as a GBNF grammar, for completions that follow "Riddle:". Measured against
 # parse-and-retry on the starter model (BENCHMARKS.md, "Inference engine"); the faster of the two
@@ -104,6 +106,26 @@ def leaks(answer: str, text: str) -> bool:
         return True
     text_stems = {_stem(w) for w in _WORD.findall(norm_text)}
     return any(_stem(w) in text_stems for w in key_words(answer))
+
+
+def may_leak(answer: str, text: str) -> bool:
+    """For text still being written (guided generation, engine.guided): True when it leaks already, or
+    when its last, unfinished word is on its way to one of the answer's key words or their inflections
+    (so the next token must go elsewhere). Read as validation reads a field, so no text that passes
+    here fails `leaks` once finished."""
+    text = " ".join(_CONTROL.sub(" ", text).split())
+    if leaks(answer, text):
+        return True
+    unfinished = _LAST_WORD.search(fold(text))
+    if unfinished is None:
+        return False
+    word = unfinished.group()
+    for stem in {_stem(w) for w in key_words(answer)}:
+        for start in (stem, stem[:-1] + "ie" if stem.endswith("y") else ""):
+            # "lanter" may still become "lantern" or "lanterns": refused once the stem is whole.
+            if start and word.startswith(start) and len(word) - len(start) <= _LONGEST_SUFFIX:
+                return True
+    return False
 
 
 def key_words(answer: str) -> list[str]:

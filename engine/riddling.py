@@ -1,5 +1,11 @@
 """Articles -> riddles: prompt, generate, validate (retrying within a bound), store. One article at a
-time here; each stored riddle is reported as soon as it exists so a reader can show it."""
+time here; each stored riddle is reported as soon as it exists so a reader can show it.
+
+Two ways to generate, with the same prompts, seeds, validation and retries:
+- guided (a local model and a prompt that allows it): the worker's batch loop, at width one, writes the
+  labels and lets the model fill each field, never writing the answer into the riddle or hints
+  (engine.guided); engine.batching runs the same loop many articles wide;
+- parse-and-retry (a service, or `guided=False`): a free completion, parsed and validated."""
 
 from __future__ import annotations
 
@@ -8,16 +14,22 @@ import random
 import re
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from engine.articles import Article
 from engine.errors import Cancelled, GenerationError
 from engine.inference import Backend, Completion, Sampling, TextCallback
+from engine.inference.local import LocalModel
 from engine.pipelines import Pipeline
 from engine.progress import CancelToken, Progress, ProgressCallback
+from engine.prompts import Prompt
 from engine.riddles import Provenance, Riddle, RiddleRejected, StoredRiddle, parse_riddle
 from engine.store import Store
 
 DEFAULT_SAMPLING = Sampling(temperature=0.7, top_p=0.95, max_tokens=120)
+# Run inside the worker: the batch loop, and the check it applies to every finished attempt.
+BATCH_TARGET = "engine.inference.batch:run"
+CHECK_TARGET = "engine.riddling:check_riddle"
 _LEADING_LABEL = re.compile(r"(riddle|answer|hint\s*\d?|difficulty)\s*[:：]", re.IGNORECASE)
 
 
@@ -28,6 +40,27 @@ class ModelIdentity:
     file: str
     sha256: str
     size_tier: str
+
+
+@dataclass
+class Job:
+    """One article's plan: its prompt, the sampling of each attempt, and whether it is guided."""
+
+    article: Article
+    prompt: Prompt
+    attempts: list[Sampling]
+    guided: bool = False
+
+    def request(self, stream: bool = False) -> dict[str, Any]:
+        """The job as engine.inference.batch reads it."""
+        return {"prompt": self.prompt.text, "primer": self.prompt.primer, "seeds": [s.seed for s in self.attempts],
+                "sampling": asdict(self.attempts[0]), "guided": self.guided, "stream": stream}
+
+
+def check_riddle(primer: str, text: str) -> None:
+    """Run inside the worker on every finished attempt: the Riddler's own validation (raises
+    RiddleRejected, a ValueError)."""
+    parse_riddle(labelled(primer, text))
 
 
 @dataclass(frozen=True)
@@ -46,25 +79,40 @@ class Riddler:
         model: ModelIdentity,
         sampling: Sampling = DEFAULT_SAMPLING,
         max_attempts: int = 3,
+        guided: bool = True,
     ):
         self.backend = backend
         self.pipeline = pipeline
         self.model = model
         self.sampling = sampling
         self.max_attempts = max_attempts
+        self.guided = guided  # False: parse-and-retry even where guiding is possible (benchmarks)
+
+    def job(self, article: Article) -> Job:
+        """The plan for an article: seeds base, base+1, … and the prompt's stop strings."""
+        prompt = self.pipeline.prompt(article)
+        base = self.sampling.seed if self.sampling.seed is not None else random.randrange(2**31)
+        stop = tuple(self.sampling.stop or prompt.stop)
+        attempts = [replace(self.sampling, seed=base + n, stop=stop) for n in range(self.max_attempts)]
+        return Job(article, prompt, attempts, guided=self.guides(prompt))
+
+    def guides(self, prompt: Prompt) -> bool:
+        """Guided generation needs our own worker (a local model) and a prompt in the labelled format."""
+        return self.guided and prompt.guided and isinstance(self.backend, LocalModel)
 
     def riddle(
         self, article: Article, cancel: CancelToken | None = None, on_text: TextCallback | None = None
     ) -> tuple[Riddle, Provenance]:
-        prompt = self.pipeline.prompt(article)
-        base_seed = self.sampling.seed if self.sampling.seed is not None else random.randrange(2**31)
+        job = self.job(article)
+        if job.guided:
+            made = self._riddle_guided(job, cancel, on_text)
+            if made is not None:
+                return made
+        prompt = job.prompt
         problem = ""
-        for attempt in range(1, self.max_attempts + 1):
+        for attempt, sampling in enumerate(job.attempts, start=1):
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            sampling = replace(
-                self.sampling, seed=base_seed + attempt - 1, stop=tuple(self.sampling.stop or prompt.stop)
-            )
             completion = self.backend.complete(prompt.text, sampling, on_text=on_text, cancel=cancel)
             try:
                 riddle = parse_riddle(labelled(prompt.primer, completion.text))
@@ -72,7 +120,39 @@ class Riddler:
                 problem = _problem(rejected, completion)
                 continue
             return riddle, self._provenance(completion, sampling, attempt)
-        raise GenerationError(
+        raise self.gave_up(article, problem)
+
+    def _riddle_guided(
+        self, job: Job, cancel: CancelToken | None, on_text: TextCallback | None
+    ) -> tuple[Riddle, Provenance] | None:
+        """One article through the worker's batch loop at width one (None: the model cannot batch)."""
+        last: list[dict[str, Any]] = []
+
+        def on_event(event: dict[str, Any]) -> None:
+            if event.get("event") == "text" and on_text is not None:
+                on_text(event["text"])
+            elif event.get("event") == "finished" and not event.get("retry"):
+                last.append(event)
+
+        request = {"jobs": [job.request(stream=on_text is not None)], "check": CHECK_TARGET, "width": 1}
+        done = self.backend.call(BATCH_TARGET, request, on_event, cancel)
+        if done.get("finish_reason") == "unbatchable" or not last:
+            return None
+        return self.outcome(job, last[-1])
+
+    def outcome(self, job: Job, event: dict[str, Any]) -> tuple[Riddle, Provenance]:
+        """A job's last "finished" event from the worker: its riddle, or the sentence why there is none."""
+        if event["finish_reason"] == "error":
+            raise GenerationError(f"The model could not generate text: {event['reason']}.")
+        attempt = int(event["attempt"])
+        if not event["accepted"]:
+            problem = _problem(RiddleRejected(event.get("reason") or "rejected"), worker_completion(event))
+            raise self.gave_up(job.article, problem)
+        riddle = parse_riddle(labelled(job.prompt.primer, event["text"]))
+        return riddle, self._provenance(worker_completion(event), job.attempts[attempt - 1], attempt)
+
+    def gave_up(self, article: Article, problem: str) -> GenerationError:
+        return GenerationError(
             f'The model could not write a usable riddle for "{article.title[:80]}" after '
             f"{self.max_attempts} tries (last problem: {problem})."
         )
@@ -105,6 +185,15 @@ def labelled(primer: str, text: str) -> str:
     if primer.lower() != "riddle:" and own_label.search(stripped):
         return "Riddle: " + stripped
     return primer + text
+
+
+def worker_completion(event: dict[str, Any]) -> Completion:
+    """A "finished" event of the worker's batch loop as a Completion."""
+    return Completion(
+        text=event["text"], prompt_tokens=int(event.get("prompt_tokens", 0)),
+        completion_tokens=int(event.get("completion_tokens", 0)), latency_s=float(event.get("latency_s", 0.0)),
+        first_token_s=float(event.get("first_token_s", 0.0)), finish_reason=event["finish_reason"],
+    )
 
 
 def _problem(rejected: RiddleRejected, completion: Completion) -> str:

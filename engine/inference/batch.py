@@ -13,16 +13,27 @@ token with the one-by-one path.
 
 Called through the worker's generic op, never imported by the calling process:
     LocalModel.call("engine.inference.batch:run", request, on_event, cancel)
-Request: {"jobs": [{"prompt", "primer", "seeds": [one per attempt], "sampling": {...}}],
+Request: {"jobs": [{"prompt", "primer", "seeds": [one per attempt], "sampling": {...}, "guided": bool,
+                    "stream": bool}],
           "check": "engine.module:function" (check(primer, text) raises ValueError to reject), "width": int | None}
 Events:  {"event": "batch", width, n_ctx, shared_tokens, why}   {"event": "step", live, queued, tokens}
+         {"event": "text", job, attempt, text} (streamed jobs only)
          {"event": "finished", job, attempt, text, accepted, retry, reason, prompt_tokens, ...}
          {"event": "done", finish_reason: "stop" | "cancelled" | "unbatchable", reason}
 One job is cancelled alone by the cancel id "<request id>/<job index>".
+
+A guided job (engine.guided) is written field by field: its sampler draws as usual, but a token the
+field does not allow (the answer inside the riddle, an empty line, a runaway value) is masked out of
+the logits and drawn again, and the labels are fed by us. Stop strings and max_tokens do not apply to
+it; its fields' budgets do.
+
+The KV cache and its decoded prefix are kept in the worker between calls (closed when the model goes),
+so the one-by-one Riddler, which runs here as a batch of one, reuses the few-shot prefix per article.
 """
 
 from __future__ import annotations
 
+import codecs
 import importlib
 import time
 from collections import deque
@@ -33,10 +44,18 @@ from typing import Any
 import llama_cpp as lc
 import numpy as np
 
-from engine.inference.batch_plan import UTF8_SLACK, Plan, plan_batch
+from engine.guided import GuidedRiddle, token_budget
+from engine.inference.batch_plan import CELL_ROUNDING, UTF8_SLACK, Plan, plan_batch
 
 # Progress for the caller (and its chance to cancel single articles) at most this often.
 STEP_EVENT_S = 0.2
+# Streamed text goes out in small batches, as the worker's own completions do.
+TEXT_EVENT_S = 0.03
+# A guided field redraws at most this often per token before the attempt gives up.
+MAX_REDRAWS = 64
+# A kept cache gets this many spare cells, so the next, slightly longer article still fits it.
+SPARE_CELLS = 2 * CELL_ROUNDING
+HELD_CACHE = "engine.inference.batch:cache"
 
 
 @dataclass
@@ -56,7 +75,12 @@ class Attempt:
     sampled: int = 0  # tokens drawn, the end-of-generation token included
     offsets: list[int] = field(default_factory=list)  # traced: bytes of text after each token
     text: bytes = b""
-    next_token: int | None = None  # sampled, to be decoded in the next step
+    pending: list[int] = field(default_factory=list)  # after the prompt: to be decoded in the next step
+    pos: int = 0  # position of the next token after the prompt
+    guide: GuidedRiddle | None = None
+    utf8: Any = None  # guided: incremental decoder, so a character split over tokens is judged whole
+    streamed: int = 0  # characters of text already sent as "text" events
+    last_text: float = 0.0
     multibyte: int = 0
     started: float = 0.0
     first_token_s: float | None = None
@@ -108,6 +132,11 @@ class Sampler:
             self.margins.append(round(float(top_two[1] - top_two[0]), 5))
         return int(np.argmax(logits))
 
+    def ban(self, ctx: Any, index: int, token: int) -> None:
+        """Take a token out of this position's logits, so the next pick draws from the rest."""
+        logits = np.ctypeslib.as_array(lc.llama_get_logits_ith(ctx, index), shape=(self.n_vocab,))
+        logits[token] = -np.inf
+
     def close(self) -> None:
         if self.chain is not None:
             lc.llama_sampler_free(self.chain)
@@ -134,6 +163,8 @@ class SequenceCache:
         self.threads = {True: params.n_threads_batch, False: params.n_threads}
         self.unified = plan.unified
         self.n_batch = plan.n_batch
+        self.n_ctx, self.n_seq = plan.n_ctx, plan.n_seq
+        self.prefix: list[int] = []  # the tokens sequence 0 holds
         self.ctx = lc.llama_init_from_model(llm._model.model, params)
         if not self.ctx:
             raise MemoryError(f"llama.cpp could not make a context of {plan.n_ctx} tokens for {plan.width} sequences")
@@ -162,12 +193,27 @@ class SequenceCache:
             if code != 0:
                 raise RuntimeError(f"llama_decode failed with code {code} (no room left in the batch's KV cache)")
 
-    def decode_prefix(self, tokens: list[int]) -> None:
-        for pos, token in enumerate(tokens):
-            self.add(token, pos, 0, False)
+    def fits(self, plan: Plan) -> bool:
+        """Whether this cache can run `plan` (it is kept between calls)."""
+        return (self.unified and plan.unified and self.n_batch == plan.n_batch and self.n_ctx >= plan.n_ctx
+                and self.n_seq >= plan.n_seq)
+
+    def decode_prefix(self, tokens: list[int]) -> int:
+        """Sequence 0 holds exactly `tokens`; what it held before is kept as far as it agrees (returns
+        how many tokens were kept, not decoded again)."""
+        for seq in range(1, self.n_seq):
+            lc.llama_memory_seq_rm(self.memory, seq, -1, -1)
+        kept = 0
+        while kept < min(len(tokens), len(self.prefix)) and tokens[kept] == self.prefix[kept]:
+            kept += 1
+        lc.llama_memory_seq_rm(self.memory, 0, kept, -1)
+        self.prefix = list(tokens)
+        for pos in range(kept, len(tokens)):
+            self.add(tokens[pos], pos, 0, False)
             if self.room == 0:
                 self.decode(prompt=True)
         self.decode(prompt=True)
+        return kept
 
     def start(self, slot: int, shared: int) -> None:
         lc.llama_memory_seq_rm(self.memory, slot, -1, -1)
@@ -195,7 +241,7 @@ def run(worker: Any, request: dict[str, Any]) -> None:
     attempts = deque(_first_attempt(llm, index, job) for index, job in enumerate(jobs))
     plan = plan_batch(llm, list(attempts), request.get("width"), bool(request.get("unified", True)))
     try:
-        cache = SequenceCache(llm, plan)
+        cache, kept = _cache_for(worker, llm, plan)
     except MemoryError as error:
         worker.send(_unbatchable(rid, str(error)))
         return
@@ -204,13 +250,34 @@ def run(worker: Any, request: dict[str, Any]) -> None:
         batch = Batch(worker, rid, llm, cache, plan, jobs, _resolve(request.get("check")))
         batch.trace = bool(request.get("trace"))
         finish = batch.run(attempts)
+    except BaseException:
+        if kept:
+            worker.release(HELD_CACHE)  # its state is unknown now: the next call starts a fresh one
+        raise
     finally:
-        cache.close()
+        if not kept:
+            cache.close()
         for index in range(len(jobs)):
             worker.forget_cancel(f"{rid}/{index}")
         worker.forget_cancel(rid)
     worker.send({"event": "done", "id": rid, "finish_reason": finish, "tokens": batch.tokens,
+                 "prefix_reused": batch.reused,
                  "elapsed_s": round(time.perf_counter() - batch.started, 4)})
+
+
+def _cache_for(worker: Any, llm: Any, plan: Plan) -> tuple[SequenceCache, bool]:
+    """The worker's kept cache when it can run the plan (its prefix is reused), else a new one with a
+    few spare cells, kept for the next call. Only unified caches are kept (they share the prefix);
+    returns the cache and whether it is kept."""
+    held = worker.held.get(HELD_CACHE)
+    if held is not None and held.fits(plan):
+        return held, True
+    worker.release(HELD_CACHE)
+    if not plan.unified:
+        return SequenceCache(llm, plan), False
+    cache = SequenceCache(llm, Plan(plan.width, plan.n_ctx + SPARE_CELLS, plan.shared, plan.n_batch, plan.why))
+    worker.hold(HELD_CACHE, cache)
+    return cache, True
 
 
 class Batch:
@@ -224,11 +291,12 @@ class Batch:
         self.vocab = lc.llama_model_get_vocab(llm._model.model)
         self.live: dict[int, Attempt] = {}  # slot -> attempt
         self.tokens = 0
+        self.reused = 0  # prefix tokens found in the kept cache, not decoded again
         self.started = time.perf_counter()
         self._last_event = 0.0
 
     def run(self, queue: deque[Attempt]) -> str:
-        self.cache.decode_prefix(queue[0].tokens[: self.plan.shared] if queue else [])
+        self.reused = self.cache.decode_prefix(queue[0].tokens[: self.plan.shared] if queue else [])
         while queue or self.live:
             if self.worker.is_cancelled(self.rid):
                 self._drop_all()
@@ -254,8 +322,13 @@ class Batch:
             if not self.plan.fits(list(self.live.values()), attempt):
                 break  # wait for a slot's cells: the KV budget is never overdrawn
             queue.popleft()
-            attempt.slot, attempt.fed, attempt.started = free.pop(0), self.plan.shared, time.perf_counter()
+            # Attempts that start with the batch count the shared prefix's decoding in their first token.
+            started = self.started if not self.tokens else time.perf_counter()
+            attempt.slot, attempt.fed, attempt.started = free.pop(0), self.plan.shared, started
             attempt.sampler = Sampler(self.llm, attempt.sampling, attempt.seed, self.trace)
+            attempt.pos = len(attempt.tokens)
+            if self.jobs[attempt.job].get("guided"):
+                attempt.guide, attempt.utf8 = GuidedRiddle(), codecs.getincrementaldecoder("utf-8")("replace")
             self.cache.start(attempt.slot, self.plan.shared)
             self.live[attempt.slot] = attempt
 
@@ -264,10 +337,14 @@ class Batch:
         Returns where the logits will be, and whether any prompt tokens went in."""
         outputs, prompt = [], False
         for attempt in self.live.values():
-            if attempt.next_token is not None:
-                pos = len(attempt.tokens) + len(attempt.out) - 1
-                outputs.append((attempt, self.cache.add(attempt.next_token, pos, attempt.slot, True)))
-                attempt.next_token = None
+            if attempt.pending and len(attempt.pending) <= self.cache.room:
+                # One sampled token, or (guided) the rest of a line and the next field's label.
+                for k, token in enumerate(attempt.pending):
+                    index = self.cache.add(token, attempt.pos, attempt.slot, k == len(attempt.pending) - 1)
+                    attempt.pos += 1
+                outputs.append((attempt, index))
+                prompt = prompt or len(attempt.pending) > 1
+                attempt.pending = []
         for attempt in self.live.values():
             while attempt.fed < len(attempt.tokens) and self.cache.room:
                 last = attempt.fed == len(attempt.tokens) - 1
@@ -279,6 +356,10 @@ class Batch:
 
     # -- tokens --------------------------------------------------------------------------------
     def _sample(self, attempt: Attempt, index: int, queue: deque[Attempt]) -> None:
+        if attempt.guide is not None:
+            self._sample_guided(attempt, index, queue)
+            self._stream(attempt)
+            return
         token = attempt.sampler.pick(self.cache.ctx, index)
         self.tokens += 1
         attempt.sampled += 1
@@ -293,15 +374,66 @@ class Batch:
             attempt.offsets.append(len(attempt.text))
         ending = _ending(attempt)
         if ending is None:
-            attempt.next_token = token
+            attempt.pending = [token]
         else:
             self._retire(attempt, ending, queue)
+
+    def _sample_guided(self, attempt: Attempt, index: int, queue: deque[Attempt]) -> None:
+        """Draw until the field allows the token (each refused one is masked out), then keep it and
+        queue what comes next: the token itself, or the rest of the line and the next label."""
+        guide, sampler = attempt.guide, attempt.sampler
+        for _ in range(MAX_REDRAWS):
+            token = sampler.pick(self.cache.ctx, index)
+            if attempt.first_token_s is None:
+                attempt.first_token_s = time.perf_counter() - attempt.started
+            before = attempt.utf8.getstate()
+            piece = attempt.utf8.decode(self.llm.detokenize([token]))
+            if not lc.llama_vocab_is_eog(self.vocab, token) and guide.allows(piece):
+                break
+            attempt.utf8.setstate(before)
+            sampler.ban(self.cache.ctx, index, token)
+        else:
+            guide.refuse()
+            self._retire(attempt, "stop", queue)
+            return
+        self.tokens += 1
+        attempt.sampled += 1
+        attempt.out.append(token)
+        keep, feed = guide.take(piece)
+        if guide.finished:
+            self._retire(attempt, "length" if guide.failure.startswith("runaway") else "stop", queue)
+            return
+        attempt.pending = ([token] if keep else []) + (self._tokens(feed) if feed else [])
+        if attempt.pos + len(attempt.pending) > len(attempt.tokens) + attempt.max_tokens:
+            guide.failure = "runaway output: the riddle outgrew its token budget"
+            self._retire(attempt, "length", queue)
+
+    def _tokens(self, text: str) -> list[int]:
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+
+    def _stream(self, attempt: Attempt, final: bool = False) -> None:
+        """Send a streamed job's new text (guided: the labelled text so far) now and then."""
+        if not self.jobs[attempt.job].get("stream") or attempt.guide is None:
+            return
+        now = time.perf_counter()
+        if not final and now - attempt.last_text < TEXT_EVENT_S:
+            return
+        text = attempt.guide.text()
+        if len(text) > attempt.streamed:
+            self.worker.send({"event": "text", "id": self.rid, "job": attempt.job, "attempt": attempt.number,
+                              "text": text[attempt.streamed:]})
+            attempt.streamed, attempt.last_text = len(text), now
 
     def _retire(self, attempt: Attempt, finish: str, queue: deque[Attempt]) -> None:
         attempt.finish = finish
         self._release(attempt)
-        text = _cut_at_stop(attempt.text, attempt.stop).decode("utf-8", errors="ignore")
-        reason = self._rejection(self.jobs[attempt.job].get("primer", ""), text)
+        if attempt.guide is not None:
+            self._stream(attempt, final=True)
+            text = attempt.guide.text()
+            reason = attempt.guide.failure or self._rejection(self.jobs[attempt.job].get("primer", ""), text)
+        else:
+            text = _cut_at_stop(attempt.text, attempt.stop).decode("utf-8", errors="ignore")
+            reason = self._rejection(self.jobs[attempt.job].get("primer", ""), text)
         retry = bool(reason) and attempt.number < len(self.jobs[attempt.job]["seeds"])
         if retry:
             queue.append(_attempt(self.llm, attempt.job, self.jobs[attempt.job], attempt.number + 1, attempt.tokens))
@@ -374,7 +506,9 @@ def _first_attempt(llm: Any, index: int, job: dict[str, Any]) -> Attempt:
 def _attempt(llm: Any, index: int, job: dict[str, Any], number: int, tokens: list[int]) -> Attempt:
     sampling = job.get("sampling", {})
     # As create_completion: the answer may use what the one-by-one context leaves after the prompt.
-    max_tokens = min(int(sampling.get("max_tokens", 120)), llm.n_ctx() - len(tokens))
+    # A guided attempt needs its fields' budgets instead (and ignores stop strings).
+    wanted = token_budget() if job.get("guided") else int(sampling.get("max_tokens", 120))
+    max_tokens = min(wanted, llm.n_ctx() - len(tokens))
     return Attempt(
         job=index, number=number, tokens=tokens, max_tokens=max_tokens,
         stop=[s.encode("utf-8") for s in sampling.get("stop", []) if s], sampling=sampling,

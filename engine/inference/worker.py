@@ -41,6 +41,9 @@ class Worker:
         self._model_key: tuple | None = None
         self._info: dict[str, Any] = {}
         self._grammars: dict[str, Any] = {}  # GBNF text -> compiled LlamaGrammar, per loaded model
+        # What worker-side features keep next to the loaded model between calls (e.g. the batch's KV
+        # cache, engine.inference.batch): each has close(), called before the model goes.
+        self.held: dict[str, Any] = {}
 
     # -- plumbing -----------------------------------------------------------------------------
     def send(self, event: dict[str, Any]) -> None:
@@ -72,6 +75,7 @@ class Worker:
                 if op == "load":
                     self.load(request)
                 elif op == "unload":
+                    self.release_all()
                     self._llm, self._model_key, self._grammars = None, None, {}
                     self.send({"event": "unloaded"})
                 elif op == "complete":
@@ -96,6 +100,7 @@ class Worker:
             self.send({"event": "loaded", **self._info, "cached": True})
             return
         # Drop the old model first, so two never share the memory.
+        self.release_all()
         self._llm, self._model_key, self._grammars = None, None, {}
         started = time.perf_counter()
         wanted_gpu = int(request.get("n_gpu_layers", 0))
@@ -226,6 +231,19 @@ class Worker:
 
             self._grammars[text] = LlamaGrammar.from_string(text, verbose=False)
         return self._grammars[text]
+
+    def hold(self, key: str, thing: Any) -> None:
+        self.release(key)
+        self.held[key] = thing
+
+    def release(self, key: str) -> None:
+        thing = self.held.pop(key, None)
+        if thing is not None:
+            thing.close()
+
+    def release_all(self) -> None:
+        for key in list(self.held):
+            self.release(key)
 
     def is_cancelled(self, request_id: str) -> bool:
         return request_id in self._cancelled

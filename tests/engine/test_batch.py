@@ -29,7 +29,7 @@ class ShortPipeline:
     name = "few-shot"
 
     def prompt(self, article) -> Prompt:  # noqa: ANN001
-        return Prompt(prefix="Riddles from the news.\n", suffix=f"News: {article.title[:40]}\nRiddle:")
+        return Prompt(prefix="Riddles from the news.\n", suffix=f"News: {article.title[:40]}\nAnswer:")
 
 
 def riddler_for(model: LocalModel, sampling: Sampling, attempts: int = 3) -> Riddler:
