@@ -20,6 +20,7 @@ from desktop.context import AppContext
 from desktop.ops import BackgroundOp, failure_sentence
 from desktop.theme import mark
 from engine.diagnostics import Diagnostics, collect
+from engine.inference.placement import where_words
 
 
 class DiagnosticsDialog(QDialog):
@@ -105,8 +106,14 @@ class DiagnosticsDialog(QDialog):
         if d.llama.problem:
             return d.llama.problem
         gpus = ", ".join(dev.description for dev in d.llama.gpu_devices)
-        if d.loaded is not None and d.loaded.gpu_layers:
-            return self.tr("Graphics card ({gpus})").format(gpus=gpus or self.tr("GPU"))
+        loaded = d.loaded
+        if loaded is not None and loaded.fallback:
+            return self.tr("Processor. {why}").format(why=loaded.fallback)
+        if loaded is not None and loaded.gpu_layers:
+            # what llama.cpp reported at load time: how many layers went to which device
+            return self.tr("Graphics card: {where}").format(
+                where=where_words(loaded.gpu_layers, loaded.layers_total, loaded.backend)
+                if loaded.gpu_layers > 0 else (gpus or self.tr("GPU")))
         if d.llama.gpu_offload and gpus:
             return self.tr("Processor; this build can use {gpus} (see Settings → Device)").format(gpus=gpus)
         return self.tr("Processor ({n} threads); this llama.cpp build has no graphics card support").format(

@@ -17,6 +17,7 @@ from engine.gguf_file import GgufHeader, read_header
 from engine.hardware import GpuPlan, Machine, detect, gpu_layers_for, need_for_shape
 from engine.inference import ModelInfo, Sampling
 from engine.inference.local import LocalModel, LocalSettings
+from engine.inference.placement import where_words
 from engine.model_registry import InstalledModel, add, inspect_import, load
 from engine.paths import AppPaths
 from engine.pipelines import Pipeline, default_pipeline
@@ -134,14 +135,7 @@ def worker_settings(choice: ModelChoice, settings: Settings, paths: AppPaths) ->
 def ran_on(info: ModelInfo, plan: GpuPlan | None = None) -> str:
     """What actually ran, for the status line: layers llama.cpp offloaded and to which device (from its
     own load log), and, when the GPU was meant but the CPU runs it, the reason in words."""
-    total = info.layers_total
-    if info.gpu_layers == 0:
-        where = f"CPU only ({total} layers)" if total else "CPU only"
-    elif total and info.gpu_layers >= total:
-        where = f"all {total} layers on {info.backend}"
-    else:
-        of = f" of {total}" if total else ""
-        where = f"{info.gpu_layers}{of} layers on {info.backend}, the rest on the CPU"
+    where = where_words(info.gpu_layers, info.layers_total, info.backend)
     text = f"{Path(info.path).name}: {where}"
     if info.fallback:
         return f"{text}. {info.fallback}"

@@ -25,6 +25,7 @@ from typing import Any
 from engine import __version__
 from engine.hardware import disk_free
 from engine.inference import ModelInfo
+from engine.inference.placement import where_words
 from engine.logs import LoggedError, recent_errors
 from engine.paths import AppPaths
 from engine.settings import SETTINGS, Settings
@@ -314,12 +315,11 @@ def _llama_lines(build: LlamaBuild) -> list[str]:
 def _loaded_lines(info: ModelInfo | None) -> list[str]:
     if info is None:
         return ["Loaded: no model is loaded right now"]
-    if info.gpu_layers:
-        where = "all layers on the GPU" if info.gpu_layers < 0 else f"{info.gpu_layers} layers on the GPU"
-    else:
-        where = "processor only"
+    where = where_words(info.gpu_layers, info.layers_total, info.backend)
     lines = [f"Loaded: {Path(info.path).name}, {info.architecture}, {info.n_params / 1e6:.0f}M parameters, "
              f"context {info.n_ctx}, {where}, loaded in {info.load_s:.2f} s"]
+    if info.fallback:
+        lines.append(f"Fallback: {info.fallback}")
     # llama.cpp's own words about where the weights went (devices, offloaded layers, buffer sizes).
     lines += [f"  llama.cpp: {line.strip()}" for line in info.placement.splitlines()[:12] if line.strip()]
     return lines

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -25,10 +26,11 @@ from desktop.model_list import INSTALLED_STATES, ModelFilter, ModelListModel, Mo
 from desktop.ops import BackgroundOp, failure_sentence
 from desktop.pages import PageSpec
 from engine import model_registry as registry
-from engine.active_model import choice_for, import_checked, settings_for
+from engine.active_model import choice_for, import_checked, ran_on, settings_for
 from engine.catalog import TIERS, load_catalog
 from engine.downloads import HubFile, discard_partial, download, exclusive, partial_bytes, partial_path
-from engine.hardware import detect
+from engine.errors import EngineError
+from engine.hardware import GpuPlan, detect
 from engine.inference.local import LocalSettings
 
 
@@ -45,7 +47,17 @@ def load_snapshot(paths, n_ctx: int, device: str):  # noqa: ANN001, ANN201 - run
     machine = detect(paths.models)
     partials = {registry.catalog_key(s, f): partial_bytes(HubFile.from_catalog(s, f), paths.models)
                 for s in catalog.entries for f in s.files if not s.bundled}
-    return machine, build_rows(catalog, registry.load(paths), machine, partials, n_ctx, device)
+    installed = registry.load(paths)
+    return machine, build_rows(catalog, installed, machine, partials, n_ctx, device), \
+        _active_plan(installed.active, paths, n_ctx, device, machine)
+
+
+def _active_plan(model, paths, n_ctx: int, device: str, machine) -> GpuPlan | None:  # noqa: ANN001
+    """Where the active model is meant to run, until it has loaded and llama.cpp says where it did."""
+    try:
+        return settings_for(choice_for(model, paths), LocalSettings(n_ctx=n_ctx), device, machine)[1]
+    except (OSError, EngineError, ValueError):
+        return None  # a missing or unreadable file: the riddle itself will say why
 
 
 class _Downloads:
@@ -72,7 +84,14 @@ class ModelsPage(QWidget):
         self.op = self.downloads
         self.endpoint: str | None = _setting(context, "privacy.hub_endpoint", "") or None
         self.machine = None
+        self.active_plan: GpuPlan | None = None
         self.loaded = False
+        # The active model loads in a background op elsewhere (the first riddle), and nothing announces
+        # it; while this page is visible it looks once a second. Reading what loaded is an attribute
+        # read (AppContext.loaded_model), no I/O, so the UI thread does no work for it.
+        self.running_timer = QTimer(self)
+        self.running_timer.setInterval(1000)
+        self.running_timer.timeout.connect(self._show_running)
         self._build()
         self.setAcceptDrops(True)
         self.refresh()
@@ -81,6 +100,10 @@ class ModelsPage(QWidget):
     def _build(self) -> None:
         self.summary = QLabel(self.tr("Looking at this computer…"))
         self.summary.setWordWrap(True)
+        self.running = QLabel()
+        self.running.setObjectName("modelRunning")
+        self.running.setWordWrap(True)
+        self.running.setAccessibleName(self.tr("Where the active model runs"))
         self.installed = ModelFilter(installed=True)
         self.available = ModelFilter(installed=False)
         self.installed_view = self._list(self.installed, "installedModels")
@@ -91,6 +114,7 @@ class ModelsPage(QWidget):
         self.tabs.currentChanged.connect(lambda _i: self._show_selected())
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
+        layout.addWidget(self.running)
         body = QHBoxLayout()
         body.addWidget(self.tabs, 3)
         body.addWidget(self._details(), 2)
@@ -178,13 +202,39 @@ class ModelsPage(QWidget):
                      on_failure=self._say).start()
 
     def _loaded(self, snapshot) -> None:  # noqa: ANN001
-        self.machine, rows = snapshot
+        self.machine, rows, self.active_plan = snapshot
         self.model.reset(rows)
         device = _setting(self.context, "inference.device", "auto")
         self.summary.setText(self.tr("{machine} · Device setting: {device}").format(
             machine=self.machine.summary(), device=self.tr(device.upper() if device != "auto" else "Auto")))
         self.loaded = True
         self._show_selected()
+        self._show_running()
+
+    # -- what actually ran ---------------------------------------------------------------------
+    def _show_running(self) -> None:
+        """llama.cpp's own account once the active model has loaded (layers offloaded, device, and the
+        reason when the GPU could not take it); until then, the plan for the Device setting."""
+        loaded = getattr(self.context, "loaded_model", None)
+        info = loaded() if loaded is not None else None
+        if info is not None:
+            text = self.tr("Active model runs on: {what}").format(what=ran_on(info))
+        elif self.active_plan is not None:
+            text = self.tr("The active model loads with the first riddle. Planned: {backend} ({reason}).").format(
+                backend=self.active_plan.backend, reason=self.active_plan.reason)
+        else:
+            text = ""
+        if text != self.running.text():
+            self.running.setText(text)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._show_running()
+        self.running_timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802
+        self.running_timer.stop()
+        super().hideEvent(event)
 
     # -- the selected row ----------------------------------------------------------------------
     def selected(self) -> ModelRow | None:

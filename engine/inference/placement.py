@@ -64,3 +64,15 @@ def fallback_sentence(cause: str) -> str:
     """The words shown wherever the app says where the model runs."""
     why = f" ({cause})" if cause else ""
     return f"The GPU could not load this model{why}, so it runs on the CPU."
+
+
+def where_words(gpu_layers: int, layers_total: int, backend: str) -> str:
+    """'all 19 layers on CUDA0 (...)', '7 of 19 layers on Vulkan0, the rest on the CPU', 'CPU only'."""
+    if gpu_layers == 0:
+        return f"CPU only ({layers_total} layers)" if layers_total else "CPU only"
+    if gpu_layers < 0:  # asked for "all" with no count from llama.cpp (an older record)
+        return "all layers on the GPU"
+    if layers_total and gpu_layers >= layers_total:
+        return f"all {layers_total} layers on {backend}"
+    of = f" of {layers_total}" if layers_total else ""
+    return f"{gpu_layers}{of} layers on {backend}, the rest on the CPU"

@@ -5,6 +5,8 @@ fit badges, downloads from a real HTTP server on 127.0.0.1 (pause, resume, cance
 from __future__ import annotations
 
 import os
+import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,8 @@ from engine import model_registry as registry
 from engine.catalog import load_catalog
 from engine.downloads import HubFile, partial_bytes
 from engine.paths import app_paths
+from engine.samples import sample_articles
+from tests.engine.test_gpu_fallback import use_refusing_gpu_worker
 from tests.support.fake_hub import FakeHub
 
 SPEC_ID, QUANT = "qwen2.5-0.5b-instruct", "Q8_0"  # no pinned hash: the fake Hub's X-Linked-Etag decides
@@ -161,3 +165,39 @@ def test_downloads_switched_off_in_the_privacy_setting_fetch_nothing(page, hub, 
     assert "switched off" in page.status.text()
     qtbot.wait(300)
     assert hub.state.requests == [] and page.model.row(KEY).state != "downloading"
+
+
+def _riddle_once(context) -> threading.Thread:  # noqa: ANN001
+    """One riddle on a worker thread, as the reader does: it loads the active model."""
+    thread = threading.Thread(target=lambda: context.riddler().riddle(sample_articles()[0]), daemon=True)
+    thread.start()
+    return thread
+
+
+def test_the_active_model_says_where_it_ran_once_loaded(make_window, qtbot, scripted_gguf: Path):
+    window = make_window(model=scripted_gguf)
+    window.show_page("models")
+    page = window.page("models")
+    qtbot.waitUntil(lambda: page.loaded, timeout=15_000)
+    assert "loads with the first riddle" in page.running.text()
+    _riddle_once(page.context).join(60)
+    # llama.cpp's own count, read by the page's timer from the loaded model (this CPU build: no GPU)
+    qtbot.waitUntil(lambda: "Active model runs on" in page.running.text(), timeout=5_000)
+    assert page.running.text().endswith("scripted.gguf: CPU only (2 layers)")
+
+
+def test_a_gpu_that_refused_the_model_is_said_on_the_models_page(make_window, qtbot, scripted_gguf: Path,
+                                                                 tmp_path: Path, monkeypatch):
+    # This machine has no GPU: a wrapper around the real worker refuses GPU loads the way llama.cpp's
+    # CUDA build does when the card is full (see tests/engine/test_gpu_fallback.py); the rest is real.
+    gpu_tries = use_refusing_gpu_worker(tmp_path, monkeypatch)
+    window = make_window(model=scripted_gguf)
+    window.show_page("models")
+    page = window.page("models")
+    page.context.local_settings = replace(page.context.local_settings, n_gpu_layers=99)
+    qtbot.waitUntil(lambda: page.loaded, timeout=15_000)
+    _riddle_once(page.context).join(60)
+    qtbot.waitUntil(lambda: "could not load" in page.running.text(), timeout=5_000)
+    assert gpu_tries() == 1
+    assert page.running.text().endswith("CPU only (2 layers). The GPU could not load this model "
+                                        "(cudaMalloc failed: out of memory), so it runs on the CPU.")

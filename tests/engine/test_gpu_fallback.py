@@ -64,6 +64,10 @@ worker.main()
 
 @pytest.fixture
 def refusing_gpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    return use_refusing_gpu_worker(tmp_path, monkeypatch)
+
+
+def use_refusing_gpu_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Start workers through the wrapper; returns a function that says how many GPU loads were tried."""
     shim = tmp_path / "refusing_gpu_worker.py"
     shim.write_text(SHIM)
@@ -166,3 +170,22 @@ def test_the_cause_is_the_most_telling_line():
     assert failure_cause(kv) == "failed to allocate buffer for kv cache"  # a KV cache that does not fit
     assert failure_cause(["load_tensors: loading model tensors"]) == ""
     assert fallback_sentence("") == "The GPU could not load this model, so it runs on the CPU."
+
+
+def test_the_diagnostics_report_says_what_ran_and_why():
+    from engine.diagnostics import collect
+    from engine.inference import ModelInfo
+    from engine.paths import app_paths
+    from engine.settings import Settings
+
+    on_gpu = ModelInfo("/m/small.gguf", 2048, 270_000_000, "llama", False, 19, 0.9, layers_total=19,
+                       backend="CUDA0 (NVIDIA H100 80GB HBM3)")
+    report = collect(app_paths().ensure(), Settings(), loaded=on_gpu).report()
+    assert "all 19 layers on CUDA0 (NVIDIA H100 80GB HBM3), loaded in 0.90 s" in report
+    assert "Fallback:" not in report
+    fell_back = ModelInfo("/m/large.gguf", 2048, 1_000_000_000, "llama", False, 0, 2.6, layers_total=9,
+                          fallback=fallback_sentence("cudaMalloc failed: out of memory"))
+    report = collect(app_paths().ensure(), Settings(), loaded=fell_back).report()
+    assert "CPU only (9 layers), loaded in 2.60 s" in report
+    assert ("Fallback: The GPU could not load this model (cudaMalloc failed: out of memory), so it runs on "
+            "the CPU.") in report
