@@ -1,8 +1,10 @@
 """`riddlewire tune`: fine-tune a riddle LoRA adapter on your riddles and measure it.
 
-    riddlewire tune data [--export DIR]     what would be trained on (and the JSONL files)
-    riddlewire tune train [--steps N] [--epochs N] [--resume]
+    riddlewire tune data [--export DIR] [--no-distilled]   what would be trained on (and the JSONL files)
+    riddlewire tune distill --teacher MODEL|URL#MODEL [--limit N]   riddles from a stronger model, checked
+    riddlewire tune train [--steps N] [--epochs N] [--resume] [--no-distilled]
     riddlewire tune list | use NAME | off NAME | delete NAME
+    riddlewire tune merge NAME [--quant Q8_0]   a standalone GGUF, registered as its own model
     riddlewire tune eval NAME [--limit N]   A/B on the held-out news"""
 
 from __future__ import annotations
@@ -21,13 +23,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = p.add_subparsers(dest="tune_action", metavar="ACTION", required=True)
     data = actions.add_parser("data", help="show the training data; --export writes it as JSONL")
     data.add_argument("--export", metavar="DIR", help="write train/validation JSONL files here")
+    data.add_argument("--no-distilled", action="store_true", help="leave out distilled riddles")
+    distill = actions.add_parser("distill", help="riddles from a stronger model, kept only if they pass the checks")
+    distill.add_argument("--teacher", required=True,
+                         help="another installed model (key or name) or a service as http://HOST:PORT/v1#MODEL")
+    distill.add_argument("--limit", type=int, help="ask for at most N riddles")
+    distill.add_argument("--forget", action="store_true", help="first forget earlier distilled riddles")
     train = actions.add_parser("train", help="train an adapter and switch it on")
     train.add_argument("--steps", type=int, help="stop after N steps (a quick trial)")
     train.add_argument("--epochs", type=int, help="passes over the data (default 1)")
     train.add_argument("--resume", action="store_true", help="continue the last stopped run")
+    train.add_argument("--no-distilled", action="store_true", help="leave out distilled riddles")
     actions.add_parser("list", help="your tuned adapters")
     for name, text in (("use", "switch an adapter on"), ("off", "switch an adapter off"), ("delete", "delete one")):
         actions.add_parser(name, help=text).add_argument("name")
+    merge = actions.add_parser("merge", help="merge an adapter into its base and quantize (a standalone model)")
+    merge.add_argument("name")
+    merge.add_argument("--quant", default="Q8_0",
+                       help="merged weights in Q8_0 (default; +2%% size) or F16, or the whole file in Q4_K_M "
+                            "(the base's size, but its rounding drowns much of a small adapter)")
     ab = actions.add_parser("eval", help="A/B an adapter against the base on the held-out news")
     ab.add_argument("name")
     ab.add_argument("--limit", type=int, help="only the first N held-out items")
@@ -36,12 +50,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     paths = app_paths().ensure()
-    action = {"data": show_data, "train": train, "list": show_adapters, "use": switch, "off": switch,
-              "delete": switch, "eval": evaluate}[args.tune_action]
+    action = {"data": show_data, "distill": distill, "train": train, "list": show_adapters, "use": switch,
+              "off": switch, "delete": switch, "merge": merge, "eval": evaluate}[args.tune_action]
     return action(args, paths)
 
 
-def _training_set(paths: AppPaths):  # noqa: ANN202 - TrainingSet
+def _training_set(paths: AppPaths, with_distilled: bool = True):  # noqa: ANN202 - TrainingSet
+    from engine.tuning.distill import distilled_examples
     from engine.tuning.history import history_examples
     from engine.tuning.workflow import training_set
 
@@ -50,7 +65,26 @@ def _training_set(paths: AppPaths):  # noqa: ANN202 - TrainingSet
         history, rated_down = history_examples(store)
     finally:
         store.close()
-    return training_set(history), rated_down
+    return training_set(history, distilled=distilled_examples(paths) if with_distilled else []), rated_down
+
+
+def distill(args: argparse.Namespace, paths: AppPaths) -> int:
+    from engine.tuning.distill import forget_distilled, history_news
+    from engine.tuning.workflow import distill_news
+
+    if args.forget:
+        forget_distilled(paths)
+    store = Store(paths.database)
+    try:
+        news = history_news(store)
+    finally:
+        store.close()
+    result = distill_news(paths, news, args.teacher, limit=args.limit, progress=_print_progress)
+    print(f"\n{result.teacher}: {len(result.kept)} of {result.tried} riddles kept (solver {result.solver}).")
+    for why, count in result.reasons().items():
+        print(f"  rejected {count}: {why}")
+    print("They join the training data (riddlewire tune data); --no-distilled leaves them out.")
+    return 0
 
 
 def show_data(args: argparse.Namespace, paths: AppPaths) -> int:
@@ -58,7 +92,7 @@ def show_data(args: argparse.Namespace, paths: AppPaths) -> int:
 
     from engine.tuning.data import write_jsonl
 
-    data, rated_down = _training_set(paths)
+    data, rated_down = _training_set(paths, not args.no_distilled)
     counts = ", ".join(f"{n} {source}" for source, n in sorted(data.counts().items()))
     print(f"{len(data.train)} training and {len(data.validation)} validation examples ({counts}); "
           f"{len(data.excluded)} left out, {rated_down} rated down.")
@@ -78,7 +112,7 @@ def train(args: argparse.Namespace, paths: AppPaths) -> int:
     resume = resumable_run(paths) if args.resume else None
     if args.resume and resume is None:
         raise TuningError("There is no stopped training run to resume.")
-    data = None if resume else _training_set(paths)[0]
+    data = None if resume else _training_set(paths, not args.no_distilled)[0]
     config = TuneConfig(max_steps=args.steps, **({"epochs": args.epochs} if args.epochs else {}))
     adapter = train_adapter(paths, data, config, resume=resume, progress=_print_progress)
     print(f"\nAdapter {adapter.name} is trained and switched on ({adapter.path}).")
@@ -126,6 +160,15 @@ def switch(args: argparse.Namespace, paths: AppPaths) -> int:
     return 0
 
 
+def merge(args: argparse.Namespace, paths: AppPaths) -> int:
+    from engine.tuning.workflow import merge_and_register
+
+    model = merge_and_register(paths, _named(paths, args.name), args.quant, progress=_print_progress)
+    print(f"\nMerged: {model.name} ({model.file}, {model.size_bytes:,} bytes), registered as {model.key}.")
+    print(f"Make it the active model: riddlewire models use {model.key}")
+    return 0
+
+
 def evaluate(args: argparse.Namespace, paths: AppPaths) -> int:
     from engine.tuning.workflow import evaluate_adapter
 
@@ -133,6 +176,7 @@ def evaluate(args: argparse.Namespace, paths: AppPaths) -> int:
     for arm in result.arms:
         rate, low, high = arm.rate(arm.valid)
         print(f"{arm.name:24} valid {arm.valid}/{arm.items} ({rate:.0%}, {low:.0%}–{high:.0%})  "
-              f"names the subject {arm.on_target}  first token {arm.first_token_s:.2f} s")
+              f"solved {arm.solved}/{arm.valid}  names the subject {arm.on_target}  "
+              f"first token {arm.first_token_s:.2f} s")
     print(result.verdict)
     return 0

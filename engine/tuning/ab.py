@@ -1,8 +1,10 @@
 """The A/B check of a tuned adapter on the held-out news (never trained on): the base model with its
 few-shot prompt against base + adapter, with the short (instruction-only) prompt the adapter was
 trained for and, optionally, with the few-shot prompt too. One attempt per item and arm, the same
-seed for every arm, so the arms differ only in model and prompt. Rates come with 95% Wilson
-intervals; the verdict rests on the interval of the difference in validity (Newcombe)."""
+seed for every arm, so the arms differ only in model and prompt. Each valid riddle is also shown
+to a solver (engine.evaluate.solver: the base model by default) with three other held-out headlines:
+solvability is the share it places on the right story. Rates come with 95% Wilson intervals; the
+verdict rests on the interval of the difference in validity (Newcombe)."""
 
 from __future__ import annotations
 
@@ -11,11 +13,13 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.evaluate.articleset import OPTIONS, FrozenArticle, freeze
+from engine.evaluate.solver import Solver
 from engine.inference import Sampling
 from engine.inference.local import LocalModel, LocalSettings
 from engine.pipelines import FewShotPipeline, Pipeline
 from engine.progress import CancelToken, Progress, ProgressCallback
-from engine.riddles import RiddleRejected, _stem, key_words, parse_riddle
+from engine.riddles import RiddleRejected, _stem, fold, key_words, parse_riddle
 from engine.tuning.data import HeldOutItem
 from engine.tuning.format import adapter_pipeline, article_for
 
@@ -41,6 +45,7 @@ class ArmResult:
     latency_s: float
     prompt_tokens: float
     cold_first_token_s: float  # the first item: nothing cached yet, the whole prompt is evaluated
+    solved: int = 0  # valid, and the solver picked this story's headline among four
 
     def rate(self, count: int) -> tuple[float, float, float]:
         return (count / self.items if self.items else 0.0, *wilson(count, self.items))
@@ -51,6 +56,7 @@ class ABResult:
     arms: tuple[ArmResult, ...]
     validity_difference: tuple[float, float, float]  # adapter (short prompt) minus base: estimate, low, high
     verdict: str
+    solver: str = ""  # the solver model's file name; "" when there was no solvability check
 
 
 def default_arms(with_adapter_few_shot: bool = True) -> list[Arm]:
@@ -64,22 +70,34 @@ def default_arms(with_adapter_few_shot: bool = True) -> list[Arm]:
 def run_ab(
     base: Path, adapter: Path, items: list[HeldOutItem], arms: list[Arm] | None = None,
     progress: ProgressCallback | None = None, cancel: CancelToken | None = None, n_ctx: int = 2048,
+    solver: Path | None = None, solve: bool = True,
 ) -> ABResult:
+    """`solver`: the model that judges solvability (default: the base itself, the one model every
+    user has); solve=False skips that check."""
     arms = arms or default_arms()
     report = progress or (lambda _p: None)
+    judge = Solver(solver or base, LocalSettings(n_ctx=n_ctx, idle_unload_s=None)) if solve and len(items) >= OPTIONS \
+        else None
+    options = {fold(a.title): a for a in freeze([article_for(i.title, i.summary) for i in items], len(items), 7)} \
+        if judge is not None else {}
     results = []
-    for number, arm in enumerate(arms):
-        settings = LocalSettings(n_ctx=n_ctx, lora_path=str(adapter) if arm.adapter else None, idle_unload_s=None)
-        model = LocalModel(base, settings)
-        try:
-            results.append(_run_arm(model, arm, items, number * len(items), len(arms) * len(items), report, cancel))
-        finally:
-            model.close()
-    return _verdict(tuple(results))
+    try:
+        for number, arm in enumerate(arms):
+            settings = LocalSettings(n_ctx=n_ctx, lora_path=str(adapter) if arm.adapter else None, idle_unload_s=None)
+            model = LocalModel(base, settings)
+            try:
+                results.append(_run_arm(model, arm, items, number * len(items), len(arms) * len(items), report,
+                                        cancel, judge, options))
+            finally:
+                model.close()
+    finally:
+        if judge is not None:
+            judge.close()
+    return _verdict(tuple(results), judge.path.name if judge is not None else "")
 
 
-def _run_arm(model, arm, items, done_before, total, report, cancel) -> ArmResult:  # noqa: ANN001
-    valid = leaked = on_target = 0
+def _run_arm(model, arm, items, done_before, total, report, cancel, judge=None, options=None) -> ArmResult:  # noqa: ANN001
+    valid = leaked = on_target = solved = 0
     first, speed, latency, prompt_tokens = [], [], [], []
     for index, item in enumerate(items):
         if cancel is not None:
@@ -98,10 +116,15 @@ def _run_arm(model, arm, items, done_before, total, report, cancel) -> ArmResult
         else:
             valid += 1
             on_target += names_subject(riddle.answer, item.answer)
+            solved += judge is not None and _solves(judge, riddle.text, options[fold(item.title)], cancel)
         report(Progress("evaluating", done_before + index + 1, total, f"{arm.name}: {index + 1} of {len(items)}"))
     median = statistics.median
     return ArmResult(arm.name, len(items), valid, leaked, on_target, median(first), median(speed), median(latency),
-                     median(prompt_tokens), first[0])
+                     median(prompt_tokens), first[0], solved)
+
+
+def _solves(judge: Solver, riddle: str, article: FrozenArticle, cancel: CancelToken | None) -> bool:
+    return judge.choose(riddle, article, 7, cancel) == article.answer_index
 
 
 def names_subject(answer: str, reference: str) -> bool:
@@ -119,7 +142,7 @@ def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def _verdict(arms: tuple[ArmResult, ...]) -> ABResult:
+def _verdict(arms: tuple[ArmResult, ...], solver: str = "") -> ABResult:
     base, tuned = arms[0], arms[1]
     p1, l1, u1 = tuned.rate(tuned.valid)
     p2, l2, u2 = base.rate(base.valid)
@@ -133,4 +156,4 @@ def _verdict(arms: tuple[ArmResult, ...]) -> ABResult:
     else:
         verdict = (f"No clear difference in validity ({p1:.0%} with the adapter, {p2:.0%} without; "
                    f"the difference could be anywhere from {low:+.0%} to {high:+.0%}).")
-    return ABResult(arms, (d, low, high), verdict)
+    return ABResult(arms, (d, low, high), verdict, solver)
