@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.context import AppContext
+from desktop.heap import settle_start_up_heap
 from desktop.ops import set_default_failure
 from desktop.pages import discover
 from desktop.theme import app_icon, mark
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._restore_geometry()
         set_default_failure(self.show_failure)
+        settle_start_up_heap()  # the window's freezes under load were full garbage collections: see heap.py
 
     # -- menus ----------------------------------------------------------------------------------
     def _build_menus(self) -> None:
