@@ -89,11 +89,18 @@ def test_200_feeds_refresh_while_riddling_and_searching_without_stalling_the_win
     assert context.store.count_articles() >= FEEDS * 5
     assert context.store.count_riddles() >= 16  # the reader riddled while the feeds came in
     assert searches[0] > 20 and meter.ticks > 100
-    # The target is 50 ms. On the shared 2-core machine (load average 8-15 from other work) the OS alone
-    # deschedules the UI thread for 60-250 ms now and then, so 99% of all gaps are held to the target and
-    # the single worst gap only to a real freeze (1 s); both are published on the scorecard.
+    # The target is 50 ms, and 99% of all gaps are held to it. The worst gaps used to be full garbage
+    # collections holding the GIL (bugs.py, "Load": 150-300 ms, 1.4 s once in the soak), stretched when
+    # the shared 2-core machine (load average 6-9 from other work) took the CPU from the collecting
+    # thread. Since the fix the worst gap measured 25-116 ms over 17 runs at load 6.8-8.6, of which up
+    # to 80 ms was the UI thread runnable with no CPU given (the machine's share: StallMeter). The app's
+    # own share (our code, or waiting for the GIL) is held to 3x the target, 150 ms (84 ms the worst
+    # measured since, 154-234 ms in three of four soak runs before); the whole gap, machine included,
+    # to 500 ms (it was 1 s). All three are published on the scorecard.
     assert p99 < STALL_LIMIT_MS, f"1% of the time the window froze for {p99:.0f} ms or more"
-    assert stall < 20 * STALL_LIMIT_MS, f"the window froze for {stall:.0f} ms"
+    assert meter.longest_own_ms < 3 * STALL_LIMIT_MS, \
+        f"the window froze for {meter.longest_own_ms:.0f} ms with a CPU to run on (our code or the GIL)"
+    assert stall < 10 * STALL_LIMIT_MS, f"the window froze for {stall:.0f} ms"
 
 
 def test_finished_background_ops_are_freed(qtbot):
