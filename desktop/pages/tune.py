@@ -1,11 +1,14 @@
-""""Train on my riddles": the training data shown first, then training in its own process with a
+""""Train on my riddles": the training data shown first (optionally with riddles distilled from a
+stronger model, kept only when they pass the checks), then training in its own process with a
 progress bar (step, loss, time left) and Cancel, then the A/B verdict on held-out news. Tuned
-adapters are listed with Use / Stop using / Delete; the riddler follows the choice at once."""
+adapters are listed with Use / Stop using / Delete / Evaluate / Merge; the riddler follows the
+choice at once."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -45,6 +48,19 @@ class TunePage(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.evaluate_after = QCheckBox(self.tr("Compare with the base model on held-out news afterwards"))
         self.evaluate_after.setChecked(True)
+        # Distillation: a teacher (another installed model, or a service typed as URL#MODEL) riddles
+        # the user's news; only riddles that pass validity, no-leak and solvability are kept.
+        self.teacher = QComboBox()
+        self.teacher.setEditable(True)
+        self.teacher.setAccessibleName(self.tr("Teacher model for distillation"))
+        self.teacher.lineEdit().setPlaceholderText(self.tr("another model, or http://host:port/v1#model"))
+        self.distill_button = QPushButton(self.tr("Add riddles from this model"))
+        self.distill_button.clicked.connect(self.start_distilling)
+        self.use_distilled = QCheckBox(self.tr("Train on distilled riddles too"))
+        self.use_distilled.setChecked(True)
+        self.use_distilled.toggled.connect(lambda _on: self.refresh() if self.op is None or self.op.done else None)
+        self.distilled_summary = QLabel()
+        self.distilled_summary.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setAccessibleName(self.tr("Training progress"))
         self.status = QLabel()
@@ -56,6 +72,7 @@ class TunePage(QWidget):
         self.adapter_buttons = {
             "use": QPushButton(self.tr("Use")), "off": QPushButton(self.tr("Stop using")),
             "delete": QPushButton(self.tr("Delete")), "evaluate": QPushButton(self.tr("Evaluate")),
+            "merge": QPushButton(self.tr("Merge into a standalone model")),
         }
         for action, button in self.adapter_buttons.items():
             button.clicked.connect(lambda _checked=False, a=action: self.adapter_action(a))
@@ -66,6 +83,12 @@ class TunePage(QWidget):
         layout = QVBoxLayout(self)
         for widget in (self.explanation, self.summary, self.examples):
             layout.addWidget(widget)
+        teach = QHBoxLayout()
+        for widget in (QLabel(self.tr("Distill from:")), self.teacher, self.distill_button, self.use_distilled):
+            teach.addWidget(widget)
+        teach.addStretch(1)
+        layout.addLayout(teach)
+        layout.addWidget(self.distilled_summary)
         row = QHBoxLayout()
         for widget in (self.train_button, self.cancel_button, self.evaluate_after):
             row.addWidget(widget)
@@ -87,27 +110,39 @@ class TunePage(QWidget):
         self.train_button.setEnabled(False)
         store = self.context.store
         paths = self.context.paths
+        with_distilled = self.use_distilled.isChecked()
 
         def gather(_cancel, _report):  # noqa: ANN001, ANN202
             from engine.tuning.adapters import in_use, tuned_adapters
+            from engine.tuning.distill import distilled_examples, teachers
             from engine.tuning.history import history_examples
             from engine.tuning.workflow import training_set
 
             history, rated_down = store.run(history_examples)
             adapters = [(a, in_use(paths, a)) for a in tuned_adapters(paths)]
-            return training_set(history), rated_down, adapters
+            distilled = distilled_examples(paths)
+            data = training_set(history, distilled=distilled if with_distilled else [])
+            return data, rated_down, adapters, teachers(paths), len(distilled)
 
         self.op = BackgroundOp(gather, on_success=self.show_data, on_failure=self.show_failure).start()
 
-    def show_data(self, result) -> None:  # noqa: ANN001 - (TrainingSet, int, list)
-        self.data, rated_down, adapters = result
+    def show_data(self, result) -> None:  # noqa: ANN001 - (TrainingSet, int, list, list, int)
+        self.data, rated_down, adapters, teachers, distilled = result
         counts = self.data.counts()
         self.summary.setText(self.tr(
             "{train} training and {validation} validation examples: {history} from your liked or solved riddles, "
-            "{shipped} from the hand-written set. Left out: {excluded} (leaks, duplicates, held-out stories) and "
-            "{down} you rated down."
+            "{shipped} from the hand-written set, {distilled} distilled. Left out: {excluded} (leaks, duplicates, "
+            "held-out stories) and {down} you rated down."
         ).format(train=len(self.data.train), validation=len(self.data.validation), history=counts.get("history", 0),
-                 shipped=counts.get("shipped", 0), excluded=len(self.data.excluded), down=rated_down))
+                 shipped=counts.get("shipped", 0), distilled=counts.get("distilled", 0),
+                 excluded=len(self.data.excluded), down=rated_down))
+        self.use_distilled.setText(self.tr("Train on distilled riddles too ({n} saved)").format(n=distilled))
+        typed = self.teacher.currentText() if self.teacher.currentIndex() < 0 else ""
+        self.teacher.clear()
+        for teacher in teachers:
+            self.teacher.addItem(teacher.label, teacher.spec)
+        if typed:
+            self.teacher.setEditText(typed)
         self.examples.clear()
         for example in (*self.data.train, *self.data.validation):
             self.examples.addItem(f"[{example.source}] {example.title} → {example.answer}")
@@ -122,6 +157,48 @@ class TunePage(QWidget):
             item.setData(256, adapter)
             self.adapters.addItem(item)
         self.train_button.setEnabled(not self.missing and bool(self.data.train))
+        self.distill_button.setEnabled(True)
+
+    # -- distillation -------------------------------------------------------------------------------
+    def teacher_spec(self) -> str:
+        """The chosen installed model's key, or what the user typed (a service URL#MODEL, or a name)."""
+        index = self.teacher.currentIndex()
+        if index >= 0 and self.teacher.itemText(index) == self.teacher.currentText():
+            return str(self.teacher.itemData(index))
+        return self.teacher.currentText().strip()
+
+    def start_distilling(self) -> None:
+        spec = self.teacher_spec()
+        if not spec:
+            self.status.setText(self.tr("Choose a teacher: another installed model, or a service as URL#MODEL."))
+            return
+        store, paths = self.context.store, self.context.paths
+        limit = getattr(self, "distill_limit", None)  # a smaller run can be set (tests); None: all news
+
+        def work(cancel, report):  # noqa: ANN001, ANN202
+            from engine.tuning.distill import history_news
+            from engine.tuning.workflow import distill_news
+
+            return distill_news(paths, store.run(history_news), spec, limit=limit, progress=report, cancel=cancel)
+
+        self._busy(True)
+        self.status.setText(self.tr("Asking the teacher for riddles…"))
+        self.op = BackgroundOp(work, on_success=self.distilled, on_failure=self.show_failure,
+                               on_progress=self.show_progress, on_cancelled=self.distill_cancelled).start()
+
+    def distilled(self, result) -> None:  # noqa: ANN001 - DistillResult
+        self._busy(False)
+        reasons = "; ".join(f"{count} {why}" for why, count in result.reasons().items()) or self.tr("none")
+        self.distilled_summary.setText(self.tr(
+            "{teacher}: kept {kept} of {tried} riddles (solver: {solver}). Rejected: {reasons}."
+        ).format(teacher=result.teacher, kept=len(result.kept), tried=result.tried, solver=result.solver,
+                 reasons=reasons))
+        self.status.setText(self.tr("Distilled riddles are saved and shown with the training data."))
+        self.refresh()
+
+    def distill_cancelled(self) -> None:
+        self._busy(False)
+        self.status.setText(self.tr("Distillation stopped; nothing from this run was kept."))
 
     # -- training -----------------------------------------------------------------------------------
     def start_training(self) -> None:
@@ -160,8 +237,10 @@ class TunePage(QWidget):
         lines = []
         for arm in ab.arms:
             rate, low, high = arm.rate(arm.valid)
-            lines.append(self.tr("{arm}: {rate:.0%} valid ({low:.0%}–{high:.0%}), first token {ttft:.2f} s").format(
-                arm=arm.name, rate=rate, low=low, high=high, ttft=arm.first_token_s))
+            lines.append(self.tr("{arm}: {rate:.0%} valid ({low:.0%}–{high:.0%}), {solved} of {valid} solved, "
+                                 "first token {ttft:.2f} s").format(
+                arm=arm.name, rate=rate, low=low, high=high, solved=arm.solved, valid=arm.valid,
+                ttft=arm.first_token_s))
         return "\n".join([*lines, ab.verdict])
 
     def cancel(self) -> None:
@@ -180,6 +259,7 @@ class TunePage(QWidget):
     def _busy(self, busy: bool) -> None:
         self.train_button.setEnabled(not busy and not self.missing)
         self.cancel_button.setEnabled(busy)
+        self.distill_button.setEnabled(not busy)
         for button in self.adapter_buttons.values():
             button.setEnabled(not busy)
 
@@ -197,13 +277,20 @@ class TunePage(QWidget):
 
             if action == "evaluate":
                 return evaluate_adapter(paths, adapter, progress=report, cancel=cancel)
+            if action == "merge":
+                from engine.tuning.workflow import merge_and_register
+
+                return merge_and_register(paths, adapter, progress=report, cancel=cancel)
             {"use": adapters.switch_on, "off": adapters.switch_off, "delete": adapters.delete}[action](paths, adapter)
             return None
 
         def done(result) -> None:  # noqa: ANN001
             self._busy(False)
-            if result is not None:
+            if hasattr(result, "arms"):
                 self.verdict.setText(self.verdict_text(result))
+            elif result is not None:
+                self.status.setText(self.tr("Merged: {name} is in the model manager ({size} MB).").format(
+                    name=result.name, size=result.size_bytes // 1_000_000))
             self.context.use_model(self.context.model_override)
             self.refresh()
 
