@@ -294,9 +294,13 @@ class TunePage(QWidget):
             self.context.use_model(self.context.model_override)
             self.refresh()
 
+        def stopped() -> None:
+            self._busy(False)
+            self.status.setText(self.tr("Stopped; nothing was changed."))
+
         self._busy(True)
         self.op = BackgroundOp(work, on_success=done, on_failure=self.show_failure, on_progress=self.show_progress,
-                               on_cancelled=self.cancelled).start()
+                               on_cancelled=stopped).start()
 
 
 PAGE = PageSpec("tune", "Train", 70, TunePage)

@@ -80,3 +80,23 @@ def test_adapters_are_listed_and_switched_on_off_and_deleted(make_window, qtbot,
     page.adapter_buttons["delete"].click()
     qtbot.waitUntil(lambda: page.op.done and page.adapters.count() == 0, timeout=20_000)
     assert not folder.exists()
+
+
+def test_merge_makes_a_standalone_model_in_the_model_manager(make_window, qtbot, installed_starter):
+    paths = app_paths().ensure()
+    base = model_registry.load(paths).active
+    folder = paths.data / "adapters" / "riddles-merge"
+    rng = np.random.default_rng(0)
+    lora = {"base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight": rng.normal(0, 0.02, (8, 640)),
+            "base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight": rng.normal(0, 0.02, (1024, 8))}
+    write_adapter(folder / "adapter.gguf", lora, alpha=16.0, architecture="gemma3")
+    (folder / "provenance.json").write_text(json.dumps({"base_key": base.key, "training": {"train_examples": 4}}))
+    page = tune_page(make_window, qtbot)
+    page.adapters.setCurrentRow(0)
+    page.adapter_buttons["merge"].click()
+    qtbot.waitUntil(lambda: page.op.done and "Merged:" in page.status.text(), timeout=300_000)
+    models = model_registry.load(paths).models
+    merged = [m for m in models if m.name.endswith("riddles-merge (merged)")]
+    assert len(merged) == 1 and merged[0].file.is_file() and merged[0].adapter is None
+    assert merged[0].file.stat().st_size > 0.99 * installed_starter.stat().st_size
+    assert "registry_key" in (folder / "provenance.json").read_text()
