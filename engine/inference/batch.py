@@ -445,6 +445,8 @@ class Batch:
             **traced, "event": "finished", "id": self.rid, "job": attempt.job, "attempt": attempt.number, "text": text,
             "accepted": not reason, "retry": retry, "reason": reason, "finish_reason": finish,
             "prompt_tokens": len(attempt.tokens), "completion_tokens": attempt.sampled,
+            # Tokens after the prompt in the sequence: the values and, guided, the labels we fed.
+            "sequence_tokens": attempt.pos - len(attempt.tokens) + len(attempt.pending),
             "latency_s": round(elapsed, 4), "first_token_s": round(attempt.first_token_s or elapsed, 4),
         })
 

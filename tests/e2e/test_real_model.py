@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from engine.paths import app_paths
-from engine.riddles import fold
+from engine.riddles import leaks
 from engine.store import Store
 from tests.conftest import ROOT, SAMPLE_FEED
 
@@ -27,13 +27,16 @@ def test_sample_feed_becomes_stored_riddles_with_the_real_model(installed_starte
     result = riddlewire("riddle", "--feed", str(SAMPLE_FEED), "--limit", "6", "--json", "--seed", "11")
     assert result.returncode == 0, result.stderr
     printed = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    assert len(printed) >= 3, result.stderr
+    # Guided generation (answer first, the answer's words refused in riddle and hints) made all 20 sample
+    # articles valid in the benchmark; riddle-first parse-and-retry made 15 of 20 (BENCHMARKS.md).
+    assert len(printed) >= 5, result.stderr
     store = Store(app_paths().database)
     stored = store.riddles()
     assert len(stored) == len(printed)
     for item in stored:
         assert item.riddle.text.strip() and item.riddle.answer.strip()
-        assert fold(item.riddle.answer) not in fold(item.riddle.text)
+        assert not leaks(item.riddle.answer, item.riddle.text)
+        assert len(item.riddle.hints) == 2 and not any(leaks(item.riddle.answer, h) for h in item.riddle.hints)
         assert item.provenance.model_sha256 == "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
         assert item.provenance.tokens_per_s > 0
 
