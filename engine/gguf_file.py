@@ -8,6 +8,7 @@ kept: a 262k-token vocabulary costs a few milliseconds and no memory."""
 
 from __future__ import annotations
 
+import hashlib
 import mmap
 import struct
 import time
@@ -75,7 +76,13 @@ class _Broken(Exception):
 
 
 def read_header(path: Path | str, deadline_s: float = DEADLINE_S) -> GgufHeader:
-    """Read and check the header of a GGUF file. Raises ModelError with a sentence if it is not one."""
+    """Read and check the header of a GGUF file. Raises ModelError with a sentence if it is not one.
+
+    A header read before is served from a small cache when the file's header bytes are unchanged:
+    the parse is pure Python (tens of ms for a 262k-word vocabulary) and holds the GIL all along, so
+    re-parsing whenever a page works out its plan stalls the window, while hashing the same bytes
+    lets the GIL go. Sizes and times alone are not proof: a file rewritten in place within one clock
+    tick keeps both."""
     path = Path(path)
     try:
         with open(path, "rb") as handle:
@@ -83,11 +90,33 @@ def read_header(path: Path | str, deadline_s: float = DEADLINE_S) -> GgufHeader:
             if size < 24:
                 raise _Broken(f"it is only {size} bytes long")
             with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
-                return _Reader(view, size, time.monotonic() + deadline_s).header(path)
+                key = str(path.resolve())
+                cached = _HEADERS.get(key)
+                if cached is not None and cached[1] <= size and _digest(view, cached[1]) == cached[2]:
+                    return cached[0]
+                reader = _Reader(view, size, time.monotonic() + deadline_s)
+                header = reader.header(path)
+                _remember(key, (header, reader.at, _digest(view, reader.at)))
+                return header
     except _Broken as broken:
         raise ModelError(f"{path.name} is not a usable GGUF model file: {broken}. Choose another file.") from None
     except OSError as exc:
         raise ModelError(f"{path} cannot be read ({exc.strerror or exc}).") from exc
+
+
+_HEADER_CACHE_SIZE = 32
+_HEADERS: dict[str, tuple[GgufHeader, int, bytes]] = {}  # path -> (header, bytes it spans, their digest)
+
+
+def _digest(view: mmap.mmap, length: int) -> bytes:
+    return hashlib.blake2b(memoryview(view)[:length], digest_size=16).digest()
+
+
+def _remember(key: str, entry: tuple[GgufHeader, int, bytes]) -> None:
+    _HEADERS.pop(key, None)
+    if len(_HEADERS) >= _HEADER_CACHE_SIZE:
+        _HEADERS.pop(next(iter(_HEADERS)))  # the oldest entry
+    _HEADERS[key] = entry
 
 
 class _Reader:
