@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from engine.prompts import FIELDS
-from engine.riddles import DIFFICULTIES, MAX_ANSWER_WORDS, MAX_RIDDLE_CHARS, may_leak
+from engine.riddles import DIFFICULTIES, MAX_ANSWER_WORDS, MAX_RIDDLE_CHARS, fold, may_leak
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class Field:
     label: str
     max_tokens: int  # a value still going at this many tokens is runaway output
     guarded: bool = False  # may not contain the answer
+    fresh: bool = False  # may not repeat an earlier field's value (a hint that adds nothing)
     max_chars: int = 0  # past this, only the end of the line is allowed (0: no limit)
     choices: tuple[str, ...] = ()  # the value must be one of these
 
@@ -34,8 +35,8 @@ class Field:
 GUIDED_FIELDS = (
     Field(FIELDS[0], 16),
     Field(FIELDS[1], 110, guarded=True, max_chars=MAX_RIDDLE_CHARS),
-    Field(FIELDS[2], 40, guarded=True, max_chars=200),
-    Field(FIELDS[3], 40, guarded=True, max_chars=200),
+    Field(FIELDS[2], 40, guarded=True, max_chars=200, fresh=True),
+    Field(FIELDS[3], 40, guarded=True, max_chars=200, fresh=True),
     Field(FIELDS[4], 4, choices=DIFFICULTIES),
 )
 # Label tokens are few ("\n", "R", "iddle", ":"); this bounds them for the KV-cache plan.
@@ -91,6 +92,8 @@ class GuidedRiddle:
             return False
         if spec.guarded and may_leak(self.answer, candidate):
             return False
+        if ends and spec.fresh and _plain(candidate) in {_plain(v) for v in self.values[1:-1]}:
+            return False  # the line may not end as a copy of the riddle or the first hint
         return True
 
     def take(self, piece: str) -> tuple[bool, str]:
@@ -123,3 +126,7 @@ class GuidedRiddle:
         for spec, value in zip(self.fields[1:], self.values[1:], strict=False):
             parts.append(f"\n{spec.label}:{value}")
         return "".join(parts)
+
+
+def _plain(value: str) -> str:
+    return " ".join(fold(value).split()).strip(" .!?")

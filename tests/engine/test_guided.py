@@ -57,6 +57,15 @@ def test_hints_are_guarded_too_and_other_words_pass():
     assert guide.values[2] == " A hive of bees"
 
 
+def test_a_hint_may_not_end_as_a_copy_of_the_riddle_or_the_first_hint():
+    guide = GuidedRiddle()
+    feed(guide, [" comet", "\n", " I streak by.\n", " I streak", " by", "."])
+    assert not guide.allows("\n") and guide.allows(" Look up.\n")
+    feed(guide, [" Look up.\n", " i", " STREAK", " by.", " look", " UP", "!"])  # same words, other case
+    assert guide.values[2] == " I streak by. Look up."
+    assert not guide.allows("\n") and guide.allows(" At night.\n")
+
+
 def test_no_field_may_be_empty_and_the_answer_stays_short():
     guide = GuidedRiddle()
     assert not guide.allows("\n") and not guide.allows("  \n")
@@ -118,7 +127,9 @@ def test_guided_riddles_never_say_the_answer_the_model_would_say(scripted):
     riddle, provenance = Riddler(scripted, pipeline, ModelIdentity("s", "", "tiny"), GREEDY).riddle(
         sample_articles()[0], on_text=pieces.append)
     assert riddle.answer == SCRIPT_ANSWER and provenance.attempts == 1
-    assert riddle.text == "I glow in the window when the nights grow long." and len(riddle.hints) == 2
+    assert riddle.text == "I glow in the window when the nights grow long."
+    # A hint may not end as a copy of the riddle or the first hint: the model goes on to its next choices.
+    assert riddle.hints == (riddle.text + " It holds a flame.", riddle.text + " It holds a flame. Sailors hang one by the door.")
     assert not leaks(riddle.answer, riddle.text) and not any(leaks(riddle.answer, h) for h in riddle.hints)
     assert riddle.difficulty == "easy"  # its third choice: the only one a difficulty allows
     streamed = "".join(pieces)

@@ -35,11 +35,16 @@ SCRIPT = (
 SCRIPT_TEXT = "".join(SCRIPT)
 SCRIPT_ANSWER = "lantern"
 # Guided generation (engine.guided) writes each label itself, so the model sees ":" before every
-# field. After ":" the scripted model's first choice is always the script's first piece; these are its
-# next choices, in order, for when that one is not allowed (the answer in a riddle, anything but a
-# level after "Difficulty:"). So guided, it says: lantern / I glow in the window when the nights grow
-# long. (riddle and both hints) / easy.
-COLON_FALLBACKS = (" I glow in the window", " easy")
+# field. After ":" the scripted model's first choice is always the script's first piece; FALLBACKS are
+# its next choices, in order, after a piece (":" for the colon) when the first is not allowed: the
+# answer in a riddle or hint, a hint ending as a copy of an earlier field, anything but a level after
+# "Difficulty:". So guided, it says: lantern / I glow in the window when the nights grow long. / the
+# same, then "It holds a flame." / the same, then "Sailors hang one by the door." / easy.
+FALLBACKS = {
+    ":": (" I glow in the window", " easy"),
+    " when the nights grow long.": (" It holds a flame.",),
+    " It holds a flame.": (" Sailors hang one",),
+}
 
 
 def _base_vocab(words: list[str]) -> tuple[list[str], list[int]]:
@@ -101,10 +106,10 @@ def _layer_tensors(i: int, width: int, kv_width: int, ff: int, fill) -> dict[str
 
 def write_scripted_model(
     path: Path, script: tuple[str, ...] = SCRIPT, *, layers: int = 1, chat_template: str | None = None,
-    fallbacks: tuple[str, ...] = COLON_FALLBACKS,
+    fallbacks: dict[str, tuple[str, ...]] | None = None,
 ) -> Path:
     """A model whose greedy continuation after a final ':' is exactly ''.join(script), then EOS.
-    `fallbacks` (pieces of the script) are its second, third, … choices after ':'."""
+    `fallbacks` (pieces of the script; FALLBACKS by default) are its second, third, … choices."""
     assert all(len(piece.encode()) < 32 for piece in script), "script pieces must be under 32 bytes"
     tokens, types = _base_vocab(list(script))
     vocab = len(tokens)
@@ -123,8 +128,12 @@ def write_scripted_model(
     for token in range(vocab):
         if token not in chain:
             output[script_ids[0], token] = 60.0
-    for rank, piece in enumerate(p for p in fallbacks if p in script):
-        output[tokens.index(piece.replace(" ", "▁")), colon] = 50.0 - 10.0 * rank
+    for after, choices in (FALLBACKS if fallbacks is None else fallbacks).items():
+        if after != ":" and after not in script:
+            continue
+        current = colon if after == ":" else tokens.index(after.replace(" ", "▁"))
+        for rank, piece in enumerate(p for p in choices if p in script):
+            output[tokens.index(piece.replace(" ", "▁")), current] = 50.0 - 10.0 * rank
     tensors = {"token_embd.weight": embed, "output_norm.weight": np.ones(width, dtype=np.float32),
                "output.weight": output}
     for i in range(layers):
