@@ -22,9 +22,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _LAST_WORD = re.compile(r"[^\W_]+$", re.UNICODE)
 _LONGEST_SUFFIX = 3  # "ing", the longest ending _stem takes off
 
-# The labelled format as a GBNF grammar, for completions that follow "Riddle:". Measured against
-# parse-and-retry on the starter model (BENCHMARKS.md, "Inference engine"); the faster of the two
-# that stays >= 95% valid is the default (see engine.riddling.DEFAULT_SAMPLING).
+# The older riddle-first labelled format as a GBNF grammar, for completions that follow "Riddle:".
+# Measured against parse-and-retry on the starter model (BENCHMARKS.md, "Inference engine"); neither
+# reached 95% valid, and guided generation (engine.guided, answer first) replaced both for local
+# models. Kept for bench.inference's baseline rows only.
 LABELLED_GRAMMAR = r"""
 root ::= " " line "\nAnswer: " short "\nHint 1: " line "\nHint 2: " line "\nDifficulty: " level
 line ::= [^\n#]+

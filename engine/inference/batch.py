@@ -325,9 +325,12 @@ class Batch:
             # Attempts that start with the batch count the shared prefix's decoding in their first token.
             started = self.started if not self.tokens else time.perf_counter()
             attempt.slot, attempt.fed, attempt.started = free.pop(0), self.plan.shared, started
-            attempt.sampler = Sampler(self.llm, attempt.sampling, attempt.seed, self.trace)
+            guided = bool(self.jobs[attempt.job].get("guided"))
+            # A grammar describes a free completion's whole text; a guided one is shaped field by field.
+            sampling = {**attempt.sampling, "grammar": None} if guided else attempt.sampling
+            attempt.sampler = Sampler(self.llm, sampling, attempt.seed, self.trace)
             attempt.pos = len(attempt.tokens)
-            if self.jobs[attempt.job].get("guided"):
+            if guided:
                 attempt.guide, attempt.utf8 = GuidedRiddle(), codecs.getincrementaldecoder("utf-8")("replace")
             self.cache.start(attempt.slot, self.plan.shared)
             self.live[attempt.slot] = attempt

@@ -160,3 +160,15 @@ def test_a_service_prompt_is_never_guided_and_a_local_one_is(scripted):
     assert not Riddler(scripted, ServicePipeline(), identity).guides(ServicePipeline().prompt(article))
     assert Riddler(scripted, FewShotPipeline(shots=1), identity).guides(FewShotPipeline(shots=1).prompt(article))
     assert not Riddler(scripted, FewShotPipeline(shots=1), identity, guided=False).job(article).guided
+
+
+def test_a_grammar_in_the_settings_does_not_bind_a_guided_riddle(scripted):
+    """LABELLED_GRAMMAR describes a whole riddle-first completion; guided fields are shaped by the guide."""
+    from dataclasses import replace
+
+    from engine.riddles import LABELLED_GRAMMAR
+
+    sampling = replace(GREEDY, grammar=LABELLED_GRAMMAR)
+    riddle, _ = Riddler(scripted, FewShotPipeline(shots=1), ModelIdentity("s", "", "tiny"), sampling,
+                        max_attempts=1).riddle(sample_articles()[1])
+    assert riddle.answer == SCRIPT_ANSWER and riddle.text == "I glow in the window when the nights grow long."
