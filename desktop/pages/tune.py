@@ -42,7 +42,11 @@ class TunePage(QWidget):
         self.examples = QListWidget()
         self.examples.setAccessibleName(self.tr("Training examples"))
         self.train_button = QPushButton(self.tr("Train on my riddles"))
-        self.train_button.clicked.connect(self.start_training)
+        self.train_button.clicked.connect(lambda: self.start_training())
+        self.resume_button = QPushButton(self.tr("Resume stopped training"))
+        self.resume_button.setVisible(False)
+        self.resume_button.clicked.connect(lambda: self.start_training(resume=self.resumable))
+        self.resumable = None  # the newest stopped run folder with a checkpoint, if any
         self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
@@ -90,7 +94,7 @@ class TunePage(QWidget):
         layout.addLayout(teach)
         layout.addWidget(self.distilled_summary)
         row = QHBoxLayout()
-        for widget in (self.train_button, self.cancel_button, self.evaluate_after):
+        for widget in (self.train_button, self.resume_button, self.cancel_button, self.evaluate_after):
             row.addWidget(widget)
         row.addStretch(1)
         layout.addLayout(row)
@@ -116,18 +120,20 @@ class TunePage(QWidget):
             from engine.tuning.adapters import in_use, tuned_adapters
             from engine.tuning.distill import distilled_examples, teachers
             from engine.tuning.history import history_examples
-            from engine.tuning.workflow import training_set
+            from engine.tuning.workflow import resumable_run, training_set
 
             history, rated_down = store.run(history_examples)
             adapters = [(a, in_use(paths, a)) for a in tuned_adapters(paths)]
             distilled = distilled_examples(paths)
             data = training_set(history, distilled=distilled if with_distilled else [])
-            return data, rated_down, adapters, teachers(paths), len(distilled)
+            return data, rated_down, adapters, teachers(paths), len(distilled), resumable_run(paths)
 
         self.op = BackgroundOp(gather, on_success=self.show_data, on_failure=self.show_failure).start()
 
     def show_data(self, result) -> None:  # noqa: ANN001 - (TrainingSet, int, list, list, int)
-        self.data, rated_down, adapters, teachers, distilled = result
+        self.data, rated_down, adapters, teachers, distilled, self.resumable = result
+        self.resume_button.setVisible(self.resumable is not None)
+        self.resume_button.setEnabled(self.resumable is not None and not self.missing)
         counts = self.data.counts()
         self.summary.setText(self.tr(
             "{train} training and {validation} validation examples: {history} from your liked or solved riddles, "
@@ -201,14 +207,14 @@ class TunePage(QWidget):
         self.status.setText(self.tr("Distillation stopped; nothing from this run was kept."))
 
     # -- training -----------------------------------------------------------------------------------
-    def start_training(self) -> None:
+    def start_training(self, resume=None) -> None:  # noqa: ANN001 - a stopped run's folder, or None
         from engine.tuning.workflow import evaluate_adapter, train_adapter
 
         paths, data, evaluate = self.context.paths, self.data, self.evaluate_after.isChecked()
         config = getattr(self, "config", None)  # a smaller run can be set (tests); None: the defaults
 
         def work(cancel, report):  # noqa: ANN001, ANN202
-            adapter = train_adapter(paths, data, config, progress=report, cancel=cancel)
+            adapter = train_adapter(paths, data, config, resume=resume, progress=report, cancel=cancel)
             result = evaluate_adapter(paths, adapter, progress=report, cancel=cancel) if evaluate else None
             return adapter, result
 
@@ -250,7 +256,8 @@ class TunePage(QWidget):
 
     def cancelled(self) -> None:
         self._busy(False)
-        self.status.setText(self.tr("Training stopped. The run keeps its checkpoint: `riddlewire tune train --resume`."))
+        self.status.setText(self.tr("Training stopped. A run that reached a checkpoint can be resumed from it."))
+        self.refresh()
 
     def show_failure(self, error: BaseException) -> None:
         self._busy(False)
@@ -258,6 +265,7 @@ class TunePage(QWidget):
 
     def _busy(self, busy: bool) -> None:
         self.train_button.setEnabled(not busy and not self.missing)
+        self.resume_button.setEnabled(not busy and not self.missing and self.resumable is not None)
         self.cancel_button.setEnabled(busy)
         self.distill_button.setEnabled(not busy)
         for button in self.adapter_buttons.values():
