@@ -302,6 +302,12 @@ def main() -> None:
     threading.Thread(target=worker.read_requests, args=(sys.stdin.buffer,), daemon=True).start()
     worker.send({"event": "ready", "pid": os.getpid()})
     worker.serve()
+    # Leave without interpreter shutdown: the reader thread is still blocked inside stdin's buffered
+    # read, holding its lock, and finalizing the interpreter under it aborts the process (SIGABRT,
+    # "could not acquire lock for <stdin>"): a crash report for every clean exit. Nothing is left to
+    # flush but stderr; the OS takes back the model's memory as it does on any exit.
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
