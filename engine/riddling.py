@@ -87,6 +87,10 @@ class Riddler:
         self.sampling = sampling
         self.max_attempts = max_attempts
         self.guided = guided  # False: parse-and-retry even where guiding is possible (benchmarks)
+        # The last attempt of the last riddle() call, accepted or rejected, and whether it was guided:
+        # the evaluation measures what the model wrote even when the validator refused it.
+        self.last: Completion | None = None
+        self.last_guided = False
 
     def job(self, article: Article) -> Job:
         """The plan for an article: seeds base, base+1, … and the prompt's stop strings."""
@@ -104,6 +108,7 @@ class Riddler:
         self, article: Article, cancel: CancelToken | None = None, on_text: TextCallback | None = None
     ) -> tuple[Riddle, Provenance]:
         job = self.job(article)
+        self.last, self.last_guided = None, False
         if job.guided:
             made = self._riddle_guided(job, cancel, on_text)
             if made is not None:
@@ -114,6 +119,7 @@ class Riddler:
             if cancel is not None:
                 cancel.raise_if_cancelled()
             completion = self.backend.complete(prompt.text, sampling, on_text=on_text, cancel=cancel)
+            self.last = completion
             try:
                 riddle = parse_riddle(labelled(prompt.primer, completion.text))
             except RiddleRejected as rejected:
@@ -145,11 +151,12 @@ class Riddler:
         if event["finish_reason"] == "error":
             raise GenerationError(f"The model could not generate text: {event['reason']}.")
         attempt = int(event["attempt"])
+        self.last, self.last_guided = worker_completion(event), job.guided
         if not event["accepted"]:
-            problem = _problem(RiddleRejected(event.get("reason") or "rejected"), worker_completion(event))
+            problem = _problem(RiddleRejected(event.get("reason") or "rejected"), self.last)
             raise self.gave_up(job.article, problem)
         riddle = parse_riddle(labelled(job.prompt.primer, event["text"]))
-        return riddle, self._provenance(worker_completion(event), job.attempts[attempt - 1], attempt)
+        return riddle, self._provenance(self.last, job.attempts[attempt - 1], attempt)
 
     def gave_up(self, article: Article, problem: str) -> GenerationError:
         return GenerationError(

@@ -1,7 +1,8 @@
 """Candidates: a model (a GGUF path, a file in the models folder, or "starter") with a pipeline name.
 Generation goes through the app's own Riddler, so a new pipeline in engine.pipelines is evaluated
-exactly as the reader would use it; a `RecordingBackend` keeps each completion so that an output the
-validator rejects is still measured."""
+exactly as the reader would use it (guided, for a local model); the harness measures an output the
+validator rejects from the Riddler's last attempt. `RecordingBackend` is for callers that drive a
+backend's `complete` themselves (bench/evaluate.py): wrapped, a local model is not guided."""
 
 from __future__ import annotations
 

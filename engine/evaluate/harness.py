@@ -1,7 +1,11 @@
 """The evaluation run: every candidate riddles the frozen article set through the app's own Riddler
 (one attempt per article, so validity is first-try validity), each output is measured and, when valid,
 shown to the solver; every row is stored as soon as it exists. A stopped run resumes where it stopped:
-rows already stored are skipped, and a candidate added to an old run uses that run's articles."""
+rows already stored are skipped, and a candidate added to an old run uses that run's articles.
+
+The Riddler gets the bare backend, so a local model riddles guided wherever the reader's would (a
+service, or a model the batch loop cannot run, parse-and-retry); each row is measured from the
+Riddler's last attempt (`Riddler.last`), accepted or not."""
 
 from __future__ import annotations
 
@@ -18,7 +22,6 @@ from engine.evaluate import runs
 from engine.evaluate.articleset import FrozenArticle, freeze
 from engine.evaluate.candidates import (
     Candidate,
-    RecordingBackend,
     ResolvedModel,
     default_solver,
     file_sha256,
@@ -131,7 +134,7 @@ def _run_candidate(db, cid, candidate, model, record, spec, solver, cancel, repo
         return
     if model.service is not None:  # a server elsewhere: no load time or memory of ours to measure
         backend = ServiceBackend(model.service, load_api_key(model.service.base_url))
-        riddler = Riddler(RecordingBackend(backend), pipeline_named(candidate.pipeline),
+        riddler = Riddler(backend, pipeline_named(candidate.pipeline),
                           ModelIdentity(model.path.name, "", "service"), spec.sampling, max_attempts=1)
         try:
             _measure(db, cid, candidate, riddler, record, pending, done, spec, solver, cancel, report)
@@ -167,13 +170,22 @@ def _measure(db, cid, candidate, riddler, record, pending, done, spec, solver, c
         db(runs.save_row, cid, measure_article(riddler, article, spec.seed, solver, cancel))
         after_each()
         done.add(article.position)
-        report(len(done), f"{candidate.label}: riddled {len(done)} of {len(record.articles)}")
+        # eval_rows has no column for the way of riddling (adding one needs a migration), so the
+        # progress line says it: the Evaluate page and the CLI show which way was measured.
+        report(len(done), f"{candidate.label}: riddled {len(done)} of {len(record.articles)} ({riddling_mode(riddler)})")
 
 
 def _riddler(candidate: Candidate, model: ResolvedModel, local: LocalModel, sampling: Sampling) -> Riddler:
     identity = ModelIdentity(model.path.name, model.sha256, model.size_tier)
     pipeline = pipeline_named(candidate.pipeline, local.load)
-    return Riddler(RecordingBackend(local), pipeline, identity, sampling, max_attempts=1)
+    # The bare LocalModel, so the Riddler guides exactly where the reader's does (a wrapper would hide
+    # that it is local). One attempt: guided jobs get one seed, so the batch loop does not retry either.
+    return Riddler(local, pipeline, identity, sampling, max_attempts=1)
+
+
+def riddling_mode(riddler: Riddler) -> str:
+    """How the Riddler's last attempt was made: "guided" or "parse-and-retry"."""
+    return "guided" if riddler.last_guided else "parse-and-retry"
 
 
 def measure_article(riddler: Riddler, article: FrozenArticle, seed: int, solver: Solver | None,
@@ -188,7 +200,7 @@ def measure_article(riddler: Riddler, article: FrozenArticle, seed: int, solver:
     except GenerationError as error:
         failure = error.sentence  # an unusable output is still measured below; this is kept if none came
     elapsed = time.perf_counter() - started
-    completion = riddler.backend.last
+    completion = riddler.last  # guided or not, the attempt the Riddler judged (None: no output at all)
     output = labelled(riddler.pipeline.prompt(news).primer, completion.text if completion else "")
     riddle, m = measure_output(output, f"{article.title}. {article.summary}")
     if completion is None:

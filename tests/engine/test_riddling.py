@@ -99,3 +99,42 @@ def test_empty_and_runaway_output_are_named_in_the_final_sentence(tmp_path):
     stuck = Canned(*[(" a a a a", "length")] * 3)
     with pytest.raises(GenerationError, match="runaway output cut at 120 tokens"):
         Riddler(stuck, FewShotPipeline(), ModelIdentity("m", "", "t")).riddle(article)
+
+
+def test_the_riddler_keeps_its_last_attempt_guided_or_not_accepted_or_not(tmp_path, random_gguf):
+    """`Riddler.last` is what the evaluation measures: the attempt itself, even one the validator refused."""
+    from datetime import UTC, datetime
+
+    import pytest
+
+    from engine.articles import Article
+    from engine.errors import GenerationError
+    from tests.support.synthetic_gguf import FALLBACKS, SCRIPT, write_scripted_model
+
+    # Free, the model writes the answer into the riddle; guided, that piece is refused.
+    leaky = write_scripted_model(tmp_path / "leaky.gguf", (*SCRIPT[:3], " like a lantern", *SCRIPT[3:]),
+                                 fallbacks={**FALLBACKS, " I glow in the window": (" when the nights grow long.",)})
+    article = Article(title="Harbour lights restored", link="https://example.org/lights", source="Example",
+                      published=datetime(2026, 11, 26, 10, tzinfo=UTC), summary="The old harbour lamps shine again.")
+    settings = LocalSettings(n_ctx=8192, idle_unload_s=None)
+    riddler, model = open_riddler(ModelChoice(leaky, "", "leaky", "tiny", "base"), settings, Sampling(temperature=0.0))
+    riddler.max_attempts = 1
+    try:
+        riddle, provenance = riddler.riddle(article)
+        assert riddler.last_guided and riddle.answer == SCRIPT_ANSWER
+        assert riddler.last.completion_tokens == provenance.completion_tokens > 0
+        assert "like a lantern" not in riddler.last.text
+        riddler.guided = False
+        with pytest.raises(GenerationError):
+            riddler.riddle(article)
+        assert not riddler.last_guided and "like a lantern" in riddler.last.text
+    finally:
+        model.close()
+    riddler, model = open_riddler(ModelChoice(random_gguf, "", "random", "tiny", "base"), settings, Sampling(max_tokens=8))
+    riddler.max_attempts = 1
+    try:
+        with pytest.raises(GenerationError):
+            riddler.riddle(article)
+        assert riddler.last_guided and riddler.last is not None and riddler.last.completion_tokens > 0
+    finally:
+        model.close()

@@ -18,7 +18,7 @@ from engine.inference.local import LocalSettings
 from engine.paths import app_paths
 from engine.progress import CancelToken
 from engine.store import Store
-from tests.support.synthetic_gguf import SCRIPT_ANSWER
+from tests.support.synthetic_gguf import FALLBACKS, SCRIPT, SCRIPT_ANSWER, write_scripted_model
 
 SETTINGS = LocalSettings(n_ctx=8192, idle_unload_s=None)  # byte-level vocabulary: long prompts
 
@@ -61,6 +61,28 @@ def test_a_run_on_the_synthetic_model_is_stored_measured_reported_and_reproducib
     assert again.id != record.id and again.articles == record.articles
     assert [(r.riddle, r.choice) for r in again.candidates[0].rows] == [(r.riddle, r.choice) for r in candidate.rows]
     store.close()
+
+
+# The scripted riddle with the answer inside it: free, the model writes "… like a lantern …" (a leak);
+# guided, the leaking piece is refused and its next choice goes straight on.
+LEAKY_SCRIPT = (*SCRIPT[:3], " like a lantern", *SCRIPT[3:])
+LEAKY_FALLBACKS = {**FALLBACKS, " I glow in the window": (" when the nights grow long.",)}
+
+
+def test_a_local_candidate_is_measured_guided_as_the_reader_riddles(tmp_path):
+    leaky = write_scripted_model(tmp_path / "leaky.gguf", LEAKY_SCRIPT, fallbacks=LEAKY_FALLBACKS)
+    paths = app_paths().ensure()
+    store = Store(paths.database)
+    said = []
+    record = evaluate(store, _spec(leaky, leaky, articles=2, solve=False), paths, progress=lambda p: said.append(p.message))
+    store.close()
+    rows = record.candidates[0].rows
+    # Measured the unguided way, every row leaked the answer and was invalid.
+    assert len(rows) == 2 and all(r.valid and not r.leaked for r in rows), [r.reason for r in rows]
+    assert all(r.answer == SCRIPT_ANSWER and "like a lantern" not in r.output for r in rows)
+    # What the harness keeps per row still comes from the guided attempt.
+    assert all(r.completion_tokens > 0 and r.prompt_tokens > 0 and 0 < r.first_token_s <= r.generation_s for r in rows)
+    assert any("riddled 2 of 2 (guided)" in m for m in said)
 
 
 def test_a_cancelled_run_resumes_where_it_stopped(scripted_gguf):
