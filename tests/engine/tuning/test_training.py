@@ -14,6 +14,7 @@ from engine.inference import Sampling
 from engine.inference.local import LocalModel, LocalSettings
 from engine.paths import app_paths
 from engine.progress import CancelToken
+from engine.riddles import MAX_ANSWER_WORDS
 from engine.starter import SHA256
 from engine.tuning import missing_extra
 from engine.tuning.adapters import delete, in_use, register, switch_off, switch_on, tuned_adapters
@@ -83,8 +84,12 @@ def test_the_adapter_loads_in_llama_cpp_and_changes_the_output(trained, starter_
         finally:
             model.close()
     assert texts[0] != texts[1]
-    # trained towards this example's riddle: its opening words come back
-    assert examples[0].riddle.split()[:3] == texts[1].split()[:3], texts
+    # Trained towards the answer-first format the prompt ends in ("Answer:"): the adapter answers in a
+    # few words and ends the line, where the base runs on in prose (4 steps teach the shape, not
+    # this example's exact answer).
+    base_line, tuned_line = (text.strip().split("\n")[0] for text in texts)
+    assert len(tuned_line.split()) <= MAX_ANSWER_WORDS < len(base_line.split()), texts
+    assert "\n" in texts[1].strip()
 
 
 def test_registration_records_provenance_and_switches_on_and_off(trained, installed_starter):
