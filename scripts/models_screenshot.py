@@ -58,7 +58,7 @@ def main() -> None:
     models.why.setChecked(True)
     settle(app, seconds=0.5)
     if "runs on" not in models.running.text():
-        raise SystemExit("the page never showed what ran; no screenshot taken")
+        raise SystemExit(f"the page never showed what ran ({models.running.text()!r}); no screenshot taken")
     OUT.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(OUT / "models.png"))
     print(models.running.text())
