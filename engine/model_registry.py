@@ -181,7 +181,7 @@ def set_active(paths: AppPaths, key: str) -> InstalledModel:
 
 
 def remove(paths: AppPaths, key: str) -> int:
-    """Forget a model; a downloaded one's file is deleted too. Returns the bytes reclaimed. If it was
+    """Forget a model; a file in the models folder (downloaded or merged) is deleted too. Returns the bytes reclaimed. If it was
     active, the bundled starter becomes active again."""
     removed: list[InstalledModel] = []
 
@@ -196,9 +196,13 @@ def remove(paths: AppPaths, key: str) -> int:
 
     _update(paths, change)
     model = removed[0]
-    if model.source == "catalog" and model.file.is_file():
+    # A file Riddlewire wrote (a download, a merged adapter) lives in its models folder and goes with
+    # the entry; a GGUF the user imported stays where it is, theirs to keep.
+    ours = model.source == "catalog" or model.file.resolve().parent == paths.models.resolve()
+    if ours and model.file.is_file():
         size = model.file.stat().st_size
         model.file.unlink()
+        model.file.with_name(model.file.name + ".provenance.json").unlink(missing_ok=True)
         return size
     return 0
 

@@ -199,3 +199,16 @@ def test_cli_downloads_lists_uses_and_removes_a_catalog_model(paths, capsys):
     assert "2 MB of disk reclaimed" in capsys.readouterr().out
     assert not (paths.models / spec.file("Q8_0").filename).exists()
     assert registry.load(paths).active.source == "bundled"
+
+
+def test_a_model_written_into_the_models_folder_is_deleted_with_its_entry(paths, scripted_gguf: Path):
+    """A merged adapter (engine.tuning.merge) is registered like an import, but its file and provenance
+    are ours, in the models folder: removing it reclaims the disk."""
+    paths.models.mkdir(parents=True, exist_ok=True)
+    merged = paths.models / "starter + riddles (merged).gguf"
+    shutil.copyfile(scripted_gguf, merged)
+    provenance = merged.with_name(merged.name + ".provenance.json")
+    provenance.write_text("{}", encoding="utf-8")
+    model = registry.import_gguf(paths, merged)
+    assert registry.remove(paths, model.key) == scripted_gguf.stat().st_size
+    assert not merged.exists() and not provenance.exists()
