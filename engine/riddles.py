@@ -143,8 +143,13 @@ def fold(text: str) -> str:
 def _stem(word: str) -> str:
     for suffix in ("ing", "ies", "es", "ed", "s"):
         if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return word
+            word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+            break
+    # A silent final "e" and the f/v of wolf/wolves, knife/knives, life/lives: so "horse" and
+    # "horses", "tree" and "trees", "wolf" and "wolves" read as one word ("horse" -> "hors" either way).
+    if len(word) > 3 and word.endswith("e"):
+        word = word[:-1]
+    return word[:-1] + "f" if len(word) > 2 and word.endswith("v") else word
 
 
 def _difficulty(value: str) -> str:

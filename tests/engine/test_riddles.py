@@ -44,3 +44,20 @@ def test_leak_guard_sees_inflections_case_and_accents():
 def test_control_characters_are_not_kept():
     riddle = parse_riddle("Riddle: I\x00 hum\x07 at night.\nAnswer: owl\nHint 1: a bird\nHint 2: wise")
     assert "\x00" not in riddle.text and "\x07" not in riddle.text
+
+
+@pytest.mark.parametrize(("answer", "text"), [
+    ("wolves", "I hunt through the forest and see the wolf."),  # seen in a guided starter riddle
+    ("wolf", "A pack of wolves howls."),
+    ("horse", "Two horses ran."),
+    ("trees", "The tree sways."),
+    ("knife", "Sharp knives gleam."),
+    ("move", "It moved at night."),
+])
+def test_leak_guard_sees_silent_e_and_f_v_inflections(answer: str, text: str):
+    assert leaks(answer, text)
+
+
+def test_leak_guard_still_lets_unrelated_words_pass():
+    assert not leaks("wind farm", "It is a windy day by the sea.")
+    assert not leaks("horse", "The hose sprays.") and not leaks("olive oil", "I go to the beach.")
