@@ -17,6 +17,7 @@ from pathlib import Path
 
 from engine import model_registry
 from engine.evaluate.articleset import OPTIONS, FrozenArticle, freeze
+from engine.evaluate.candidates import default_solver
 from engine.evaluate.solver import Solver
 from engine.inference.local import LocalModel, LocalSettings
 from engine.paths import AppPaths
@@ -122,7 +123,7 @@ def distill(
     report = progress or (lambda _p: None)
     settings = settings or LocalSettings(idle_unload_s=None)
     articles = freeze([article_for(n.title, n.summary) for n in news], len(news), SEED)
-    solver_file = solver_path or strongest_local(paths)
+    solver_file = solver_path or default_solver(paths)  # the evaluation's judge: the largest installed model
     backend, pipeline = _teacher_backend(paths, teacher, settings)
     kept: list[TrainingExample] = []
     rejected: list[tuple[str, str]] = []
@@ -182,21 +183,6 @@ def _teacher_backend(paths: AppPaths, teacher: Teacher, settings: LocalSettings)
         settings = replace(settings, lora_path=str(choice.lora_path))
     local = LocalModel(choice.path, settings)
     return local, pipeline_for(choice, local.load)
-
-
-def strongest_local(paths: AppPaths) -> Path:
-    """The largest installed model whose file is here: the most capable judge available (as the
-    evaluation's default solver)."""
-    from engine.active_model import choice_for
-
-    present = []
-    for model in model_registry.load(paths).models:
-        path = choice_for(model, paths).path
-        if path.is_file():
-            present.append((path.stat().st_size, path))
-    if not present:
-        raise TuningError("No installed model can judge the distilled riddles; install one in the model manager.")
-    return max(present)[1]
 
 
 def save_distilled(paths: AppPaths, examples: list[TrainingExample], teacher: Teacher) -> Path:
