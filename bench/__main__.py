@@ -1,5 +1,5 @@
 """`make bench`: run every benchmark module in bench/ (each has main()), or the ones named:
-    python -m bench [startup inference ...]"""
+python -m bench [startup inference ...]"""
 
 from __future__ import annotations
 

@@ -37,7 +37,9 @@ from engine.inference.local import LocalModel, LocalSettings
 
 BATCH_TARGET = "engine.inference.batch:run"  # as engine.batching, which needs the app's dependencies
 
-CACHE = Path(os.environ.get("RIDDLEWIRE_BENCH_MODELS", Path(tempfile.gettempdir()) / "riddlewire-bench-models"))
+CACHE = Path(
+    os.environ.get("RIDDLEWIRE_BENCH_MODELS", Path(tempfile.gettempdir()) / "riddlewire-bench-models")
+)
 
 
 def starter() -> Path:
@@ -47,8 +49,14 @@ def starter() -> Path:
 
 
 # -- riddles: the user's job, end to end -------------------------------------------------------------
-def riddles(model_path: Path, widths: list[int], repeats: int, n_articles: int, settings: LocalSettings,
-            _synthetic: bool) -> None:
+def riddles(
+    model_path: Path,
+    widths: list[int],
+    repeats: int,
+    n_articles: int,
+    settings: LocalSettings,
+    _synthetic: bool,
+) -> None:
     from engine.pipelines import FewShotPipeline
     from engine.riddling import DEFAULT_SAMPLING, ModelIdentity, Riddler
     from engine.samples import sample_articles
@@ -76,8 +84,16 @@ def riddles(model_path: Path, widths: list[int], repeats: int, n_articles: int, 
             print(f"  run {repeat + 1} {name}: {rates[name][-1]:.1f} articles/min, {ok} valid", flush=True)
     model.close()
     serial, floor = statistics.median(rates["serial"]), statistics.median(rates["raw"])
-    rows = [[name, statistics.median(r), statistics.median(r) / serial, statistics.median(r) / floor,
-             f"{statistics.median(valid[name]):.0f}/{n_articles}"] for name, r in rates.items()]
+    rows = [
+        [
+            name,
+            statistics.median(r),
+            statistics.median(r) / serial,
+            statistics.median(r) / floor,
+            f"{statistics.median(valid[name]):.0f}/{n_articles}",
+        ]
+        for name, r in rates.items()
+    ]
     print(f"\nRiddles, {n_articles} sample articles, starter sampling; {machine()}; median of {repeats}\n")
     print(table(["configuration", "articles/min", "× serial", "× raw", "valid riddles"], rows))
 
@@ -85,8 +101,13 @@ def riddles(model_path: Path, widths: list[int], repeats: int, n_articles: int, 
 def _raw_llama(model_path: Path, settings: LocalSettings):  # noqa: ANN202 - llama_cpp.Llama
     from llama_cpp import Llama
 
-    return Llama(model_path=str(model_path), n_ctx=settings.n_ctx, n_gpu_layers=settings.n_gpu_layers,
-                 n_threads=settings.n_threads, verbose=False)
+    return Llama(
+        model_path=str(model_path),
+        n_ctx=settings.n_ctx,
+        n_gpu_layers=settings.n_gpu_layers,
+        n_threads=settings.n_threads,
+        verbose=False,
+    )
 
 
 def _raw_run(llm, pipeline, articles: list, seed: int) -> tuple[int, int]:  # noqa: ANN001
@@ -98,8 +119,14 @@ def _raw_run(llm, pipeline, articles: list, seed: int) -> tuple[int, int]:  # no
     for index, article in enumerate(articles):
         prompt = pipeline.prompt(article)
         s = DEFAULT_SAMPLING
-        out = llm.create_completion(prompt.text, max_tokens=s.max_tokens, temperature=s.temperature,
-                                    top_p=s.top_p, seed=seed + index, stop=list(prompt.stop))
+        out = llm.create_completion(
+            prompt.text,
+            max_tokens=s.max_tokens,
+            temperature=s.temperature,
+            top_p=s.top_p,
+            seed=seed + index,
+            stop=list(prompt.stop),
+        )
         try:
             parse_riddle(labelled(prompt.primer, out["choices"][0]["text"]))
             ok += 1
@@ -108,8 +135,13 @@ def _raw_run(llm, pipeline, articles: list, seed: int) -> tuple[int, int]:  # no
     return len(articles), ok
 
 
-def _engine_run(model: LocalModel, riddler, articles: list, seed: int, width: int | None  # noqa: ANN001
-                ) -> tuple[int, int]:
+def _engine_run(
+    model: LocalModel,
+    riddler,
+    articles: list,
+    seed: int,
+    width: int | None,  # noqa: ANN001
+) -> tuple[int, int]:
     from engine.batching import riddle_articles_batched
     from engine.riddling import DEFAULT_SAMPLING, riddle_articles
     from engine.store import Store
@@ -127,8 +159,14 @@ def _engine_run(model: LocalModel, riddler, articles: list, seed: int, width: in
 
 
 # -- tokens: the generator's raw throughput ------------------------------------------------------------
-def tokens(model_path: Path, widths: list[int], repeats: int, n_articles: int, settings: LocalSettings,
-           synthetic: bool) -> None:
+def tokens(
+    model_path: Path,
+    widths: list[int],
+    repeats: int,
+    n_articles: int,
+    settings: LocalSettings,
+    synthetic: bool,
+) -> None:
     max_tokens = 64
     model = LocalModel(model_path, settings)
     prompts = _synthetic_prompts(n_articles) if synthetic else _article_prompts(n_articles)
@@ -142,7 +180,10 @@ def tokens(model_path: Path, widths: list[int], repeats: int, n_articles: int, s
     def batched(width: int) -> int:
         return int(model.call(BATCH_TARGET, {"jobs": jobs, "width": width})["tokens"])
 
-    configs: dict[str, Callable[[], int]] = {"serial": serial, **{f"batch/{w}": (lambda w=w: batched(w)) for w in widths}}
+    configs: dict[str, Callable[[], int]] = {
+        "serial": serial,
+        **{f"batch/{w}": (lambda w=w: batched(w)) for w in widths},
+    }
     model.load()
     rates: dict[str, list[float]] = {name: [] for name in configs}
     for _ in range(repeats):
@@ -154,9 +195,11 @@ def tokens(model_path: Path, widths: list[int], repeats: int, n_articles: int, s
     model.close()
     base = statistics.median(rates["serial"])
     rows = [[name, statistics.median(r), statistics.median(r) / base] for name, r in rates.items()]
-    print(f"\nGenerated tokens/s, {len(prompts)} prompts × {max_tokens} tokens, {model_path.name}, "
-          f"GPU layers {info.gpu_layers if info else settings.n_gpu_layers}, threads {settings.n_threads or 'auto'}; "
-          f"{machine()}; median of {repeats}\n")
+    print(
+        f"\nGenerated tokens/s, {len(prompts)} prompts × {max_tokens} tokens, {model_path.name}, "
+        f"GPU layers {info.gpu_layers if info else settings.n_gpu_layers}, threads {settings.n_threads or 'auto'}; "
+        f"{machine()}; median of {repeats}\n"
+    )
     print(table(["configuration", "tokens/s", "× serial"], rows))
 
 

@@ -37,8 +37,13 @@ def bare(model_path: Path, articles: int) -> float:
     """Load, then generate each article once: what the harness does minus everything it adds."""
     started = time.perf_counter()
     local = LocalModel(model_path, SETTINGS)
-    riddler = Riddler(RecordingBackend(local), FewShotPipeline(), ModelIdentity(model_path.name, "", ""),
-                      DEFAULT_SAMPLING, max_attempts=1)
+    riddler = Riddler(
+        RecordingBackend(local),
+        FewShotPipeline(),
+        ModelIdentity(model_path.name, "", ""),
+        DEFAULT_SAMPLING,
+        max_attempts=1,
+    )
     try:
         local.load()
         for article in freeze(sample_articles(), articles, SEED):
@@ -55,8 +60,14 @@ def bare(model_path: Path, articles: int) -> float:
 def harness(model_path: Path, articles: int, solve: bool) -> float:
     paths = app_paths().ensure()
     store = Store(paths.database)
-    spec = RunSpec((Candidate(str(model_path), "few-shot"),), articles=articles, seed=SEED, solver=str(model_path),
-                   solve=solve, settings=SETTINGS)
+    spec = RunSpec(
+        (Candidate(str(model_path), "few-shot"),),
+        articles=articles,
+        seed=SEED,
+        solver=str(model_path),
+        solve=solve,
+        settings=SETTINGS,
+    )
     started = time.perf_counter()
     try:
         evaluate(store, spec, paths, news=sample_articles())

@@ -36,12 +36,14 @@ def feed_bytes(n: int, items: int, words: int = 60) -> bytes:
         f"<item><title>Feed {n} headline {i}: ministers meet over harbour plans</title>"
         f"<link>https://site{n}.example.org/story/{i}?utm_source=rss&amp;id={i}</link><guid>s{n}-{i}</guid>"
         f"<pubDate>Tue, 24 Nov 2026 {i % 24:02d}:{i % 60:02d}:00 GMT</pubDate><author>desk@example.org (Desk)</author>"
-        f"<description><![CDATA[<p>{text} <a href=\"/more/{i}\">more</a> <b>bold</b> <em>words</em></p>"
+        f'<description><![CDATA[<p>{text} <a href="/more/{i}">more</a> <b>bold</b> <em>words</em></p>'
         f"<p>{text}</p>]]></description></item>"
         for i in range(items)
     )
-    return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Feed {n}</title>'
-            f"<link>https://site{n}.example.org/</link>{entries}</channel></rss>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Feed {n}</title>'
+        f"<link>https://site{n}.example.org/</link>{entries}</channel></rss>"
+    ).encode()
 
 
 def refresh_times(server: FeedServer) -> tuple[list[float], list[float], list[float], int]:
@@ -74,8 +76,9 @@ def parse_times(body: bytes, runs: int = 9) -> dict[str, tuple[float, float]]:
     within each run, so a busy neighbour on the machine slows them alike; the first run is dropped."""
     parsers = {
         "feedparser.parse (baseline)": lambda: feedparser.parse(io.BytesIO(body)),
-        "feedparser.parse, sanitize_html=False (same feedparser work as ours)":
-            lambda: feedparser.parse(io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False),
+        "feedparser.parse, sanitize_html=False (same feedparser work as ours)": lambda: feedparser.parse(
+            io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False
+        ),
         "engine.feeds.parse_feed": lambda: parse_feed(body, feed_url="https://site0.example.org/rss"),
     }
     samples: dict[str, list[float]] = {name: [] for name in parsers}
@@ -85,9 +88,13 @@ def parse_times(body: bytes, runs: int = 9) -> dict[str, tuple[float, float]]:
             run()
             samples[name].append(time.perf_counter() - started)
     base = samples["feedparser.parse (baseline)"][1:]
-    return {name: (statistics.median(times[1:]),
-                   statistics.median(t / b for t, b in zip(times[1:], base, strict=True)))
-            for name, times in samples.items()}
+    return {
+        name: (
+            statistics.median(times[1:]),
+            statistics.median(t / b for t, b in zip(times[1:], base, strict=True)),
+        )
+        for name, times in samples.items()
+    }
 
 
 def main() -> None:
@@ -95,16 +102,25 @@ def main() -> None:
     with FeedServer() as server:
         cold, warm, bare, stored = refresh_times(server)
     c, w, b = (statistics.median(x) for x in (cold, warm, bare))
-    print(f"Refresh of {FEEDS} feeds x {ITEMS} items from 127.0.0.1, median of {RUNS} runs "
-          f"({stored} articles stored per cold run):\n")
-    print(table(["run", "median s", "vs bare sequential GETs", "target", "met"], [
-        ["bare httpx GETs, sequential (baseline)", b, 1.0, "", ""],
-        ["refresh, cold (fetch+parse+dedupe+store)", c, c / b, "< 3 s", "yes" if c < 3 else "NO"],
-        ["refresh, all 304", w, w / b, "< 0.5 s", "yes" if w < 0.5 else "NO"],
-    ]))
+    print(
+        f"Refresh of {FEEDS} feeds x {ITEMS} items from 127.0.0.1, median of {RUNS} runs "
+        f"({stored} articles stored per cold run):\n"
+    )
+    print(
+        table(
+            ["run", "median s", "vs bare sequential GETs", "target", "met"],
+            [
+                ["bare httpx GETs, sequential (baseline)", b, 1.0, "", ""],
+                ["refresh, cold (fetch+parse+dedupe+store)", c, c / b, "< 3 s", "yes" if c < 3 else "NO"],
+                ["refresh, all 304", w, w / b, "< 0.5 s", "yes" if w < 0.5 else "NO"],
+            ],
+        )
+    )
     body = feed_bytes(0, 330, words=200)
     results = parse_times(body)
-    print(f"\nParse + normalise of a {len(body) / 1e6:.2f} MB feed (330 items), median of 9 alternating runs:\n")
+    print(
+        f"\nParse + normalise of a {len(body) / 1e6:.2f} MB feed (330 items), median of 9 alternating runs:\n"
+    )
     rows = []
     for name, (seconds, ratio) in results.items():
         ours = name.startswith("engine")

@@ -63,15 +63,43 @@ def make_history(path: Path, riddles: int) -> None:
             article_id = store.db.execute(
                 "INSERT INTO articles (key, title, link, source, feed_url, published, author, summary, guid, "
                 "fetched_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [link, words.text(9).capitalize(), link, f"Source {i % 12}", "", when, "", words.text(60), "", when],
+                [
+                    link,
+                    words.text(9).capitalize(),
+                    link,
+                    f"Source {i % 12}",
+                    "",
+                    when,
+                    "",
+                    words.text(60),
+                    "",
+                    when,
+                ],
             ).lastrowid
             store.db.execute(
                 "INSERT INTO riddles (article_id, text, answer, hints, difficulty, model_file, model_sha256, "
                 "size_tier, pipeline, sampling, prompt_tokens, completion_tokens, latency_s, first_token_s, "
                 "tokens_per_s, attempts, created_at, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [article_id, words.text(25), words.text(2), json.dumps([words.text(8), words.text(8)]), "medium",
-                 f"model-{i % 3}.gguf", "ab" * 32, "tiny", "few-shot", "{}", 200, 60, 1.2, 0.1, 47.0, 1, when,
-                 rng.choice(("new", "new", "solved", "revealed"))],
+                [
+                    article_id,
+                    words.text(25),
+                    words.text(2),
+                    json.dumps([words.text(8), words.text(8)]),
+                    "medium",
+                    f"model-{i % 3}.gguf",
+                    "ab" * 32,
+                    "tiny",
+                    "few-shot",
+                    "{}",
+                    200,
+                    60,
+                    1.2,
+                    0.1,
+                    47.0,
+                    1,
+                    when,
+                    rng.choice(("new", "new", "solved", "revealed")),
+                ],
             )
     store.db.execute("PRAGMA optimize")
     store.close()
@@ -170,8 +198,11 @@ def child_scroll() -> None:
     last[0] = time.perf_counter()
     started = time.perf_counter()
     bar = page.list.verticalScrollBar()
-    while (page.model.rowCount() < SCROLL_PAGES * page.model.page_size and not page.model.exhausted
-           and time.perf_counter() - started < 120):
+    while (
+        page.model.rowCount() < SCROLL_PAGES * page.model.page_size
+        and not page.model.exhausted
+        and time.perf_counter() - started < 120
+    ):
         # Scroll like a wheel would, in steps, to the end; the view then asks for the next page.
         for fraction in (0.25, 0.5, 0.75, 1.0):
             bar.setValue(int(bar.maximum() * fraction))
@@ -179,11 +210,19 @@ def child_scroll() -> None:
         pump(10, lambda: not page.model.loading)
     probe.stop()
     scrolling = gaps[1:]
-    print(json.dumps({
-        "rows": page.model.rowCount(), "idle_max_ms": max(idle) * 1000, "scroll_max_ms": max(scrolling) * 1000,
-        "scroll_p99_ms": sorted(scrolling)[int(len(scrolling) * 0.99) - 1] * 1000,
-        "scroll_s": time.perf_counter() - started, "rss_mb": rss_mb(),
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "rows": page.model.rowCount(),
+                "idle_max_ms": max(idle) * 1000,
+                "scroll_max_ms": max(scrolling) * 1000,
+                "scroll_p99_ms": sorted(scrolling)[int(len(scrolling) * 0.99) - 1] * 1000,
+                "scroll_s": time.perf_counter() - started,
+                "rss_mb": rss_mb(),
+            }
+        ),
+        flush=True,
+    )
     close(window)
 
 
@@ -198,10 +237,21 @@ def close(window) -> None:  # noqa: ANN001
 
 
 def run_child(mode: str, home: Path) -> tuple[float, dict]:
-    env = {**os.environ, "RIDDLEWIRE_HOME": str(home), "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "RIDDLEWIRE_HOME": str(home),
+        "QT_QPA_PLATFORM": "offscreen",
+        "PYTHONPATH": str(ROOT),
+    }
     started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "bench.history", f"--child-{mode}"], cwd=ROOT, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bench.history", f"--child-{mode}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     line = child.stdout.readline()
     elapsed = time.perf_counter() - started
     child.wait(timeout=120)
@@ -224,8 +274,12 @@ def measure_start(history: Path, runs: int) -> dict:
     finally:
         shutil.rmtree(full_home, ignore_errors=True)
         shutil.rmtree(empty_home, ignore_errors=True)
-    return {"start_full_s": statistics.median(full), "start_empty_s": statistics.median(empty),
-            "rss_full_mb": statistics.median(full_rss), "rss_empty_mb": statistics.median(empty_rss)}
+    return {
+        "start_full_s": statistics.median(full),
+        "start_empty_s": statistics.median(empty),
+        "rss_full_mb": statistics.median(full_rss),
+        "rss_empty_mb": statistics.median(empty_rss),
+    }
 
 
 def search_queries(rng: random.Random) -> list[str]:
@@ -261,8 +315,13 @@ def measure_search(history: Path, runs: int) -> dict:
                 plain_ms.append((t3 - t2) * 1000)
     finally:
         store.close()
-    return {"search_p95_ms": p95(search_ms), "search_median_ms": statistics.median(search_ms),
-            "count_p95_ms": p95(count_ms), "plain_p95_ms": p95(plain_ms), "queries": len(search_ms)}
+    return {
+        "search_p95_ms": p95(search_ms),
+        "search_median_ms": statistics.median(search_ms),
+        "count_p95_ms": p95(count_ms),
+        "plain_p95_ms": p95(plain_ms),
+        "queries": len(search_ms),
+    }
 
 
 def measure_scroll(history: Path, runs: int) -> dict:
@@ -298,22 +357,43 @@ def main(argv: list[str] | None = None) -> None:
     search = measure_search(history, max(1, args.runs // 2))
     scroll = measure_scroll(history, max(1, args.runs // 2))
     rows = [
-        ["App start → interactive window", f"{start['start_full_s']:.2f} s", f"{start['start_empty_s']:.2f} s (empty)",
-         f"{start['start_full_s'] / start['start_empty_s']:.2f}×", "< 1.5 s"],
-        ["FTS search, first page, p95", f"{search['search_p95_ms']:.1f} ms",
-         f"{search['plain_p95_ms']:.2f} ms (newest page)", f"{search['search_p95_ms'] / search['plain_p95_ms']:.1f}×",
-         "< 50 ms"],
+        [
+            "App start → interactive window",
+            f"{start['start_full_s']:.2f} s",
+            f"{start['start_empty_s']:.2f} s (empty)",
+            f"{start['start_full_s'] / start['start_empty_s']:.2f}×",
+            "< 1.5 s",
+        ],
+        [
+            "FTS search, first page, p95",
+            f"{search['search_p95_ms']:.1f} ms",
+            f"{search['plain_p95_ms']:.2f} ms (newest page)",
+            f"{search['search_p95_ms'] / search['plain_p95_ms']:.1f}×",
+            "< 50 ms",
+        ],
         ["FTS search, first page, median", f"{search['search_median_ms']:.2f} ms", "", "", ""],
         ["FTS match count, p95", f"{search['count_p95_ms']:.1f} ms", "", "", "(background, not a target)"],
-        [f"Longest UI gap scrolling {int(scroll['rows']):,} rows", f"{scroll['scroll_max_ms']:.0f} ms",
-         f"{scroll['idle_max_ms']:.0f} ms (idle)", f"{scroll['scroll_max_ms'] / scroll['idle_max_ms']:.2f}×", "< 50 ms"],
-        ["App memory at start, no model", f"{start['rss_full_mb']:.0f} MB", f"{start['rss_empty_mb']:.0f} MB (empty)",
-         f"{start['rss_full_mb'] / start['rss_empty_mb']:.2f}×", "< 300 MB"],
+        [
+            f"Longest UI gap scrolling {int(scroll['rows']):,} rows",
+            f"{scroll['scroll_max_ms']:.0f} ms",
+            f"{scroll['idle_max_ms']:.0f} ms (idle)",
+            f"{scroll['scroll_max_ms'] / scroll['idle_max_ms']:.2f}×",
+            "< 50 ms",
+        ],
+        [
+            "App memory at start, no model",
+            f"{start['rss_full_mb']:.0f} MB",
+            f"{start['rss_empty_mb']:.0f} MB (empty)",
+            f"{start['rss_full_mb'] / start['rss_empty_mb']:.2f}×",
+            "< 300 MB",
+        ],
         ["App memory after scrolling", f"{scroll['rss_mb']:.0f} MB", "", "", "< 300 MB"],
     ]
     load = "/".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"{machine()}; history of {args.riddles:,} riddles; medians of {args.runs} runs "
-          f"(search: {search['queries']} queries); load average {load} at the end\n")
+    print(
+        f"{machine()}; history of {args.riddles:,} riddles; medians of {args.runs} runs "
+        f"(search: {search['queries']} queries); load average {load} at the end\n"
+    )
     print(table(["measure", f"{args.riddles:,} riddles", "baseline", "ratio", "target"], rows))
 
 

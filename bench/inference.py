@@ -41,7 +41,9 @@ from engine.riddles import LABELLED_GRAMMAR, fold, key_words
 from engine.riddling import DEFAULT_SAMPLING, ModelIdentity, Riddler
 from engine.samples import sample_articles
 
-CACHE = Path(os.environ.get("RIDDLEWIRE_BENCH_MODELS", Path(tempfile.gettempdir()) / "riddlewire-bench-models"))
+CACHE = Path(
+    os.environ.get("RIDDLEWIRE_BENCH_MODELS", Path(tempfile.gettempdir()) / "riddlewire-bench-models")
+)
 # The app's default (llama-cpp-python picks half the cores). On a shared, oversubscribed 2-core box,
 # two spinning llama.cpp threads would turn scheduler noise into the result.
 THREADS: int | None = int(os.environ["BENCH_THREADS"]) if os.environ.get("BENCH_THREADS") else None
@@ -85,13 +87,19 @@ class RiddleFirstPipeline:
 
     def __init__(self, shots: int = 6):
         blocks = [self._block(e) for e in load_examples()[:shots]]
-        self.prefix = INSTRUCTION.replace("The answer comes first; the riddle", "The riddle") + "\n\n" + \
-            "\n".join(blocks) + "\n"
+        self.prefix = (
+            INSTRUCTION.replace("The answer comes first; the riddle", "The riddle")
+            + "\n\n"
+            + "\n".join(blocks)
+            + "\n"
+        )
 
     @staticmethod
     def _block(e: Example) -> str:
-        return (f"{news_line(e.title, e.summary)}\nRiddle: {e.riddle}\nAnswer: {e.answer}\nHint 1: {e.hints[0]}\n"
-                f"Hint 2: {e.hints[1]}\nDifficulty: {e.difficulty}\n{SEPARATOR}\n")
+        return (
+            f"{news_line(e.title, e.summary)}\nRiddle: {e.riddle}\nAnswer: {e.answer}\nHint 1: {e.hints[0]}\n"
+            f"Hint 2: {e.hints[1]}\nDifficulty: {e.difficulty}\n{SEPARATOR}\n"
+        )
 
     def prompt(self, article) -> Prompt:  # noqa: ANN001
         suffix = f"{news_line(article.title, article.summary)}\nRiddle:"
@@ -106,17 +114,39 @@ def _score(label: str, made: list[tuple[object, object, object]], n: int, elapse
     if RIDDLES_FILE:
         with open(RIDDLES_FILE, "a", encoding="utf-8") as out:
             for article, riddle, provenance in made:
-                out.write(json.dumps({"row": label, "title": article.title, **asdict(riddle),
-                                      "attempts": provenance.attempts}) + "\n")
-    return [label, f"{valid}/{n} ({valid / n:.0%})", f"{first_try / n:.0%}", f"{on_subject}/{valid}",
-            elapsed, 60 * valid / elapsed]
+                out.write(
+                    json.dumps(
+                        {
+                            "row": label,
+                            "title": article.title,
+                            **asdict(riddle),
+                            "attempts": provenance.attempts,
+                        }
+                    )
+                    + "\n"
+                )
+    return [
+        label,
+        f"{valid}/{n} ({valid / n:.0%})",
+        f"{first_try / n:.0%}",
+        f"{on_subject}/{valid}",
+        elapsed,
+        60 * valid / elapsed,
+    ]
 
 
-def structure_run(model: LocalModel, sampling: Sampling, label: str, pipeline: object = None,
-                  guided: bool = False) -> list[object]:
+def structure_run(
+    model: LocalModel, sampling: Sampling, label: str, pipeline: object = None, guided: bool = False
+) -> list[object]:
     """One article after another through Riddler.riddle (guided: the worker's loop one wide)."""
-    riddler = Riddler(model, pipeline or FewShotPipeline(), ModelIdentity("starter", "", "tiny"), sampling,
-                      max_attempts=ATTEMPTS, guided=guided)
+    riddler = Riddler(
+        model,
+        pipeline or FewShotPipeline(),
+        ModelIdentity("starter", "", "tiny"),
+        sampling,
+        max_attempts=ATTEMPTS,
+        guided=guided,
+    )
     articles = sample_articles()
     made = []
     started = time.perf_counter()
@@ -136,8 +166,9 @@ def batched_run(model: LocalModel, sampling: Sampling, label: str) -> list[objec
     from engine.batching import riddle_articles_batched
     from engine.store import Store
 
-    riddler = Riddler(model, FewShotPipeline(), ModelIdentity("starter", "", "tiny"), sampling,
-                      max_attempts=ATTEMPTS)
+    riddler = Riddler(
+        model, FewShotPipeline(), ModelIdentity("starter", "", "tiny"), sampling, max_attempts=ATTEMPTS
+    )
     articles = sample_articles()
     with tempfile.TemporaryDirectory() as folder:
         store = Store(Path(folder) / "bench.db")
@@ -154,7 +185,9 @@ def batched_run(model: LocalModel, sampling: Sampling, label: str) -> list[objec
 
 
 def load_average() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip().split("load average:")[-1]
+    return (
+        subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip().split("load average:")[-1]
+    )
 
 
 def structure_row(name: str, model: LocalModel, sampling: Sampling, tag: str) -> list[object]:
@@ -163,8 +196,12 @@ def structure_row(name: str, model: LocalModel, sampling: Sampling, tag: str) ->
     if name == "free":
         return structure_run(model, sampling, f"answer first, parse-and-retry, {tag}")
     if name == "grammar":
-        return structure_run(model, replace(sampling, grammar=LABELLED_GRAMMAR), f"riddle first, GBNF grammar, {tag}",
-                             RiddleFirstPipeline())
+        return structure_run(
+            model,
+            replace(sampling, grammar=LABELLED_GRAMMAR),
+            f"riddle first, GBNF grammar, {tag}",
+            RiddleFirstPipeline(),
+        )
     if name == "guided":
         return structure_run(model, sampling, f"answer first, guided, one by one, {tag}", guided=True)
     if name == "batched":
@@ -187,8 +224,15 @@ def bench_structure() -> str:
                     rows.append([*row, f"{before} → {load_average()}"])
     finally:
         model.close()
-    headers = ["structure", f"valid after ≤{ATTEMPTS} tries", "valid first try", "answer from the story", "time s",
-               "riddles/min", "load average (1, 5, 15 min) before → after"]
+    headers = [
+        "structure",
+        f"valid after ≤{ATTEMPTS} tries",
+        "valid first try",
+        "answer from the story",
+        "time s",
+        "riddles/min",
+        "load average (1, 5, 15 min) before → after",
+    ]
     return table(headers, rows)
 
 
@@ -221,11 +265,20 @@ def bench_speed(repeats: int = 5) -> str:
     guided_med, text_med = statistics.median(guided_rates[1:]), statistics.median(text_rates[1:])
     return table(
         ["same prompt, greedy", f"tokens/s (median of {repeats})", "ratio"],
-        [["raw llama-cpp-python, in process, 96 tokens", raw_med, 1.0],
-         ["Riddlewire pipeline (worker process, streamed), 96 tokens", ours_med, ours_med / raw_med],
-         ["guided riddle, one by one (worker's batch loop, width 1): generated tokens", guided_med,
-          guided_med / raw_med],
-         ["the same: tokens of the riddle's text (generated + labels we feed)", text_med, text_med / raw_med]],
+        [
+            ["raw llama-cpp-python, in process, 96 tokens", raw_med, 1.0],
+            ["Riddlewire pipeline (worker process, streamed), 96 tokens", ours_med, ours_med / raw_med],
+            [
+                "guided riddle, one by one (worker's batch loop, width 1): generated tokens",
+                guided_med,
+                guided_med / raw_med,
+            ],
+            [
+                "the same: tokens of the riddle's text (generated + labels we feed)",
+                text_med,
+                text_med / raw_med,
+            ],
+        ],
     )
 
 
@@ -238,17 +291,25 @@ def guided_rate(model: LocalModel, riddler: Riddler) -> tuple[float, float]:
     ends: list[dict] = []
     job = riddler.job(sample_articles()[0])
     started = time.perf_counter()
-    model.call(BATCH_TARGET, {"jobs": [job.request()], "check": CHECK_TARGET, "width": 1},
-               lambda e: ends.append(e) if e.get("event") == "finished" else None)
+    model.call(
+        BATCH_TARGET,
+        {"jobs": [job.request()], "check": CHECK_TARGET, "width": 1},
+        lambda e: ends.append(e) if e.get("event") == "finished" else None,
+    )
     elapsed = time.perf_counter() - started
-    return (sum(e["completion_tokens"] for e in ends) / elapsed, sum(e["sequence_tokens"] for e in ends) / elapsed)
+    return (
+        sum(e["completion_tokens"] for e in ends) / elapsed,
+        sum(e["sequence_tokens"] for e in ends) / elapsed,
+    )
 
 
 # -- prefix reuse: first token of articles 2..N vs the first -----------------------------------------
 def bench_prefix(articles: int = 8) -> str:
     model = LocalModel(starter(), _settings())
     pipeline = FewShotPipeline()
-    sampling = replace(DEFAULT_SAMPLING, seed=5, max_tokens=8, stop=tuple(pipeline.prompt(sample_articles()[0]).stop))
+    sampling = replace(
+        DEFAULT_SAMPLING, seed=5, max_tokens=8, stop=tuple(pipeline.prompt(sample_articles()[0]).stop)
+    )
     firsts = []
     try:
         model.load()
@@ -258,11 +319,19 @@ def bench_prefix(articles: int = 8) -> str:
         model.close()
     guided = guided_firsts(articles)
     rest, guided_rest = statistics.median(firsts[1:]), statistics.median(guided[1:])
-    return table(["few-shot, one article after another", "time to first token s", "ratio"],
-                 [["completion: article 1 (prefix evaluated)", firsts[0], 1.0],
-                  [f"completion: articles 2..{articles} (median, prefix reused)", rest, rest / firsts[0]],
-                  ["guided Riddler: article 1 (prefix evaluated)", guided[0], 1.0],
-                  [f"guided Riddler: articles 2..{articles} (median, kept cache)", guided_rest, guided_rest / guided[0]]])
+    return table(
+        ["few-shot, one article after another", "time to first token s", "ratio"],
+        [
+            ["completion: article 1 (prefix evaluated)", firsts[0], 1.0],
+            [f"completion: articles 2..{articles} (median, prefix reused)", rest, rest / firsts[0]],
+            ["guided Riddler: article 1 (prefix evaluated)", guided[0], 1.0],
+            [
+                f"guided Riddler: articles 2..{articles} (median, kept cache)",
+                guided_rest,
+                guided_rest / guided[0],
+            ],
+        ],
+    )
 
 
 def guided_firsts(articles: int) -> list[float]:
@@ -271,15 +340,23 @@ def guided_firsts(articles: int) -> list[float]:
     from engine.riddling import BATCH_TARGET, CHECK_TARGET
 
     model = LocalModel(starter(), _settings())
-    riddler = Riddler(model, FewShotPipeline(), ModelIdentity("starter", "", "tiny"), replace(DEFAULT_SAMPLING, seed=5),
-                      max_attempts=1)
+    riddler = Riddler(
+        model,
+        FewShotPipeline(),
+        ModelIdentity("starter", "", "tiny"),
+        replace(DEFAULT_SAMPLING, seed=5),
+        max_attempts=1,
+    )
     firsts: list[float] = []
     try:
         model.load()
         for article in sample_articles()[:articles]:
             request = {"jobs": [riddler.job(article).request()], "check": CHECK_TARGET, "width": 1}
-            model.call(BATCH_TARGET, request,
-                       lambda e: firsts.append(e["first_token_s"]) if e.get("event") == "finished" else None)
+            model.call(
+                BATCH_TARGET,
+                request,
+                lambda e: firsts.append(e["first_token_s"]) if e.get("event") == "finished" else None,
+            )
     finally:
         model.close()
     return firsts
@@ -299,7 +376,9 @@ def bench_overhead(repeats: int = 7, tokens: int = 400) -> str:
             out = raw.create_completion("w1 w2", max_tokens=tokens, temperature=0.0)
             raw_s.append(time.perf_counter() - started)
             started = time.perf_counter()
-            done = model.complete("w1 w2", Sampling(temperature=0.0, max_tokens=tokens), on_text=lambda _t: None)
+            done = model.complete(
+                "w1 w2", Sampling(temperature=0.0, max_tokens=tokens), on_text=lambda _t: None
+            )
             ours_s.append(time.perf_counter() - started)
             counts.append((out["usage"]["completion_tokens"], done.completion_tokens))
     finally:
@@ -308,10 +387,14 @@ def bench_overhead(repeats: int = 7, tokens: int = 400) -> str:
     n = counts[-1][1]
     raw_med, ours_med = statistics.median(raw_s[1:]), statistics.median(ours_s[1:])
     per_token_ms = 1000 * (ours_med - raw_med) / max(n, 1)
-    return table(["synthetic model, greedy", "tokens", "time s (median)", "per token ms"],
-                 [["raw llama-cpp-python", counts[-1][0], raw_med, 1000 * raw_med / max(counts[-1][0], 1)],
-                  ["worker process", n, ours_med, 1000 * ours_med / max(n, 1)],
-                  ["worker overhead per token", "", "", per_token_ms]])
+    return table(
+        ["synthetic model, greedy", "tokens", "time s (median)", "per token ms"],
+        [
+            ["raw llama-cpp-python", counts[-1][0], raw_med, 1000 * raw_med / max(counts[-1][0], 1)],
+            ["worker process", n, ours_med, 1000 * ours_med / max(n, 1)],
+            ["worker overhead per token", "", "", per_token_ms],
+        ],
+    )
 
 
 # -- cancel latency ----------------------------------------------------------------------------------
@@ -339,9 +422,17 @@ def bench_cancel(trials: int = 20) -> str:
     finally:
         model.close()
     p95 = lambda xs: statistics.quantiles(xs, n=20)[-1]  # noqa: E731
-    return table([f"cancel while generating ({trials} trials)", "p50 ms", "p95 ms"],
-                 [["cancel() → caller has control", 1000 * statistics.median(caller), 1000 * p95(caller)],
-                  ["then → worker answers a new request", 1000 * statistics.median(recovered), 1000 * p95(recovered)]])
+    return table(
+        [f"cancel while generating ({trials} trials)", "p50 ms", "p95 ms"],
+        [
+            ["cancel() → caller has control", 1000 * statistics.median(caller), 1000 * p95(caller)],
+            [
+                "then → worker answers a new request",
+                1000 * statistics.median(recovered),
+                1000 * p95(recovered),
+            ],
+        ],
+    )
 
 
 # -- UI stall ----------------------------------------------------------------------------------------
@@ -354,7 +445,9 @@ def bench_ui(articles: int = 3) -> str:
 
     app = QApplication.instance() or QApplication([])
     model = LocalModel(starter(), _settings())
-    riddler = Riddler(model, FewShotPipeline(), ModelIdentity("starter", "", "tiny"), replace(DEFAULT_SAMPLING, seed=9))
+    riddler = Riddler(
+        model, FewShotPipeline(), ModelIdentity("starter", "", "tiny"), replace(DEFAULT_SAMPLING, seed=9)
+    )
 
     def probe(work: object | None, seconds: float = 3.0) -> float:
         gaps, clock, loop = [0.0], QElapsedTimer(), QEventLoop()
@@ -387,12 +480,20 @@ def bench_ui(articles: int = 3) -> str:
     finally:
         model.close()
     del app
-    return table(["UI thread, 5 ms probe timer", "max stall ms"],
-                 [["idle (baseline)", 1000 * idle], [f"riddling {articles} articles (starter model)", 1000 * busy]])
+    return table(
+        ["UI thread, 5 ms probe timer", "max stall ms"],
+        [["idle (baseline)", 1000 * idle], [f"riddling {articles} articles (starter model)", 1000 * busy]],
+    )
 
 
-SECTIONS = {"structure": bench_structure, "speed": bench_speed, "prefix": bench_prefix,
-            "overhead": bench_overhead, "cancel": bench_cancel, "ui": bench_ui}
+SECTIONS = {
+    "structure": bench_structure,
+    "speed": bench_speed,
+    "prefix": bench_prefix,
+    "overhead": bench_overhead,
+    "cancel": bench_cancel,
+    "ui": bench_ui,
+}
 
 
 def main(names: list[str] | None = None) -> None:

@@ -31,9 +31,13 @@ def run_on(path: Path, n_gpu_layers: int) -> dict[str, object]:
         info = model.load()
         model.complete("w1 w2", Sampling(temperature=0.0, max_tokens=16))
         runs = [model.complete("w1 w2 w3", Sampling(temperature=0.0, max_tokens=128)) for _ in range(3)]
-        result = {"gpu_layers": info.gpu_layers, "placement": info.placement, "load_s": round(info.load_s, 3),
-                  "tok_s_median": round(statistics.median(c.completion_tokens / c.latency_s for c in runs), 1),
-                  "text": runs[-1].text[:80]}
+        result = {
+            "gpu_layers": info.gpu_layers,
+            "placement": info.placement,
+            "load_s": round(info.load_s, 3),
+            "tok_s_median": round(statistics.median(c.completion_tokens / c.latency_s for c in runs), 1),
+            "text": runs[-1].text[:80],
+        }
         killer = threading.Timer(0.3, lambda: os.kill(model.pid, signal.SIGKILL))
         killer.start()
         try:
@@ -59,8 +63,10 @@ def main() -> None:
     results = {"shape": shape, "gpu": run_on(path, -1), "cpu": run_on(path, 0)}
     for where in ("gpu", "cpu"):
         r = results[where]
-        print(f"{where}: {r['gpu_layers']} layers offloaded, {r['tok_s_median']} tok/s, load {r['load_s']} s; "
-              f"after a SIGKILL: {r['after_crash_tokens']} tokens")
+        print(
+            f"{where}: {r['gpu_layers']} layers offloaded, {r['tok_s_median']} tok/s, load {r['load_s']} s; "
+            f"after a SIGKILL: {r['after_crash_tokens']} tokens"
+        )
     if os.environ.get("OUT"):
         (Path(os.environ["OUT"]) / "gpu4.json").write_text(json.dumps(results, indent=1))
 

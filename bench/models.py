@@ -39,8 +39,13 @@ def download_ratio(folder: Path) -> tuple[float, float]:
     from engine.downloads import HubFile, download
 
     root = Path(__file__).resolve().parent.parent
-    server = subprocess.Popen([sys.executable, "-c", _SERVER, str(SIZE)], cwd=root, stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-c", _SERVER, str(SIZE)],
+        cwd=root,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         endpoint = server.stdout.readline().strip()
         url = f"{endpoint}/bench/model-GGUF/resolve/main/bench.gguf"
@@ -113,14 +118,31 @@ def main() -> None:
         page_s = page_open_s()
     print(f"Machine: {machine()}\n")
     mb = SIZE / 1e6
-    print(table(["measure", "median", "target"], [
-        [f"raw streaming GET, {mb:.0f} MB from 127.0.0.1", f"{raw_s:.2f} s ({mb / raw_s:.0f} MB/s)", "baseline"],
-        ["riddlewire download (resume file, sha256, lock)", f"{ours_s:.2f} s ({mb / ours_s:.0f} MB/s)", ""],
-        ["throughput ratio (ours / raw)", f"{raw_s / ours_s:.2f}", ">= 0.9"],
-        [f"catalog load + fit for all {files} files", f"{fit_s * 1000:.2f} ms", "< 100 ms"],
-        ["machine detection (RAM, disk, GPU, build probe cached)", f"{detect_s * 1000:.1f} ms", "(once per page)"],
-        ["Models page: construct -> list filled", f"{page_s * 1000:.0f} ms", "< 300 ms"],
-    ]))
+    print(
+        table(
+            ["measure", "median", "target"],
+            [
+                [
+                    f"raw streaming GET, {mb:.0f} MB from 127.0.0.1",
+                    f"{raw_s:.2f} s ({mb / raw_s:.0f} MB/s)",
+                    "baseline",
+                ],
+                [
+                    "riddlewire download (resume file, sha256, lock)",
+                    f"{ours_s:.2f} s ({mb / ours_s:.0f} MB/s)",
+                    "",
+                ],
+                ["throughput ratio (ours / raw)", f"{raw_s / ours_s:.2f}", ">= 0.9"],
+                [f"catalog load + fit for all {files} files", f"{fit_s * 1000:.2f} ms", "< 100 ms"],
+                [
+                    "machine detection (RAM, disk, GPU, build probe cached)",
+                    f"{detect_s * 1000:.1f} ms",
+                    "(once per page)",
+                ],
+                ["Models page: construct -> list filled", f"{page_s * 1000:.0f} ms", "< 300 ms"],
+            ],
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -52,8 +52,14 @@ app.exec()
 def time_to_line(script: str, home: str, timeout: float = 300) -> float:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "RIDDLEWIRE_HOME": home, "PYTHONPATH": str(ROOT)}
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            env=env, cwd=ROOT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=ROOT,
+        text=True,
+    )
     line = proc.stdout.readline()
     elapsed = time.perf_counter() - started
     proc.wait(timeout=timeout)
@@ -71,15 +77,21 @@ def main(repeats: int = 5) -> None:
         with tempfile.TemporaryDirectory() as fresh:
             firsts.append(time_to_line(FIRST_RIDDLES, fresh))
     print(f"Machine: {machine()}\n")
-    print(table(
-        ["measure", "median s", "runs"],
-        [
-            ["bare PySide6 window shown (baseline)", statistics.median(bare), repeats],
-            ["Riddlewire window shown", statistics.median(ours), repeats],
-            ["ratio Riddlewire / bare", statistics.median(ours) / statistics.median(bare), ""],
-            ["first launch: 5 riddles on screen (starter model, empty history)", statistics.median(firsts), 2],
-        ],
-    ))
+    print(
+        table(
+            ["measure", "median s", "runs"],
+            [
+                ["bare PySide6 window shown (baseline)", statistics.median(bare), repeats],
+                ["Riddlewire window shown", statistics.median(ours), repeats],
+                ["ratio Riddlewire / bare", statistics.median(ours) / statistics.median(bare), ""],
+                [
+                    "first launch: 5 riddles on screen (starter model, empty history)",
+                    statistics.median(firsts),
+                    2,
+                ],
+            ],
+        )
+    )
 
 
 if __name__ == "__main__":

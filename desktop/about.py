@@ -35,8 +35,15 @@ class AboutDialog(QDialog):
         icon = QLabel()
         icon.setPixmap(app_icon().pixmap(72, 72))
         name = mark(QLabel(self.tr("Riddlewire {version}").format(version=__version__)), "title")
-        tagline = mark(QLabel(self.tr("Today's news as riddles, made by a language model on your own computer. "
-                                      "Your history and your news stay here.")), "explanation")
+        tagline = mark(
+            QLabel(
+                self.tr(
+                    "Today's news as riddles, made by a language model on your own computer. "
+                    "Your history and your news stay here."
+                )
+            ),
+            "explanation",
+        )
         tagline.setWordWrap(True)
         header_text = QVBoxLayout()
         header_text.addWidget(name)
@@ -87,10 +94,17 @@ class AboutDialog(QDialog):
         if not 0 <= row < len(self.licences):
             return
         licence = self.licences[row]
-        link = (f'<p><a href="{html.escape(licence.homepage, quote=True)}">{html.escape(licence.homepage)}</a></p>'
-                if licence.homepage.startswith(("https://", "http://")) else "")
-        text = licence.text or self.tr("This package ships no licence file of its own; its licence is {name}. "
-                                       "The full text is at the address above.").format(name=licence.licence)
-        self.text.setHtml(f"<h3>{html.escape(licence.name)} {html.escape(licence.version)}</h3>"
-                          f"<p><b>{html.escape(licence.licence)}</b></p>{link}"
-                          f"<pre style='white-space: pre-wrap'>{html.escape(text)}</pre>")
+        link = (
+            f'<p><a href="{html.escape(licence.homepage, quote=True)}">{html.escape(licence.homepage)}</a></p>'
+            if licence.homepage.startswith(("https://", "http://"))
+            else ""
+        )
+        text = licence.text or self.tr(
+            "This package ships no licence file of its own; its licence is {name}. "
+            "The full text is at the address above."
+        ).format(name=licence.licence)
+        self.text.setHtml(
+            f"<h3>{html.escape(licence.name)} {html.escape(licence.version)}</h3>"
+            f"<p><b>{html.escape(licence.licence)}</b></p>{link}"
+            f"<pre style='white-space: pre-wrap'>{html.escape(text)}</pre>"
+        )

@@ -37,8 +37,12 @@ def build_window(app: QApplication) -> MainWindow:
     apply_theme(app, str(settings["appearance.theme"]), int(settings["appearance.text_size"]))
     context = AppContext(paths=paths, store=StoreProxy(paths.database), settings=settings)
     context.feed_refresher = FeedRefresher(
-        context, interval_s=int(settings["news.refresh_every_minutes"]) * 60,
-        on_start=bool(settings["news.refresh_on_start"]), allowed=lambda: news_allowed(context.settings), parent=app)
+        context,
+        interval_s=int(settings["news.refresh_every_minutes"]) * 60,
+        on_start=bool(settings["news.refresh_on_start"]),
+        allowed=lambda: news_allowed(context.settings),
+        parent=app,
+    )
     window = MainWindow(context)
     context.feed_refresher.finished.connect(lambda report: _riddle_fresh_news(window, report))
     if settings.notice:
@@ -76,8 +80,10 @@ def install_translations(app: QApplication, language: str) -> None:
     """Load Riddlewire's and Qt's own translations for the language (English ships built in):
     adding resources/i18n/riddlewire_<lang>.qm is all a translation needs."""
     locale = QLocale.system() if language == "system" else QLocale(language)
-    for name, folder in (("riddlewire", str(resource("i18n"))),
-                         ("qtbase", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath))):
+    for name, folder in (
+        ("riddlewire", str(resource("i18n"))),
+        ("qtbase", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)),
+    ):
         translator = QTranslator(app)
         if translator.load(locale, name, "_", folder):
             app.installTranslator(translator)

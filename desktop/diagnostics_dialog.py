@@ -34,8 +34,12 @@ class DiagnosticsDialog(QDialog):
 
         self.summary = QFormLayout()
         self.facts: dict[str, QLabel] = {}
-        for key, label in (("device", self.tr("Runs on")), ("model", self.tr("Model")),
-                           ("database", self.tr("History")), ("errors", self.tr("Recent errors"))):
+        for key, label in (
+            ("device", self.tr("Runs on")),
+            ("model", self.tr("Model")),
+            ("database", self.tr("History")),
+            ("errors", self.tr("Recent errors")),
+        ):
             value = QLabel(self.tr("Looking…"))
             value.setWordWrap(True)
             self.facts[key] = value
@@ -45,11 +49,14 @@ class DiagnosticsDialog(QDialog):
         self.report.setReadOnly(True)
         self.report.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.report.setAccessibleName(self.tr("Diagnostics report"))
-        self.report.setPlaceholderText(self.tr("Gathering versions, the llama.cpp build and the last errors…"))
+        self.report.setPlaceholderText(
+            self.tr("Gathering versions, the llama.cpp build and the last errors…")
+        )
 
         self.copy_button = mark(QPushButton(self.tr("Copy report")), "primary")
-        self.copy_button.setToolTip(self.tr("Copies the report for a bug report. It holds no feed contents and "
-                                             "no personal folders."))
+        self.copy_button.setToolTip(
+            self.tr("Copies the report for a bug report. It holds no feed contents and no personal folders.")
+        )
         self.copy_button.setEnabled(False)
         self.copy_button.clicked.connect(self.copy_report)
         self.copied = mark(QLabel(), "explanation")
@@ -80,8 +87,14 @@ class DiagnosticsDialog(QDialog):
         settings, active, loaded = context.settings, context.active_model_name(), context.loaded_model()
 
         def op(_cancel, _report) -> Diagnostics:  # noqa: ANN001
-            return collect(context.paths, settings, qt_version=qVersion(), on_store=context.store.run,
-                           active_model=active, loaded=loaded)
+            return collect(
+                context.paths,
+                settings,
+                qt_version=qVersion(),
+                on_store=context.store.run,
+                active_model=active,
+                loaded=loaded,
+            )
 
         self.refresh_button.setEnabled(False)
         self.op = BackgroundOp(op, on_success=self._show, on_failure=self._failed).start()
@@ -93,14 +106,28 @@ class DiagnosticsDialog(QDialog):
         self.refresh_button.setEnabled(True)
         self.facts["device"].setText(self._device_words(diagnostics))
         loaded = diagnostics.loaded
-        self.facts["model"].setText(diagnostics.active_model + (
-            self.tr(" (loaded in {s:.1f} s)").format(s=loaded.load_s) if loaded else self.tr(" (not loaded yet)")))
+        self.facts["model"].setText(
+            diagnostics.active_model
+            + (
+                self.tr(" (loaded in {s:.1f} s)").format(s=loaded.load_s)
+                if loaded
+                else self.tr(" (not loaded yet)")
+            )
+        )
         db = diagnostics.database
-        self.facts["database"].setText(db.problem or (
-            self.tr("{n} riddles, healthy").format(n=db.riddles) if db.integrity == "ok"
-            else self.tr("Damaged: {what}").format(what=db.integrity)))
-        self.facts["errors"].setText(self.tr("{n} in the log").format(n=len(diagnostics.errors))
-                                     if diagnostics.errors else self.tr("None"))
+        self.facts["database"].setText(
+            db.problem
+            or (
+                self.tr("{n} riddles, healthy").format(n=db.riddles)
+                if db.integrity == "ok"
+                else self.tr("Damaged: {what}").format(what=db.integrity)
+            )
+        )
+        self.facts["errors"].setText(
+            self.tr("{n} in the log").format(n=len(diagnostics.errors))
+            if diagnostics.errors
+            else self.tr("None")
+        )
 
     def _device_words(self, d: Diagnostics) -> str:
         if d.llama.problem:
@@ -113,11 +140,14 @@ class DiagnosticsDialog(QDialog):
             # what llama.cpp reported at load time: how many layers went to which device
             return self.tr("Graphics card: {where}").format(
                 where=where_words(loaded.gpu_layers, loaded.layers_total, loaded.backend)
-                if loaded.gpu_layers > 0 else (gpus or self.tr("GPU")))
+                if loaded.gpu_layers > 0
+                else (gpus or self.tr("GPU"))
+            )
         if d.llama.gpu_offload and gpus:
             return self.tr("Processor; this build can use {gpus} (see Settings → Device)").format(gpus=gpus)
         return self.tr("Processor ({n} threads); this llama.cpp build has no graphics card support").format(
-            n=d.cpu_count)
+            n=d.cpu_count
+        )
 
     def _failed(self, error: BaseException) -> None:
         self.refresh_button.setEnabled(True)

@@ -83,9 +83,13 @@ class FeedRefresher(QObject):
             return result
 
         self.started.emit()
-        self.op = BackgroundOp(op, on_success=self.finished.emit, on_progress=self._progressed,
-                               on_failure=lambda error: self.failed.emit(failure_sentence(error)),
-                               on_cancelled=self.cancelled.emit).start()
+        self.op = BackgroundOp(
+            op,
+            on_success=self.finished.emit,
+            on_progress=self._progressed,
+            on_failure=lambda error: self.failed.emit(failure_sentence(error)),
+            on_cancelled=self.cancelled.emit,
+        ).start()
         return True
 
     def _progressed(self, progress: Progress) -> None:

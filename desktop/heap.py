@@ -28,4 +28,8 @@ def settle_start_up_heap() -> None:
     began = time.perf_counter()
     gc.collect()
     gc.freeze()
-    log.debug("start-up heap frozen: %d objects in %.0f ms", gc.get_freeze_count(), (time.perf_counter() - began) * 1000)
+    log.debug(
+        "start-up heap frozen: %d objects in %.0f ms",
+        gc.get_freeze_count(),
+        (time.perf_counter() - began) * 1000,
+    )

@@ -89,8 +89,13 @@ class MainWindow(QMainWindow):
     # -- menus ----------------------------------------------------------------------------------
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu(self.tr("&File"))
-        self.settings_action = self._action(file_menu, self.tr("&Settings…"), self.open_settings,
-                                            QKeySequence.StandardKey.Preferences, "Ctrl+,")
+        self.settings_action = self._action(
+            file_menu,
+            self.tr("&Settings…"),
+            self.open_settings,
+            QKeySequence.StandardKey.Preferences,
+            "Ctrl+,",
+        )
         file_menu.addSeparator()
         self._action(file_menu, self.tr("&Quit"), self.close, QKeySequence.StandardKey.Quit, "Ctrl+Q")
         help_menu = self.menuBar().addMenu(self.tr("&Help"))

@@ -16,12 +16,27 @@ from engine.model_registry import InstalledModel, Registry, catalog_key
 from engine.progress import Progress
 
 _USER = Qt.ItemDataRole.UserRole
-KeyRole, StateRole, ProgressRole, ErrorRole, FitRole, FitDetailsRole, RowRole, TierRole, QuantRole, MessageRole = (
-    _USER + n for n in range(1, 11)
-)
+(
+    KeyRole,
+    StateRole,
+    ProgressRole,
+    ErrorRole,
+    FitRole,
+    FitDetailsRole,
+    RowRole,
+    TierRole,
+    QuantRole,
+    MessageRole,
+) = (_USER + n for n in range(1, 11))
 INSTALLED_STATES = ("installed", "active")
-_STATE_WORDS = {"available": "", "downloading": "downloading", "paused": "paused", "installed": "installed",
-                "active": "active", "failed": "failed"}
+_STATE_WORDS = {
+    "available": "",
+    "downloading": "downloading",
+    "paused": "paused",
+    "installed": "installed",
+    "active": "active",
+    "failed": "failed",
+}
 
 
 @dataclass(frozen=True)
@@ -51,8 +66,14 @@ class ModelRow:
         return self.spec.tier if self.spec else "custom"
 
 
-def build_rows(catalog: Catalog, registry: Registry, machine: Machine | None, partials: dict[str, int],
-               n_ctx: int = 2048, device: str = "auto") -> list[ModelRow]:
+def build_rows(
+    catalog: Catalog,
+    registry: Registry,
+    machine: Machine | None,
+    partials: dict[str, int],
+    n_ctx: int = 2048,
+    device: str = "auto",
+) -> list[ModelRow]:
     """Every catalog file and every imported model, with what this machine and this user have."""
     installed = {m.key: m for m in registry.models}
     rows = []
@@ -62,12 +83,26 @@ def build_rows(catalog: Catalog, registry: Registry, machine: Machine | None, pa
             verdict = fit(spec, file, machine, n_ctx, device) if machine else None
             model = installed.get(key)
             state = _state(key, model, registry, partials.get(key, 0))
-            rows.append(ModelRow(key, spec.name, spec, file, model, verdict, state,
-                                 done=partials.get(key, 0), total=file.size_bytes))
+            rows.append(
+                ModelRow(
+                    key,
+                    spec.name,
+                    spec,
+                    file,
+                    model,
+                    verdict,
+                    state,
+                    done=partials.get(key, 0),
+                    total=file.size_bytes,
+                )
+            )
     for model in registry.models:
         if model.source == "import":
-            rows.append(ModelRow(model.key, model.name, None, None, model, None,
-                                 _state(model.key, model, registry, 0)))
+            rows.append(
+                ModelRow(
+                    model.key, model.name, None, None, model, None, _state(model.key, model, registry, 0)
+                )
+            )
     return rows
 
 
@@ -86,7 +121,9 @@ class ModelListModel(QAbstractListModel):
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self._rows)
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         # Never a bare None back to Qt: PySide6 6.12 leaks a reference to it (desktop/pyside_none.py).
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return no_data()
@@ -94,9 +131,18 @@ class ModelListModel(QAbstractListModel):
         return no_data() if value is None else value
 
     def roleNames(self) -> dict[int, bytes]:  # noqa: N802 - for QML and tests that look roles up by name
-        return {KeyRole: b"key", StateRole: b"state", ProgressRole: b"progress", ErrorRole: b"error",
-                FitRole: b"fit", FitDetailsRole: b"fitDetails", TierRole: b"tier", QuantRole: b"quant",
-                MessageRole: b"message", Qt.ItemDataRole.DisplayRole: b"display"}
+        return {
+            KeyRole: b"key",
+            StateRole: b"state",
+            ProgressRole: b"progress",
+            ErrorRole: b"error",
+            FitRole: b"fit",
+            FitDetailsRole: b"fitDetails",
+            TierRole: b"tier",
+            QuantRole: b"quant",
+            MessageRole: b"message",
+            Qt.ItemDataRole.DisplayRole: b"display",
+        }
 
     # -- changes (UI thread) ---------------------------------------------------------------------
     def reset(self, rows: list[ModelRow]) -> None:
@@ -114,17 +160,32 @@ class ModelListModel(QAbstractListModel):
         return tuple(self._rows)
 
     def set_progress(self, key: str, progress: Progress) -> None:
-        self._change(key, state="downloading", done=progress.done, total=progress.total or 0,
-                     message=progress.message, error="")
+        self._change(
+            key,
+            state="downloading",
+            done=progress.done,
+            total=progress.total or 0,
+            message=progress.message,
+            error="",
+        )
 
-    def set_state(self, key: str, state: str, error: str = "", message: str = "", done: int | None = None) -> None:
+    def set_state(
+        self, key: str, state: str, error: str = "", message: str = "", done: int | None = None
+    ) -> None:
         extra = {} if done is None else {"done": done}
         self._change(key, state=state, error=error, message=message, **extra)
 
     def set_installed(self, key: str, model: InstalledModel) -> None:
         """A finished download: the row is installed at once (the next reset re-reads it from disk)."""
-        self._change(key, state="installed", installed=model, error="", message="", done=model.size_bytes,
-                     total=model.size_bytes)
+        self._change(
+            key,
+            state="installed",
+            installed=model,
+            error="",
+            message="",
+            done=model.size_bytes,
+            total=model.size_bytes,
+        )
 
     def _change(self, key: str, **fields: Any) -> None:
         found = self._find(key)
@@ -155,8 +216,9 @@ def _display(row: ModelRow) -> str:
 _ROLES = {
     Qt.ItemDataRole.DisplayRole: _display,
     Qt.ItemDataRole.ToolTipRole: lambda r: r.error or (r.fit.arithmetic() if r.fit else r.name),
-    Qt.ItemDataRole.AccessibleTextRole: lambda r: f"{r.name}, {r.quant}, {r.state}"
-                                                  + (f", {r.fit.badge}" if r.fit else ""),
+    Qt.ItemDataRole.AccessibleTextRole: lambda r: (
+        f"{r.name}, {r.quant}, {r.state}" + (f", {r.fit.badge}" if r.fit else "")
+    ),
     KeyRole: lambda r: r.key,
     StateRole: lambda r: r.state,
     ProgressRole: lambda r: r.fraction,

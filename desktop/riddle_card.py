@@ -77,8 +77,16 @@ class RiddleCard(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 24, 24, 24)
         layout.setSpacing(10)
-        for part in (self.meta, self.riddle_text, self.hints, self.actions_row, self.guess_row, self.verdict,
-                     self.choices_panel, self.answer_panel):
+        for part in (
+            self.meta,
+            self.riddle_text,
+            self.hints,
+            self.actions_row,
+            self.guess_row,
+            self.verdict,
+            self.choices_panel,
+            self.answer_panel,
+        ):
             if isinstance(part, QWidget):
                 layout.addWidget(part)
             else:
@@ -97,13 +105,19 @@ class RiddleCard(QFrame):
         self.hint_button = _button(tr("Hint"), "hintButton", tr("Show a hint"), tr("Show the next hint (H)"))
         self.hint_button.setShortcut("H")
         self.hint_button.clicked.connect(self._hint)
-        self.reveal_button = _button(tr("Reveal"), "revealButton", tr("Reveal the answer"), tr("Reveal the answer (R)"))
+        self.reveal_button = _button(
+            tr("Reveal"), "revealButton", tr("Reveal the answer"), tr("Reveal the answer (R)")
+        )
         self.reveal_button.setShortcut("R")
         self.reveal_button.clicked.connect(self.reveal)
-        self.skip_button = _button(tr("Skip"), "skipButton", tr("Skip this riddle"), tr("Skip to the next riddle (S)"))
+        self.skip_button = _button(
+            tr("Skip"), "skipButton", tr("Skip this riddle"), tr("Skip to the next riddle (S)")
+        )
         self.skip_button.setShortcut("S")
         self.skip_button.clicked.connect(self._skip)
-        self.favourite_button = _button("☆", "favouriteButton", tr("Favourite"), tr("Keep as a favourite (F)"))
+        self.favourite_button = _button(
+            "☆", "favouriteButton", tr("Favourite"), tr("Keep as a favourite (F)")
+        )
         self.favourite_button.setCheckable(True)
         self.favourite_button.setShortcut("F")
         self.favourite_button.clicked.connect(self._favourite)
@@ -121,7 +135,9 @@ class RiddleCard(QFrame):
         self.guess_edit.setAccessibleName(tr("Your guess"))
         self.guess_edit.setMaxLength(200)
         self.guess_edit.returnPressed.connect(self._guess_text)
-        self.guess_button = _button(tr("Guess"), "guessButton", tr("Check the guess"), tr("Check your guess (Enter)"))
+        self.guess_button = _button(
+            tr("Guess"), "guessButton", tr("Check the guess"), tr("Check your guess (Enter)")
+        )
         self.guess_button.clicked.connect(self._guess_text)
         self.guess_row = QHBoxLayout()
         self.guess_row.addWidget(self.guess_edit, 1)
@@ -207,11 +223,14 @@ class RiddleCard(QFrame):
             Verdict.RIGHT: self.tr("Right! It is {answer}."),
             Verdict.CLOSE: self.tr("Close: “{guess}” is part of it. Keep going."),
             Verdict.WRONG: self.tr("Not “{guess}”. Try again, take a hint, or pick a headline.")
-            if mode == "text" else self.tr("Not that headline. Try another."),
+            if mode == "text"
+            else self.tr("Not that headline. Try another."),
         }[verdict]
         answer = self.entry.stored.riddle.answer if self.entry else ""
         self.verdict.setText(text.format(answer=answer, guess=guess[:60]))
-        self.verdict.setProperty("role", {Verdict.RIGHT: "good", Verdict.CLOSE: "warn", Verdict.WRONG: "bad"}[verdict])
+        self.verdict.setProperty(
+            "role", {Verdict.RIGHT: "good", Verdict.CLOSE: "warn", Verdict.WRONG: "bad"}[verdict]
+        )
         self.verdict.style().unpolish(self.verdict)
         self.verdict.style().polish(self.verdict)
         if verdict is not Verdict.RIGHT and mode == "choice" and guess in self.choices:
@@ -220,7 +239,8 @@ class RiddleCard(QFrame):
     def _meta_text(self, entry: HistoryEntry) -> str:
         stored, play = entry.stored, entry.play
         difficulty = {"easy": self.tr("Easy"), "medium": self.tr("Medium"), "hard": self.tr("Hard")}.get(
-            stored.riddle.difficulty, stored.riddle.difficulty)
+            stored.riddle.difficulty, stored.riddle.difficulty
+        )
         state = {
             "new": self.tr("not played yet"),
             "solved": self.tr("solved, {n} points").format(n=play.points),
@@ -232,8 +252,11 @@ class RiddleCard(QFrame):
     def _show_hints(self, entry: HistoryEntry) -> None:
         hints = entry.stored.riddle.hints
         shown = len(hints) if entry.stored.status in FINISHED else min(entry.play.hints_used, len(hints))
-        self.hints.setText("\n".join(self.tr("Hint {n}: {text}").format(n=i + 1, text=h)
-                                     for i, h in enumerate(hints[:shown])))
+        self.hints.setText(
+            "\n".join(
+                self.tr("Hint {n}: {text}").format(n=i + 1, text=h) for i, h in enumerate(hints[:shown])
+            )
+        )
         self.hint_button.setEnabled(entry.stored.status not in FINISHED and shown < len(hints))
 
     def _show_choices(self, entry: HistoryEntry | None, reset: bool) -> None:
@@ -241,7 +264,9 @@ class RiddleCard(QFrame):
         self.choices_panel.setVisible(playable)
         for i, button in enumerate(self.choice_buttons):
             text = self.choices[i] if i < len(self.choices) else ""
-            button.setText(f"{i + 1}. " + text.replace("&", "&&") if text else "")  # "&" would make a mnemonic
+            button.setText(
+                f"{i + 1}. " + text.replace("&", "&&") if text else ""
+            )  # "&" would make a mnemonic
             button.setToolTip(text)
             button.setVisible(bool(text))
             if reset:
@@ -273,7 +298,9 @@ class RiddleCard(QFrame):
         link = safe_link(article.link)
         if link is not None:
             shown = html.escape(link.toDisplayString()[:80], quote=True)
-            self.link.setText(f'<a href="{link.toString(QUrl.ComponentFormattingOption.FullyEncoded)}">{shown}</a>')
+            self.link.setText(
+                f'<a href="{link.toString(QUrl.ComponentFormattingOption.FullyEncoded)}">{shown}</a>'
+            )
         else:
             self.link.setText("")
         self.thumbs_up.setChecked(entry.stored.rating == 1)
@@ -287,7 +314,10 @@ class RiddleCard(QFrame):
             font = QFont(widget.font())
             font.setPointSizeF(base)
             widget.setFont(font)
-        for widget, factor, bold in ((self.riddle_text, _SIZES["riddle"], False), (self.answer, _SIZES["answer"], True)):
+        for widget, factor, bold in (
+            (self.riddle_text, _SIZES["riddle"], False),
+            (self.answer, _SIZES["answer"], True),
+        ):
             font = QFont(widget.font())
             font.setPointSizeF(base * factor)
             font.setBold(bold)
@@ -335,7 +365,9 @@ class RiddleCard(QFrame):
     def _rate(self, value: int) -> None:
         if self.entry is None or not self.answer_panel.isVisible():
             return
-        pressed, other = (self.thumbs_up, self.thumbs_down) if value == 1 else (self.thumbs_down, self.thumbs_up)
+        pressed, other = (
+            (self.thumbs_up, self.thumbs_down) if value == 1 else (self.thumbs_down, self.thumbs_up)
+        )
         if pressed.isChecked():
             other.setChecked(False)
         rating = value if pressed.isChecked() else 0  # pressing it again takes it back

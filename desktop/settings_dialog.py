@@ -39,11 +39,22 @@ def tr_engine(text: str) -> str:
 def choice_words() -> dict[str, str]:
     tr = tr_engine
     return {
-        "auto": tr("Auto"), "gpu": tr("Graphics card (GPU)"), "cpu": tr("Processor (CPU)"),
-        "few-shot": tr("Examples (few-shot)"), "zero-shot": tr("Instructions (zero-shot)"),
-        "service": tr("A model service"), "news-and-models": tr("News and models"), "news-only": tr("News only"),
-        "offline": tr("Offline"), "system": tr("System"), "light": tr("Light"), "dark": tr("Dark"),
-        "en": tr("English"), "debug": tr("Debug"), "info": tr("Normal"), "warning": tr("Warnings only"),
+        "auto": tr("Auto"),
+        "gpu": tr("Graphics card (GPU)"),
+        "cpu": tr("Processor (CPU)"),
+        "few-shot": tr("Examples (few-shot)"),
+        "zero-shot": tr("Instructions (zero-shot)"),
+        "service": tr("A model service"),
+        "news-and-models": tr("News and models"),
+        "news-only": tr("News only"),
+        "offline": tr("Offline"),
+        "system": tr("System"),
+        "light": tr("Light"),
+        "dark": tr("Dark"),
+        "en": tr("English"),
+        "debug": tr("Debug"),
+        "info": tr("Normal"),
+        "warning": tr("Warnings only"),
         "error": tr("Errors only"),
     }
 
@@ -62,7 +73,9 @@ class SettingRow(QWidget):
         self.editor.setToolTip(tr_engine(setting.explanation))
         self.title.setBuddy(self.editor)
         self.reset_button = mark(QPushButton(self.tr("Reset")), "flat")
-        self.reset_button.setToolTip(self.tr("Back to the default: {value}").format(value=_shown(setting.default)))
+        self.reset_button.setToolTip(
+            self.tr("Back to the default: {value}").format(value=_shown(setting.default))
+        )
         self.reset_button.clicked.connect(lambda: self.set_value(setting.default, emit=True))
         explanation = tr_engine(setting.explanation)
         if setting.restart:
@@ -104,8 +117,11 @@ class SettingRow(QWidget):
 
 def _shown(value: Value) -> str:
     if isinstance(value, bool):
-        return QCoreApplication.translate("SettingRow", "on") if value else QCoreApplication.translate(
-            "SettingRow", "off")
+        return (
+            QCoreApplication.translate("SettingRow", "on")
+            if value
+            else QCoreApplication.translate("SettingRow", "off")
+        )
     if value == "":
         return QCoreApplication.translate("SettingRow", "empty")
     return choice_words().get(str(value), str(value))
@@ -169,7 +185,9 @@ class SettingsDialog(QDialog):
 
         self.restore_all = QPushButton(self.tr("Restore all defaults"))
         self.restore_all.clicked.connect(self.reset_all)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         mark(self.save_button, "primary")
         buttons.accepted.connect(self.save)
@@ -200,9 +218,16 @@ class SettingsDialog(QDialog):
         if section == "news":
             column.addWidget(self._feeds_link())
         if section == "privacy":
-            note = mark(QLabel(self.tr("Riddlewire sends nothing about you anywhere: no accounts, no statistics. "
-                                       "Feeds are fetched directly from their sites, models from the download "
-                                       "server above. Riddles are made on this computer.")), "notice")
+            note = mark(
+                QLabel(
+                    self.tr(
+                        "Riddlewire sends nothing about you anywhere: no accounts, no statistics. "
+                        "Feeds are fetched directly from their sites, models from the download "
+                        "server above. Riddles are made on this computer."
+                    )
+                ),
+                "notice",
+            )
             note.setWordWrap(True)
             column.addWidget(note)
         column.addStretch(1)

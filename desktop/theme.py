@@ -35,18 +35,42 @@ class Colors:
     bad: str
 
 
-LIGHT = Colors("light", window="#F4F5FA", surface="#FFFFFF", sidebar="#EAECF4", text="#1C1F2E", muted="#5C6177",
-               accent="#5B47D6", on_accent="#FFFFFF", border="#D8DBE7", soft="#E7E3FB", good="#1F7A4D",
-               warn="#9A5B00", bad="#B42318")
-DARK = Colors("dark", window="#14151B", surface="#1E2029", sidebar="#181920", text="#E7E8EF", muted="#A0A5B8",
-              accent="#9D8CFF", on_accent="#14121F", border="#30333F", soft="#2B2745", good="#5BD49A",
-              warn="#F2C14E", bad="#FF8A80")
+LIGHT = Colors(
+    "light",
+    window="#F4F5FA",
+    surface="#FFFFFF",
+    sidebar="#EAECF4",
+    text="#1C1F2E",
+    muted="#5C6177",
+    accent="#5B47D6",
+    on_accent="#FFFFFF",
+    border="#D8DBE7",
+    soft="#E7E3FB",
+    good="#1F7A4D",
+    warn="#9A5B00",
+    bad="#B42318",
+)
+DARK = Colors(
+    "dark",
+    window="#14151B",
+    surface="#1E2029",
+    sidebar="#181920",
+    text="#E7E8EF",
+    muted="#A0A5B8",
+    accent="#9D8CFF",
+    on_accent="#14121F",
+    border="#30333F",
+    soft="#2B2745",
+    good="#5BD49A",
+    warn="#F2C14E",
+    bad="#FF8A80",
+)
 
 _base_point_size: list[float] = []  # the platform's own font size, remembered before any scaling
 
 
 def resolve(theme: str) -> Colors:
-    """"light", "dark", or "system": the desktop's current scheme (light when it does not say)."""
+    """ "light", "dark", or "system": the desktop's current scheme (light when it does not say)."""
     if theme == "dark":
         return DARK
     if theme == "light":
@@ -73,13 +97,20 @@ def apply_theme(app: QApplication, theme: str = "system", text_size: int = 100) 
 def palette(c: Colors) -> QPalette:
     p = QPalette()
     roles = {
-        QPalette.ColorRole.Window: c.window, QPalette.ColorRole.WindowText: c.text,
-        QPalette.ColorRole.Base: c.surface, QPalette.ColorRole.AlternateBase: c.window,
-        QPalette.ColorRole.Text: c.text, QPalette.ColorRole.Button: c.surface,
-        QPalette.ColorRole.ButtonText: c.text, QPalette.ColorRole.Highlight: c.accent,
-        QPalette.ColorRole.HighlightedText: c.on_accent, QPalette.ColorRole.ToolTipBase: c.surface,
-        QPalette.ColorRole.ToolTipText: c.text, QPalette.ColorRole.PlaceholderText: c.muted,
-        QPalette.ColorRole.Link: c.accent, QPalette.ColorRole.Mid: c.border,
+        QPalette.ColorRole.Window: c.window,
+        QPalette.ColorRole.WindowText: c.text,
+        QPalette.ColorRole.Base: c.surface,
+        QPalette.ColorRole.AlternateBase: c.window,
+        QPalette.ColorRole.Text: c.text,
+        QPalette.ColorRole.Button: c.surface,
+        QPalette.ColorRole.ButtonText: c.text,
+        QPalette.ColorRole.Highlight: c.accent,
+        QPalette.ColorRole.HighlightedText: c.on_accent,
+        QPalette.ColorRole.ToolTipBase: c.surface,
+        QPalette.ColorRole.ToolTipText: c.text,
+        QPalette.ColorRole.PlaceholderText: c.muted,
+        QPalette.ColorRole.Link: c.accent,
+        QPalette.ColorRole.Mid: c.border,
     }
     for role, color in roles.items():
         p.setColor(role, QColor(color))

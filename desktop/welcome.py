@@ -52,8 +52,12 @@ class SizeCard(QFrame):
         super().__init__()
         mark(self, "card")
         self.offer = offer
-        tier = {"tiny": self.tr("Tiny"), "small": self.tr("Small"), "medium": self.tr("Medium"),
-                "large": self.tr("Large")}[offer.tier]
+        tier = {
+            "tiny": self.tr("Tiny"),
+            "small": self.tr("Small"),
+            "medium": self.tr("Medium"),
+            "large": self.tr("Large"),
+        }[offer.tier]
         self.radio = QRadioButton(f"{tier} — {offer.spec.name}")
         self.radio.setAccessibleName(self.tr("{tier} model").format(tier=tier))
         group.addButton(self.radio)
@@ -88,8 +92,14 @@ class WelcomeDialog(QDialog):
     switched = Signal(str)  # the sentence announcing the model now in use
     said = Signal(str)  # every progress sentence, for the window's status bar while the tour is closed
 
-    def __init__(self, context: AppContext, parent: QWidget | None = None, *, catalog: Catalog | None = None,
-                 machine: Machine | None = None):
+    def __init__(
+        self,
+        context: AppContext,
+        parent: QWidget | None = None,
+        *,
+        catalog: Catalog | None = None,
+        machine: Machine | None = None,
+    ):
         super().__init__(parent)
         self.context = context
         self.catalog = catalog or load_catalog()
@@ -140,11 +150,15 @@ class WelcomeDialog(QDialog):
     def _play_step(self) -> QWidget:
         return _page(
             self.tr("Riddles are on their way"),
-            self.tr("Riddlewire turns the day's news into riddles, with a language model that runs on this "
-                    "computer. Nothing you play leaves it."),
-            self.tr("Right now it is riddling a bundle of sample news with its small built-in model, so you can "
-                    "start playing in the main window straight away: pick a riddle, ask for a hint, reveal the "
-                    "answer."),
+            self.tr(
+                "Riddlewire turns the day's news into riddles, with a language model that runs on this "
+                "computer. Nothing you play leaves it."
+            ),
+            self.tr(
+                "Right now it is riddling a bundle of sample news with its small built-in model, so you can "
+                "start playing in the main window straight away: pick a riddle, ask for a hint, reveal the "
+                "answer."
+            ),
             self.tr("Two quick choices make it yours: how big a model to use, and which news to follow."),
         )
 
@@ -157,25 +171,39 @@ class WelcomeDialog(QDialog):
         self.size_group = QButtonGroup(self)
         self.size_group.buttonToggled.connect(lambda *_: self._update_buttons())
         scroll = _scrolling(self.cards_box)
-        page = _page(self.tr("Pick your model size"),
-                     self.tr("Bigger models write better riddles but need more memory and take longer. You can "
-                             "keep playing while a new one downloads; Riddlewire switches when it is ready."))
+        page = _page(
+            self.tr("Pick your model size"),
+            self.tr(
+                "Bigger models write better riddles but need more memory and take longer. You can "
+                "keep playing while a new one downloads; Riddlewire switches when it is ready."
+            ),
+        )
         page.layout().addWidget(self.machine_text)
         page.layout().addWidget(scroll, 1)
         return page
 
     def _load_offers(self, machine: Machine | None) -> None:
         context, catalog = self.context, self.catalog
-        n_ctx, device = int(context.settings["inference.context_length"]), str(context.settings["inference.device"])
+        n_ctx, device = (
+            int(context.settings["inference.context_length"]),
+            str(context.settings["inference.device"]),
+        )
         override = context.model_override
 
         def op(_cancel, _report) -> tuple[Machine, list[SizeOffer], str]:  # noqa: ANN001
             found = machine or detect(context.paths.models)
             current = override.path.name if override else Path(load_registry(context.paths).active.path).name
-            return found, size_offers(catalog, found, context.paths.models, n_ctx=n_ctx, device=device), current
+            return (
+                found,
+                size_offers(catalog, found, context.paths.models, n_ctx=n_ctx, device=device),
+                current,
+            )
 
-        BackgroundOp(op, on_success=self._show_offers,
-                     on_failure=lambda e: self.machine_text.setText(failure_sentence(e))).start()
+        BackgroundOp(
+            op,
+            on_success=self._show_offers,
+            on_failure=lambda e: self.machine_text.setText(failure_sentence(e)),
+        ).start()
 
     def _show_offers(self, found: tuple[Machine, list[SizeOffer], str]) -> None:
         machine, offers, current = found
@@ -186,7 +214,9 @@ class WelcomeDialog(QDialog):
             self.cards.append(card)
             self.cards_box.addWidget(card)
             # A first run pre-selects the recommendation; a later visit shows the size in use.
-            preselect = offer is in_use if in_use is not None and not in_use.spec.bundled else offer.recommended
+            preselect = (
+                offer is in_use if in_use is not None and not in_use.spec.bundled else offer.recommended
+            )
             card.radio.setChecked(preselect)
         self._update_buttons()
 
@@ -202,9 +232,11 @@ class WelcomeDialog(QDialog):
             return
         paths = self.context.paths
         if offer.spec.bundled:
-            BackgroundOp(lambda _c, _r: make_active(paths, offer, None),
-                         on_success=lambda choice: self._switched(offer, choice),
-                         on_failure=lambda e: self._say(failure_sentence(e))).start()
+            BackgroundOp(
+                lambda _c, _r: make_active(paths, offer, None),
+                on_success=lambda choice: self._switched(offer, choice),
+                on_failure=lambda e: self._say(failure_sentence(e)),
+            ).start()
         else:
             self.start_download(offer)
 
@@ -220,13 +252,21 @@ class WelcomeDialog(QDialog):
 
         self.progress.setValue(0)
         self.progress.show()
-        self._say(self.tr("Downloading {name} in the background. Keep playing: Riddlewire switches to it when "
-                          "it is ready.").format(name=offer.spec.name))
+        self._say(
+            self.tr(
+                "Downloading {name} in the background. Keep playing: Riddlewire switches to it when "
+                "it is ready."
+            ).format(name=offer.spec.name)
+        )
         self.download_op = BackgroundOp(
-            op, on_success=lambda choice: self._switched(offer, choice),
-            on_failure=self._download_failed, on_progress=self._download_progress,
-            on_cancelled=lambda: self._say(self.tr("Download paused. It continues from where it stopped when you "
-                                                   "pick the size again."))).start()
+            op,
+            on_success=lambda choice: self._switched(offer, choice),
+            on_failure=self._download_failed,
+            on_progress=self._download_progress,
+            on_cancelled=lambda: self._say(
+                self.tr("Download paused. It continues from where it stopped when you pick the size again.")
+            ),
+        ).start()
 
     def _download_progress(self, progress: Progress) -> None:
         if progress.total:
@@ -243,7 +283,8 @@ class WelcomeDialog(QDialog):
         self.context.use_model(choice)
         self.progress.hide()
         sentence = self.tr("Riddlewire now uses {name} ({tier}). New riddles come from it.").format(
-            name=offer.spec.name, tier=offer.tier)
+            name=offer.spec.name, tier=offer.tier
+        )
         self._say(sentence)
         self.switched.emit(sentence)
 
@@ -258,9 +299,13 @@ class WelcomeDialog(QDialog):
         import_button = QPushButton(self.tr("Import an OPML file…"))
         import_button.setToolTip(self.tr("Bring your subscriptions from another feed reader."))
         import_button.clicked.connect(self.import_opml)
-        page = _page(self.tr("Pick your news"),
-                     self.tr("Riddlewire fetches these feeds straight from their sites; nothing else is sent. "
-                             "Change them any time on the Feeds page."))
+        page = _page(
+            self.tr("Pick your news"),
+            self.tr(
+                "Riddlewire fetches these feeds straight from their sites; nothing else is sent. "
+                "Change them any time on the Feeds page."
+            ),
+        )
         page.layout().addWidget(scroll, 1)
         page.layout().addWidget(import_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.add_feed_choices(read_opml(SUGGESTED_FEEDS.read_bytes()), checked=True)
@@ -282,8 +327,9 @@ class WelcomeDialog(QDialog):
             self.feeds_box.addWidget(box)
 
     def import_opml(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Import subscriptions"), "",
-                                              self.tr("OPML files (*.opml *.xml)"))
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Import subscriptions"), "", self.tr("OPML files (*.opml *.xml)")
+        )
         if path:
             self.import_opml_file(path)
 
@@ -302,8 +348,11 @@ class WelcomeDialog(QDialog):
     def subscribe(self) -> None:
         chosen, store = self.chosen_feeds(), self.context.store
         if chosen:
-            BackgroundOp(lambda _c, _r: store.run(add_subscriptions, chosen), on_success=self._subscribed,
-                         on_failure=lambda e: self._say(failure_sentence(e))).start()
+            BackgroundOp(
+                lambda _c, _r: store.run(add_subscriptions, chosen),
+                on_success=self._subscribed,
+                on_failure=lambda e: self._say(failure_sentence(e)),
+            ).start()
 
     def _subscribed(self, added: list) -> None:
         self._say(self.tr("{n} news sources added.").format(n=len(added)))
@@ -333,7 +382,9 @@ class WelcomeDialog(QDialog):
         if index == 1:
             offer = self.chosen()
             needs_download = offer is not None and not offer.installed
-            self.next_button.setText(self.tr("Download and continue") if needs_download else self.tr("Continue"))
+            self.next_button.setText(
+                self.tr("Download and continue") if needs_download else self.tr("Continue")
+            )
             blocked = needs_download and not downloads_allowed(self.context.settings)
             self.next_button.setEnabled(not blocked)
             if blocked:

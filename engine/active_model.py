@@ -157,8 +157,9 @@ def shape_of(header: GgufHeader) -> ModelShape:
 
 
 # -- your own GGUF -------------------------------------------------------------------------------
-def smoke_test(choice: ModelChoice, settings: LocalSettings | None = None,
-               cancel: CancelToken | None = None) -> SmokeResult:
+def smoke_test(
+    choice: ModelChoice, settings: LocalSettings | None = None, cancel: CancelToken | None = None
+) -> SmokeResult:
     """Load the model in a worker and ask for one riddle about a bundled sample article. A file that
     will not load raises ModelError/EngineCrashed; a model that speaks but riddles badly says so."""
     riddler, model = open_riddler(choice, settings or LocalSettings(idle_unload_s=None), DEFAULT_SAMPLING)
@@ -173,16 +174,22 @@ def smoke_test(choice: ModelChoice, settings: LocalSettings | None = None,
         model.close()
 
 
-def import_checked(paths: AppPaths, path: Path, settings: LocalSettings | None = None,
-                   progress: ProgressCallback | None = None,
-                   cancel: CancelToken | None = None) -> tuple[InstalledModel, SmokeResult]:
+def import_checked(
+    paths: AppPaths,
+    path: Path,
+    settings: LocalSettings | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> tuple[InstalledModel, SmokeResult]:
     """Import a local GGUF: bounded header check, sha256, then one test riddle; registered only if
     llama.cpp loads it."""
     model = inspect_import(path, progress, cancel)
     try:
         smoke = smoke_test(choice_for(model, paths), settings, cancel)
     except (ModelError, EngineCrashed) as refused:
-        raise ModelError(f"{Path(path).name} passed the header check but llama.cpp could not load it, so it was "
-                         f"not imported. ({refused.sentence})") from refused
+        raise ModelError(
+            f"{Path(path).name} passed the header check but llama.cpp could not load it, so it was "
+            f"not imported. ({refused.sentence})"
+        ) from refused
     add(paths, model)
     return model, smoke

@@ -214,7 +214,10 @@ def _riddle_concurrently(
 
 
 def _pass_on_cancels(
-    articles: list[Article], tokens: dict[str, CancelToken], cancel: CancelToken | None, skips: ArticleSkips | None
+    articles: list[Article],
+    tokens: dict[str, CancelToken],
+    cancel: CancelToken | None,
+    skips: ArticleSkips | None,
 ) -> None:
     for article in articles:
         if (cancel is not None and cancel.cancelled) or (skips is not None and article in skips):

@@ -80,8 +80,10 @@ class Catalog:
         for spec in self.entries:
             if spec.id == model_id:
                 return spec
-        raise ModelError(f'There is no model called "{model_id}" in the catalog. '
-                         "`riddlewire models list` shows the ones on offer.")
+        raise ModelError(
+            f'There is no model called "{model_id}" in the catalog. '
+            "`riddlewire models list` shows the ones on offer."
+        )
 
     def in_tier(self, tier: str) -> tuple[ModelSpec, ...]:
         return tuple(spec for spec in self.entries if spec.tier == tier)
@@ -132,14 +134,26 @@ def _spec(item: dict) -> ModelSpec:
     if item["tier"] not in TIERS or item["variant"] not in VARIANTS:
         raise ValueError(f"{item['id']} has an unknown tier or variant")
     for f in files:
-        if f.sha256 is not None and (len(f.sha256) != 64 or not all(c in "0123456789abcdef" for c in f.sha256)):
+        if f.sha256 is not None and (
+            len(f.sha256) != 64 or not all(c in "0123456789abcdef" for c in f.sha256)
+        ):
             raise ValueError(f"{f.filename} has a malformed sha256")
     shape = item["shape"]
     return ModelSpec(
-        id=item["id"], name=item["name"], family=item["family"], tier=item["tier"],
-        params_b=float(item["params_b"]), variant=item["variant"], context_length=int(item["context_length"]),
-        license=item["license"], license_url=item.get("license_url", ""), gated=bool(item.get("gated", False)),
-        repo_id=item.get("repo_id", ""), revision=item.get("revision") or "main",
-        bundled=bool(item.get("bundled", False)), notes=item.get("notes", ""),
-        shape=ModelShape(int(shape["layers"]), int(shape["kv_heads"]), int(shape["head_dim"])), files=files,
+        id=item["id"],
+        name=item["name"],
+        family=item["family"],
+        tier=item["tier"],
+        params_b=float(item["params_b"]),
+        variant=item["variant"],
+        context_length=int(item["context_length"]),
+        license=item["license"],
+        license_url=item.get("license_url", ""),
+        gated=bool(item.get("gated", False)),
+        repo_id=item.get("repo_id", ""),
+        revision=item.get("revision") or "main",
+        bundled=bool(item.get("bundled", False)),
+        notes=item.get("notes", ""),
+        shape=ModelShape(int(shape["layers"]), int(shape["kv_heads"]), int(shape["head_dim"])),
+        files=files,
     )

@@ -48,12 +48,22 @@ def liked_examples(store: Store) -> list[Example]:
     for r in rows:
         hints = tuple(json.loads(r["hints"] or "[]"))
         if len(hints) >= 2:
-            examples.append(Example(r["title"], r["summary"] or "", r["text"], r["answer"], hints[:2],
-                                    r["difficulty"] or "medium"))
+            examples.append(
+                Example(
+                    r["title"],
+                    r["summary"] or "",
+                    r["text"],
+                    r["answer"],
+                    hints[:2],
+                    r["difficulty"] or "medium",
+                )
+            )
     return examples
 
 
-def split(examples: list[Example], validation: float = 0.1, seed: int = 0) -> tuple[list[Example], list[Example]]:
+def split(
+    examples: list[Example], validation: float = 0.1, seed: int = 0
+) -> tuple[list[Example], list[Example]]:
     """Deduplicate by headline (first wins), then a stable seeded split: adding examples later does not
     move old ones between the sets. At least one validation example once there are two."""
     unique = list({fold(e.title).strip(): e for e in reversed(examples)}.values())[::-1]
@@ -68,8 +78,13 @@ def split(examples: list[Example], validation: float = 0.1, seed: int = 0) -> tu
 def as_messages(example: Example) -> dict:
     prompt, completion = _halves(example)
     answer = (PRIMER + completion).removesuffix(f"\n{SEPARATOR}").strip()
-    return {"messages": [{"role": "system", "content": INSTRUCTION}, {"role": "user", "content": prompt},
-                         {"role": "assistant", "content": answer}]}
+    return {
+        "messages": [
+            {"role": "system", "content": INSTRUCTION},
+            {"role": "user", "content": prompt},
+            {"role": "assistant", "content": answer},
+        ]
+    }
 
 
 def as_completion(example: Example) -> dict:
@@ -81,11 +96,12 @@ def _halves(example: Example) -> tuple[str, str]:
     """The few-shot example text, cut where the model starts writing."""
     text = format_example(example).rstrip("\n")
     prompt = news_line(example.title, example.summary)
-    return prompt, text[len(prompt) + 1 + len(PRIMER):]
+    return prompt, text[len(prompt) + 1 + len(PRIMER) :]
 
 
-def export(store: Store, folder: Path, *, validation: float = 0.1, seed: int = 0,
-           include_examples: bool = True) -> DatasetExport:
+def export(
+    store: Store, folder: Path, *, validation: float = 0.1, seed: int = 0, include_examples: bool = True
+) -> DatasetExport:
     history = liked_examples(store)
     train, held = split(history + (load_examples() if include_examples else []), validation, seed)
     folder.mkdir(parents=True, exist_ok=True)
@@ -109,7 +125,9 @@ def check_file(path: Path, fmt: str) -> int:
         try:
             check_record(json.loads(line), fmt)
         except (ValueError, KeyError, TypeError, RiddleRejected) as problem:
-            raise DatasetError(f"Line {number} of {path.name} is not a valid {fmt} record ({problem}).") from None
+            raise DatasetError(
+                f"Line {number} of {path.name} is not a valid {fmt} record ({problem})."
+            ) from None
     return len(lines)
 
 

@@ -114,8 +114,10 @@ def llama_build(timeout_s: float = 30.0) -> LlamaBuild:
         return LlamaBuild(problem=f"The llama.cpp build could not be examined ({error.__class__.__name__}).")
     if done.returncode != 0:
         tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
-        return LlamaBuild(problem=f"The llama.cpp build could not be examined: it stopped with status "
-                                  f"{done.returncode} ({tail[0][:200]}).")
+        return LlamaBuild(
+            problem=f"The llama.cpp build could not be examined: it stopped with status "
+            f"{done.returncode} ({tail[0][:200]})."
+        )
     facts = json.loads(done.stdout.decode("utf-8").strip().splitlines()[-1])
     devices = tuple(Device(**d) for d in facts.pop("devices"))
     return LlamaBuild(devices=devices, **facts)
@@ -156,13 +158,15 @@ def _ggml_devices() -> list[dict[str, Any]]:
             dev = lib.ggml_backend_dev_get(index)
             free, total = ctypes.c_size_t(), ctypes.c_size_t()
             lib.ggml_backend_dev_memory(dev, ctypes.byref(free), ctypes.byref(total))
-            devices.append({
-                "name": lib.ggml_backend_dev_name(dev).decode("utf-8", "replace"),
-                "description": lib.ggml_backend_dev_description(dev).decode("utf-8", "replace"),
-                "kind": _DEVICE_KINDS.get(lib.ggml_backend_dev_type(dev), "device"),
-                "free_bytes": free.value,
-                "total_bytes": total.value,
-            })
+            devices.append(
+                {
+                    "name": lib.ggml_backend_dev_name(dev).decode("utf-8", "replace"),
+                    "description": lib.ggml_backend_dev_description(dev).decode("utf-8", "replace"),
+                    "kind": _DEVICE_KINDS.get(lib.ggml_backend_dev_type(dev), "device"),
+                    "free_bytes": free.value,
+                    "total_bytes": total.value,
+                }
+            )
         return devices
     except (AttributeError, OSError, ImportError):
         return []
@@ -171,7 +175,9 @@ def _ggml_devices() -> list[dict[str, Any]]:
 # -- the rest, asked in this process -------------------------------------------------------------
 def database_health(store: Store) -> DatabaseHealth:
     """Size, integrity and counts of the history (run it on the database thread)."""
-    size = sum(p.stat().st_size for p in (store.path, store.path.with_name(store.path.name + "-wal")) if p.exists())
+    size = sum(
+        p.stat().st_size for p in (store.path, store.path.with_name(store.path.name + "-wal")) if p.exists()
+    )
     rows = store.db.execute("PRAGMA integrity_check(5)").fetchall()
     return DatabaseHealth(
         size_bytes=size,
@@ -205,7 +211,9 @@ def collect(
         llama=llama_build(),
         models_folder=str(paths.models),
         models_free_bytes=disk_free(paths.models),
-        model_files=tuple(sorted((p.name, p.stat().st_size) for p in paths.models.glob("*.gguf") if p.is_file())),
+        model_files=tuple(
+            sorted((p.name, p.stat().st_size) for p in paths.models.glob("*.gguf") if p.is_file())
+        ),
         active_model=active_model,
         loaded=loaded,
         database=_database(paths, on_store),
@@ -304,8 +312,11 @@ def render_report(d: Diagnostics) -> str:
 def _llama_lines(build: LlamaBuild) -> list[str]:
     if build.problem:
         return [build.problem]
-    lines = [f"Version: {build.version}", f"Compiled in: {build.system_info}",
-             f"GPU offload: {'works in this build' if build.gpu_offload else 'not in this build (processor only)'}"]
+    lines = [
+        f"Version: {build.version}",
+        f"Compiled in: {build.system_info}",
+        f"GPU offload: {'works in this build' if build.gpu_offload else 'not in this build (processor only)'}",
+    ]
     for dev in build.devices:
         memory = f", {_size(dev.free_bytes)} free of {_size(dev.total_bytes)}" if dev.total_bytes else ""
         lines.append(f"Device: {dev.name} ({dev.kind}: {dev.description}{memory})")
@@ -316,8 +327,10 @@ def _loaded_lines(info: ModelInfo | None) -> list[str]:
     if info is None:
         return ["Loaded: no model is loaded right now"]
     where = where_words(info.gpu_layers, info.layers_total, info.backend)
-    lines = [f"Loaded: {Path(info.path).name}, {info.architecture}, {info.n_params / 1e6:.0f}M parameters, "
-             f"context {info.n_ctx}, {where}, loaded in {info.load_s:.2f} s"]
+    lines = [
+        f"Loaded: {Path(info.path).name}, {info.architecture}, {info.n_params / 1e6:.0f}M parameters, "
+        f"context {info.n_ctx}, {where}, loaded in {info.load_s:.2f} s"
+    ]
     if info.fallback:
         lines.append(f"Fallback: {info.fallback}")
     # llama.cpp's own words about where the weights went (devices, offloaded layers, buffer sizes).
@@ -329,7 +342,10 @@ def _database_lines(db: DatabaseHealth) -> list[str]:
     if db.problem:
         return [db.problem]
     verdict = "ok" if db.integrity == "ok" else f"PROBLEMS: {db.integrity}"
-    return [f"Size: {_size(db.size_bytes)}, integrity {verdict}", f"{db.riddles} riddles, {db.articles} articles"]
+    return [
+        f"Size: {_size(db.size_bytes)}, integrity {verdict}",
+        f"{db.riddles} riddles, {db.articles} articles",
+    ]
 
 
 if __name__ == "__main__" and PROBE_FLAG in sys.argv:

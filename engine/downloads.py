@@ -54,7 +54,9 @@ class HubFile:
 
     @classmethod
     def from_catalog(cls, spec: ModelSpec, file: ModelFile) -> HubFile:
-        return cls(spec.repo_id, file.filename, spec.revision, file.sha256, file.size_bytes, spec.gated, spec.license)
+        return cls(
+            spec.repo_id, file.filename, spec.revision, file.sha256, file.size_bytes, spec.gated, spec.license
+        )
 
 
 @dataclass(frozen=True)
@@ -117,22 +119,36 @@ def download(
     url = hf_hub_url(source.repo_id, source.filename, revision=source.revision, endpoint=endpoint)
     timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0))
     waiting = Progress("download", 0, 0, f"Waiting for another download of {source.filename} to finish…")
-    with exclusive(partial_path(source, folder).with_suffix(".lock"), cancel, lambda: report(waiting)), \
-            httpx.Client(headers=headers, timeout=timeout, follow_redirects=True) as client:
+    with (
+        exclusive(partial_path(source, folder).with_suffix(".lock"), cancel, lambda: report(waiting)),
+        httpx.Client(headers=headers, timeout=timeout, follow_redirects=True) as client,
+    ):
         remote = _probe(client, url, source)
         final = folder / source.filename
-        if final.is_file() and final.stat().st_size == remote.size and sha256_of(final, cancel) == remote.sha256:
+        if (
+            final.is_file()
+            and final.stat().st_size == remote.size
+            and sha256_of(final, cancel) == remote.sha256
+        ):
             return Downloaded(final, remote.sha256, remote.size, remote.commit, 0, remote.size)
         return _transfer(client, remote, source, final, report, cancel)
 
 
 # -- one transfer ----------------------------------------------------------------------------------
-def _transfer(client: httpx.Client, remote: _Remote, source: HubFile, final: Path,
-              report: ProgressCallback, cancel: CancelToken) -> Downloaded:
+def _transfer(
+    client: httpx.Client,
+    remote: _Remote,
+    source: HubFile,
+    final: Path,
+    report: ProgressCallback,
+    cancel: CancelToken,
+) -> Downloaded:
     part = partial_path(source, final.parent)
     have = _usable_partial(part, remote)
     _require_disk(remote.size - have, final.parent, source)
-    _note_path(part).write_text(json.dumps({"sha256": remote.sha256, "size": remote.size, "commit": remote.commit}))
+    _note_path(part).write_text(
+        json.dumps({"sha256": remote.sha256, "size": remote.size, "commit": remote.commit})
+    )
     hasher = _Hasher()
     try:
         if have:
@@ -145,8 +161,16 @@ def _transfer(client: httpx.Client, remote: _Remote, source: HubFile, final: Pat
     return _finish(part, final, hasher, remote, source, fetched, have)
 
 
-def _receive(client: httpx.Client, remote: _Remote, source: HubFile, part: Path, have: int, hasher: _Hasher,
-             report: ProgressCallback, cancel: CancelToken) -> tuple[_Hasher, int]:
+def _receive(
+    client: httpx.Client,
+    remote: _Remote,
+    source: HubFile,
+    part: Path,
+    have: int,
+    hasher: _Hasher,
+    report: ProgressCallback,
+    cancel: CancelToken,
+) -> tuple[_Hasher, int]:
     """Fetch the rest of the file into `part`, retrying dropped connections from where they stopped."""
     fetched = failures = 0
     clock = _Rate(have)
@@ -202,8 +226,16 @@ class _RangeIgnored(Exception):
     pass
 
 
-def _fetch_range(client: httpx.Client, remote: _Remote, part: Path, have: int, hasher: _Hasher,
-                 report: ProgressCallback, cancel: CancelToken, clock: _Rate) -> int:
+def _fetch_range(
+    client: httpx.Client,
+    remote: _Remote,
+    part: Path,
+    have: int,
+    hasher: _Hasher,
+    report: ProgressCallback,
+    cancel: CancelToken,
+    clock: _Rate,
+) -> int:
     """GET bytes from `have` on, appending to `part`. Returns the bytes written; on a dropped
     connection the TransportError carries them as `.got` (whatever arrived is kept)."""
     range_header = {"Range": f"bytes={have}-"} if have else {}
@@ -219,8 +251,10 @@ def _fetch_range(client: httpx.Client, remote: _Remote, part: Path, have: int, h
                 for chunk in response.iter_bytes():
                     if cancel.cancelled:
                         sink.flush()
-                        raise Cancelled(f"Download paused at {_mb(have + sink.got)} of {_mb(remote.size)}; "
-                                        "start it again to resume.")
+                        raise Cancelled(
+                            f"Download paused at {_mb(have + sink.got)} of {_mb(remote.size)}; "
+                            "start it again to resume."
+                        )
                     sink.add(chunk)
                     clock.tick(have + sink.got + sink.waiting, remote.size, report)
                 sink.flush()
@@ -269,8 +303,15 @@ def _write(out, chunk: bytes, part: Path) -> None:  # noqa: ANN001
         raise DownloadError(f"The download could not be written to {part.parent} ({exc.strerror}).") from exc
 
 
-def _finish(part: Path, final: Path, hasher, remote: _Remote, source: HubFile, fetched: int,  # noqa: ANN001
-            resumed_from: int) -> Downloaded:
+def _finish(
+    part: Path,
+    final: Path,
+    hasher,
+    remote: _Remote,
+    source: HubFile,
+    fetched: int,  # noqa: ANN001
+    resumed_from: int,
+) -> Downloaded:
     digest = hasher.hexdigest()
     size = part.stat().st_size
     if size != remote.size or digest != remote.sha256:
@@ -304,8 +345,10 @@ def _probe(client: httpx.Client, url: str, source: HubFile) -> _Remote:
         )
     reference = source.sha256 or hub_sha
     if reference is None:
-        raise DownloadError(f"The server gave no checksum for {source.filename}, so it cannot be verified and "
-                            "was not downloaded. Use the official Hub or a mirror that sends X-Linked-Etag.")
+        raise DownloadError(
+            f"The server gave no checksum for {source.filename}, so it cannot be verified and "
+            "was not downloaded. Use the official Hub or a mirror that sends X-Linked-Etag."
+        )
     size = response.headers.get("X-Linked-Size") or response.headers.get("Content-Length")
     if not size:
         raise DownloadError(f"The server did not say how big {source.filename} is, so it was not downloaded.")
@@ -338,8 +381,9 @@ def _require_disk(needed: int, folder: Path, source: HubFile) -> None:
 
 
 @contextlib.contextmanager
-def exclusive(lock_path: Path, cancel: CancelToken | None = None,
-              on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+def exclusive(
+    lock_path: Path, cancel: CancelToken | None = None, on_wait: Callable[[], None] | None = None
+) -> Iterator[None]:
     """Hold an exclusive lock on `lock_path` (between processes and threads alike); while another
     holder has it, call `on_wait` once and wait, checking `cancel`."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
@@ -407,8 +451,10 @@ def _raise_for_status(response: httpx.Response, url: str, source: HubFile | None
             "Accept the licence on the model's page on huggingface.co, then try again."
         )
     if status == 404:
-        raise DownloadError(f"{name} was not found on the Hub (HTTP 404): the repository, revision or file name "
-                            "may have changed. Update Riddlewire or check the mirror you set in HF_ENDPOINT.")
+        raise DownloadError(
+            f"{name} was not found on the Hub (HTTP 404): the repository, revision or file name "
+            "may have changed. Update Riddlewire or check the mirror you set in HF_ENDPOINT."
+        )
     raise DownloadError(f"The Hub answered HTTP {status} for {name}. Try again later.")
 
 
@@ -416,14 +462,22 @@ def _unreachable_sentence(url: str, exc: httpx.TransportError) -> str:
     host = httpx.URL(url).host
     if isinstance(exc, httpx.TimeoutException):
         return f"{host} did not answer in time. Check your connection, or set HF_ENDPOINT to a mirror."
-    return (f"Cannot reach {host}: you may be offline, or a proxy or firewall blocks it. Installed models keep "
-            "working offline; try the download again when you are connected.")
+    return (
+        f"Cannot reach {host}: you may be offline, or a proxy or firewall blocks it. Installed models keep "
+        "working offline; try the download again when you are connected."
+    )
 
 
 def _stopped_sentence(source: HubFile, problem: Exception, have: int, size: int) -> str:
-    why = "the server stopped answering" if isinstance(problem, httpx.TimeoutException) else "the connection dropped"
-    return (f"The download of {source.filename} stopped because {why}. The {_mb(have)} of {_mb(size)} already "
-            "fetched are kept; start it again to resume.")
+    why = (
+        "the server stopped answering"
+        if isinstance(problem, httpx.TimeoutException)
+        else "the connection dropped"
+    )
+    return (
+        f"The download of {source.filename} stopped because {why}. The {_mb(have)} of {_mb(size)} already "
+        "fetched are kept; start it again to resume."
+    )
 
 
 # -- small pieces ----------------------------------------------------------------------------------
@@ -446,7 +500,9 @@ class _Rate:
         rate = (done - self.start) / elapsed
         left = (total - done) / rate if rate > 0 else 0
         eta = f"{left / 60:.0f} min" if left >= 90 else f"{left:.0f} s"
-        return Progress("download", done, total, f"{_mb(done)} of {_mb(total)} · {rate / 1e6:.1f} MB/s · {eta} left")
+        return Progress(
+            "download", done, total, f"{_mb(done)} of {_mb(total)} · {rate / 1e6:.1f} MB/s · {eta} left"
+        )
 
 
 def _note_path(part: Path) -> Path:
@@ -457,8 +513,13 @@ def _strip_etag(value: str) -> str:
     return value.removeprefix("W/").strip().strip('"').lower()
 
 
-def _hash_into(hasher, path: Path, length: int, cancel: CancelToken | None,  # noqa: ANN001
-               report: ProgressCallback | None = None) -> None:
+def _hash_into(
+    hasher,
+    path: Path,
+    length: int,
+    cancel: CancelToken | None,  # noqa: ANN001
+    report: ProgressCallback | None = None,
+) -> None:
     with open(path, "rb") as handle:
         done = 0
         while done < length:

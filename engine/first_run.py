@@ -60,8 +60,11 @@ class SizeOffer:
 
     @property
     def size(self) -> str:
-        megabytes = f"{self.file.size_bytes / 1e9:.1f} GB" if self.file.size_bytes >= 1e9 else \
-            f"{self.file.size_bytes / 1e6:.0f} MB"
+        megabytes = (
+            f"{self.file.size_bytes / 1e9:.1f} GB"
+            if self.file.size_bytes >= 1e9
+            else f"{self.file.size_bytes / 1e6:.0f} MB"
+        )
         return f"{megabytes}, already on this computer" if self.installed else f"{megabytes} to download"
 
 
@@ -69,13 +72,16 @@ def tier_model(catalog: Catalog, tier: str) -> ModelSpec | None:
     """The one model offered for a tier: the bundled one for Tiny; otherwise the bundled model's
     family first (riddles feel the same, only better), instruct variants first, smallest first."""
     family = catalog.bundled.family
-    candidates = sorted(catalog.in_tier(tier),
-                        key=lambda s: (not s.bundled, s.family != family, s.variant != "instruct", s.params_b))
+    candidates = sorted(
+        catalog.in_tier(tier),
+        key=lambda s: (not s.bundled, s.family != family, s.variant != "instruct", s.params_b),
+    )
     return candidates[0] if candidates else None
 
 
-def size_offers(catalog: Catalog, machine: Machine, models: Path, *, n_ctx: int = 2048,
-                device: str = "auto") -> list[SizeOffer]:
+def size_offers(
+    catalog: Catalog, machine: Machine, models: Path, *, n_ctx: int = 2048, device: str = "auto"
+) -> list[SizeOffer]:
     """One offer per tier, smallest first, with exactly one recommended."""
     offers = []
     for tier in TIERS:

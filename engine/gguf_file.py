@@ -28,16 +28,56 @@ MAX_GGML_TYPE = 64
 DEADLINE_S = 5.0
 
 # value types in the GGUF spec
-_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
+_SCALARS = {
+    0: "<B",
+    1: "<b",
+    2: "<H",
+    3: "<h",
+    4: "<I",
+    5: "<i",
+    6: "<f",
+    7: "<?",
+    10: "<Q",
+    11: "<q",
+    12: "<d",
+}
 _STRING, _ARRAY = 8, 9
 
 # llama.cpp's LLAMA_FTYPE_* (general.file_type) in words
 FILE_TYPES = {
-    0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K", 11: "Q3_K_S",
-    12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S", 17: "Q5_K_M", 18: "Q6_K",
-    19: "IQ2_XXS", 20: "IQ2_XS", 21: "Q2_K_S", 22: "IQ3_XS", 23: "IQ3_XXS", 24: "IQ1_S", 25: "IQ4_NL",
-    26: "IQ3_S", 27: "IQ3_M", 28: "IQ2_S", 29: "IQ2_M", 30: "IQ4_XS", 31: "IQ1_M", 32: "BF16",
-    36: "TQ1_0", 37: "TQ2_0", 38: "MXFP4_MOE",
+    0: "F32",
+    1: "F16",
+    2: "Q4_0",
+    3: "Q4_1",
+    7: "Q8_0",
+    8: "Q5_0",
+    9: "Q5_1",
+    10: "Q2_K",
+    11: "Q3_K_S",
+    12: "Q3_K_M",
+    13: "Q3_K_L",
+    14: "Q4_K_S",
+    15: "Q4_K_M",
+    16: "Q5_K_S",
+    17: "Q5_K_M",
+    18: "Q6_K",
+    19: "IQ2_XXS",
+    20: "IQ2_XS",
+    21: "Q2_K_S",
+    22: "IQ3_XS",
+    23: "IQ3_XXS",
+    24: "IQ1_S",
+    25: "IQ4_NL",
+    26: "IQ3_S",
+    27: "IQ3_M",
+    28: "IQ2_S",
+    29: "IQ2_M",
+    30: "IQ4_XS",
+    31: "IQ1_M",
+    32: "BF16",
+    36: "TQ1_0",
+    37: "TQ2_0",
+    38: "MXFP4_MOE",
 }
 
 
@@ -63,12 +103,17 @@ class GgufHeader:
         return "instruct" if self.has_chat_template else "base"
 
     def describe(self) -> str:
-        params = f"{self.parameter_count / 1e9:.2f}B" if self.parameter_count >= 1e8 else \
-            f"{self.parameter_count / 1e6:.1f}M"
+        params = (
+            f"{self.parameter_count / 1e9:.2f}B"
+            if self.parameter_count >= 1e8
+            else f"{self.parameter_count / 1e6:.1f}M"
+        )
         ctx = f"{self.context_length:,} tokens" if self.context_length else "unknown"
-        return (f"{self.name or self.path.name}: {self.architecture or 'unknown architecture'}, {params} parameters, "
-                f"{self.file_type or 'unknown type'}, context {ctx}, "
-                f"{'chat template (instruct)' if self.has_chat_template else 'no chat template (base)'}")
+        return (
+            f"{self.name or self.path.name}: {self.architecture or 'unknown architecture'}, {params} parameters, "
+            f"{self.file_type or 'unknown type'}, context {ctx}, "
+            f"{'chat template (instruct)' if self.has_chat_template else 'no chat template (base)'}"
+        )
 
 
 class _Broken(Exception):
@@ -99,7 +144,9 @@ def read_header(path: Path | str, deadline_s: float = DEADLINE_S) -> GgufHeader:
                 _remember(key, (header, reader.at, _digest(view, reader.at)))
                 return header
     except _Broken as broken:
-        raise ModelError(f"{path.name} is not a usable GGUF model file: {broken}. Choose another file.") from None
+        raise ModelError(
+            f"{path.name} is not a usable GGUF model file: {broken}. Choose another file."
+        ) from None
     except OSError as exc:
         raise ModelError(f"{path} cannot be read ({exc.strerror or exc}).") from exc
 
@@ -177,8 +224,11 @@ class _Reader:
             width = struct.calcsize(_SCALARS[item_kind])
             start = self.at
             self.take(width * count)
-            return [v[0] for v in struct.iter_unpack(_SCALARS[item_kind], self.view[start:self.at])] \
-                if count <= 16 else None
+            return (
+                [v[0] for v in struct.iter_unpack(_SCALARS[item_kind], self.view[start : self.at])]
+                if count <= 16
+                else None
+            )
         for index in range(count):
             if index % 4096 == 0:
                 self.check_time()
@@ -207,7 +257,7 @@ class _Reader:
         end = self.at + length
         if end > self.size:
             raise _Broken("it ends in the middle of its header (truncated?)")
-        chunk = self.view[self.at:end] if length <= MAX_STRING else b""
+        chunk = self.view[self.at : end] if length <= MAX_STRING else b""
         self.at = end
         return chunk
 
@@ -216,7 +266,9 @@ class _Reader:
             raise _Broken("its header takes too long to read")
 
 
-def _header(path: Path, version: int, tensors: int, kvs: int, meta: dict[str, object], params: int) -> GgufHeader:
+def _header(
+    path: Path, version: int, tensors: int, kvs: int, meta: dict[str, object], params: int
+) -> GgufHeader:
     arch = str(meta.get("general.architecture") or "")
 
     def number(key: str) -> int | None:
@@ -224,13 +276,23 @@ def _header(path: Path, version: int, tensors: int, kvs: int, meta: dict[str, ob
         return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
     file_type = number("general.file_type")
-    shown = {k: str(v)[:120] for k, v in meta.items()
-             if v is not None and not isinstance(v, list) and k != "tokenizer.chat_template"}
+    shown = {
+        k: str(v)[:120]
+        for k, v in meta.items()
+        if v is not None and not isinstance(v, list) and k != "tokenizer.chat_template"
+    }
     return GgufHeader(
-        path=path, version=version, tensor_count=tensors, kv_count=kvs, architecture=arch,
-        name=str(meta.get("general.name") or ""), kind="adapter" if meta.get("general.type") == "adapter" else "model",
+        path=path,
+        version=version,
+        tensor_count=tensors,
+        kv_count=kvs,
+        architecture=arch,
+        name=str(meta.get("general.name") or ""),
+        kind="adapter" if meta.get("general.type") == "adapter" else "model",
         file_type=FILE_TYPES.get(file_type, f"type {file_type}") if file_type is not None else "",
-        parameter_count=params, context_length=number(f"{arch}.context_length"),
+        parameter_count=params,
+        context_length=number(f"{arch}.context_length"),
         block_count=number(f"{arch}.block_count"),
-        has_chat_template=bool(meta.get("tokenizer.chat_template")), metadata=shown,
+        has_chat_template=bool(meta.get("tokenizer.chat_template")),
+        metadata=shown,
     )

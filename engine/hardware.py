@@ -58,8 +58,10 @@ class Machine:
             free = f", {_gb(self.gpu.vram_free)} free" if self.gpu.vram_free is not None else ""
             gpu = f"GPU {self.gpu.name}{free}"
         build = "GPU build" if self.gpu_offload else "CPU-only llama.cpp build"
-        return (f"RAM {_gb(self.ram_total)} ({_gb(self.ram_available)} free) · disk {_gb(self.disk_free)} free · "
-                f"{self.cpu_count} CPU threads · {gpu} · {build}")
+        return (
+            f"RAM {_gb(self.ram_total)} ({_gb(self.ram_available)} free) · disk {_gb(self.disk_free)} free · "
+            f"{self.cpu_count} CPU threads · {gpu} · {build}"
+        )
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,10 @@ class MemoryNeed:
         return self.weights + self.kv_cache + self.overhead
 
     def arithmetic(self) -> str:
-        return (f"weights {_gb(self.weights)} + KV cache for {self.n_ctx:,} tokens {_gb(self.kv_cache)} + "
-                f"overhead {_gb(self.overhead)} = {_gb(self.total)}")
+        return (
+            f"weights {_gb(self.weights)} + KV cache for {self.n_ctx:,} tokens {_gb(self.kv_cache)} + "
+            f"overhead {_gb(self.overhead)} = {_gb(self.total)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -99,8 +103,10 @@ class Fit:
         return "usable" if self.tokens_per_s >= 6 else "slow"
 
     def arithmetic(self) -> str:
-        return (f"{self.need.arithmetic()}; {self.reason}. Rough speed: ~{self.tokens_per_s:.0f} tokens/s "
-                f"({self.speed_class}).")
+        return (
+            f"{self.need.arithmetic()}; {self.reason}. Rough speed: ~{self.tokens_per_s:.0f} tokens/s "
+            f"({self.speed_class})."
+        )
 
 
 @dataclass(frozen=True)
@@ -139,8 +145,13 @@ def _cpu_verdict(need: MemoryNeed, machine: Machine, speed: float, device: str, 
     if need.total <= 0.8 * machine.ram_available:
         verdict, words = "fits", f"{_gb(machine.ram_available)} of RAM is free"
     elif need.total <= 0.9 * machine.ram_total:
-        verdict, words = "tight", (f"only {_gb(machine.ram_available)} of RAM is free now; close other programs "
-                                   f"({_gb(machine.ram_total)} installed)")
+        verdict, words = (
+            "tight",
+            (
+                f"only {_gb(machine.ram_available)} of RAM is free now; close other programs "
+                f"({_gb(machine.ram_total)} installed)"
+            ),
+        )
     else:
         verdict, words = "wont_fit", f"this machine has {_gb(machine.ram_total)} of RAM in all"
     return Fit(verdict, device, need, machine.ram_available, speed, f"{words} ({why})")
@@ -152,15 +163,20 @@ def gpu_layers_for(device: str, shape: ModelShape, need: MemoryNeed, machine: Ma
     if device == "cpu":
         return GpuPlan(0, "CPU", "you chose CPU")
     if not machine.gpu_offload:
-        return GpuPlan(0, "CPU", "this llama.cpp build has no GPU support (see the README to build it with "
-                                 "CUDA, Metal or Vulkan)")
+        return GpuPlan(
+            0,
+            "CPU",
+            "this llama.cpp build has no GPU support (see the README to build it with CUDA, Metal or Vulkan)",
+        )
     if machine.gpu is None:
         return GpuPlan(0, "CPU", "no GPU was found")
     if device == "gpu":
         return GpuPlan(every, "GPU", "you chose GPU: every layer is offloaded")
     free = machine.gpu.vram_free
     if machine.gpu.unified or free is None:
-        return GpuPlan(every, "GPU", f"{machine.gpu.name} reports no separate memory limit: every layer is offloaded")
+        return GpuPlan(
+            every, "GPU", f"{machine.gpu.name} reports no separate memory limit: every layer is offloaded"
+        )
     usable = 0.9 * free - need.overhead - GPU_RUNTIME_RESERVE
     per_layer = (need.weights + need.kv_cache) / every
     layers = max(0, min(every, int(usable // per_layer))) if per_layer > 0 else every
@@ -226,8 +242,13 @@ def _nvidia_gpu() -> GpuInfo | None:
     if smi is None:
         return None
     try:
-        out = subprocess.run([smi, "--query-gpu=name,memory.total,memory.free", "--format=csv,noheader,nounits"],
-                             capture_output=True, text=True, timeout=5, check=True).stdout
+        out = subprocess.run(
+            [smi, "--query-gpu=name,memory.total,memory.free", "--format=csv,noheader,nounits"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout
         name, total, free = (part.strip() for part in out.splitlines()[0].split(","))
         return GpuInfo(name, int(total) * 1024**2, int(free) * 1024**2)
     except (OSError, subprocess.SubprocessError, ValueError, IndexError):
@@ -273,7 +294,9 @@ def nvml_gpu() -> GpuInfo | None:
 def build_supports_gpu_offload() -> bool:
     """Ask llama.cpp in a child process: loading its library here would tie this process to a native
     crash, and the answer never changes while the app runs."""
-    if getattr(sys, "frozen", False):  # a bundled app cannot run `python -c`; its llama.cpp is the shipped one
+    if getattr(
+        sys, "frozen", False
+    ):  # a bundled app cannot run `python -c`; its llama.cpp is the shipped one
         import llama_cpp
 
         return bool(llama_cpp.llama_supports_gpu_offload())

@@ -10,22 +10,24 @@ from importlib import metadata
 
 from engine.paths import resource
 
-RIDDLEWIRE_LICENCE = "\n\n".join((
-    "MIT License",
-    "Copyright (c) Riddlewire contributors",
-    "Permission is hereby granted, free of charge, to any person obtaining a copy of this software and "
-    "associated documentation files (the \"Software\"), to deal in the Software without restriction, including "
-    "without limitation the rights to use, copy, modify, merge, publish, distribute, sublicense, and/or sell "
-    "copies of the Software, and to permit persons to whom the Software is furnished to do so, subject to the "
-    "following conditions:",
-    "The above copyright notice and this permission notice shall be included in all copies or substantial "
-    "portions of the Software.",
-    "THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT NOT "
-    "LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO "
-    "EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER "
-    "IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE "
-    "USE OR OTHER DEALINGS IN THE SOFTWARE.",
-))
+RIDDLEWIRE_LICENCE = "\n\n".join(
+    (
+        "MIT License",
+        "Copyright (c) Riddlewire contributors",
+        "Permission is hereby granted, free of charge, to any person obtaining a copy of this software and "
+        'associated documentation files (the "Software"), to deal in the Software without restriction, including '
+        "without limitation the rights to use, copy, modify, merge, publish, distribute, sublicense, and/or sell "
+        "copies of the Software, and to permit persons to whom the Software is furnished to do so, subject to the "
+        "following conditions:",
+        "The above copyright notice and this permission notice shall be included in all copies or substantial "
+        "portions of the Software.",
+        'THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT NOT '
+        "LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO "
+        "EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER "
+        "IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE "
+        "USE OR OTHER DEALINGS IN THE SOFTWARE.",
+    )
+)
 
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _LICENCE_FILE = re.compile(r"(licen[cs]e|copying|notice|authors)", re.IGNORECASE)
@@ -48,8 +50,13 @@ def own_licences() -> list[Licence]:
     gemma = resource("licenses", "GEMMA_TERMS.txt")
     return [
         Licence("Riddlewire", __version__, "MIT", RIDDLEWIRE_LICENCE),
-        Licence("Gemma 3 270M (bundled model)", "Q4_K_M", "Gemma Terms of Use",
-                gemma.read_text(encoding="utf-8") if gemma.is_file() else "", "https://ai.google.dev/gemma/terms"),
+        Licence(
+            "Gemma 3 270M (bundled model)",
+            "Q4_K_M",
+            "Gemma Terms of Use",
+            gemma.read_text(encoding="utf-8") if gemma.is_file() else "",
+            "https://ai.google.dev/gemma/terms",
+        ),
     ]
 
 
@@ -88,16 +95,25 @@ def _canonical(name: str) -> str:
 
 def _licence(dist: metadata.Distribution) -> Licence:
     meta = dist.metadata
-    classifiers = [c.split(" :: ")[-1] for c in meta.get_all("Classifier") or () if c.startswith("License ::")]
+    classifiers = [
+        c.split(" :: ")[-1] for c in meta.get_all("Classifier") or () if c.startswith("License ::")
+    ]
     field = meta.get("License-Expression") or (meta.get("License") or "").strip().splitlines()[:1]
     licence = field if isinstance(field, str) else (field[0] if field and len(field[0]) < 80 else "")
     homepage = _homepage(meta.get("Home-page") or "", meta.get_all("Project-URL") or [])
-    return Licence(meta["Name"], dist.version, licence or ", ".join(classifiers) or "see the package",
-                   _licence_text(dist), homepage)
+    return Licence(
+        meta["Name"],
+        dist.version,
+        licence or ", ".join(classifiers) or "see the package",
+        _licence_text(dist),
+        homepage,
+    )
 
 
 def _homepage(home_page: str, project_urls: list[str]) -> str:
-    labelled = dict((label.strip().lower(), url.strip()) for label, _, url in (u.partition(",") for u in project_urls))
+    labelled = dict(
+        (label.strip().lower(), url.strip()) for label, _, url in (u.partition(",") for u in project_urls)
+    )
     for label in ("homepage", "home", "source", "source code", "repository", "documentation"):
         if label in labelled:
             return labelled[label]

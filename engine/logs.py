@@ -24,16 +24,23 @@ _MARK = "_riddlewire_handler"  # tags the handlers installed here, so a second c
 _RECORD_START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (?P<level>[A-Z]+) ")
 
 
-def start_logging(folder: Path, level: str = "info", *, console: bool = True,
-                  max_bytes: int = MAX_BYTES, backups: int = BACKUPS) -> Path:
+def start_logging(
+    folder: Path,
+    level: str = "info",
+    *,
+    console: bool = True,
+    max_bytes: int = MAX_BYTES,
+    backups: int = BACKUPS,
+) -> Path:
     """Send logging to `folder`/riddlewire.log (rotated at max_bytes, `backups` old files kept).
     Safe to call again, e.g. when the level setting changes: it replaces its own handlers."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOG_NAME
     root = logging.getLogger()
     stop_logging()
-    file_handler = logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups,
-                                                        encoding="utf-8")
+    file_handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
+    )
     file_handler.setFormatter(logging.Formatter(FORMAT))
     _install(root, file_handler)
     if console:
@@ -73,7 +80,9 @@ def _install(root: logging.Logger, handler: logging.Handler) -> None:
 def log_files(folder: Path) -> list[Path]:
     """The current log file first, then the rotated ones, newest first."""
     current = folder / LOG_NAME
-    rotated = sorted(folder.glob(LOG_NAME + ".*"), key=lambda p: int(p.suffix[1:]) if p.suffix[1:].isdigit() else 0)
+    rotated = sorted(
+        folder.glob(LOG_NAME + ".*"), key=lambda p: int(p.suffix[1:]) if p.suffix[1:].isdigit() else 0
+    )
     return [p for p in (current, *rotated) if p.is_file()]
 
 

@@ -87,9 +87,21 @@ def registry_file(paths: AppPaths) -> Path:
 def starter_entry(paths: AppPaths) -> InstalledModel:
     spec = load_catalog().bundled
     file = spec.file()
-    return InstalledModel(catalog_key(spec, file), spec.name, str(paths.models / STARTER_FILE), STARTER_SHA256,
-                          STARTER_SIZE, "bundled", spec.variant, spec.tier, file.quant, spec.id, "gemma3",
-                          int(spec.params_b * 1e9), spec.context_length)
+    return InstalledModel(
+        catalog_key(spec, file),
+        spec.name,
+        str(paths.models / STARTER_FILE),
+        STARTER_SHA256,
+        STARTER_SIZE,
+        "bundled",
+        spec.variant,
+        spec.tier,
+        file.quant,
+        spec.id,
+        "gemma3",
+        int(spec.params_b * 1e9),
+        spec.context_length,
+    )
 
 
 # -- reading and writing -------------------------------------------------------------------------
@@ -97,7 +109,9 @@ def load(paths: AppPaths) -> Registry:
     """The registry; the bundled starter is always first, and active unless another model is chosen."""
     starter = starter_entry(paths)
     raw = _read(registry_file(paths))
-    models = [starter] + [m for m in (_model(item) for item in raw.get("models", [])) if m and m.key != starter.key]
+    models = [starter] + [
+        m for m in (_model(item) for item in raw.get("models", [])) if m and m.key != starter.key
+    ]
     adapters = raw.get("starter_adapter")
     if adapters:
         models[0] = replace(starter, adapter=Adapter(**adapters))
@@ -163,9 +177,21 @@ def add(paths: AppPaths, model: InstalledModel) -> Registry:
 
 
 def register_download(paths: AppPaths, spec: ModelSpec, file: ModelFile, done: Downloaded) -> InstalledModel:
-    model = InstalledModel(catalog_key(spec, file), spec.name, str(done.path), done.sha256, done.size_bytes,
-                           "catalog", spec.variant, spec.tier, file.quant, spec.id, "",
-                           int(spec.params_b * 1e9), spec.context_length)
+    model = InstalledModel(
+        catalog_key(spec, file),
+        spec.name,
+        str(done.path),
+        done.sha256,
+        done.size_bytes,
+        "catalog",
+        spec.variant,
+        spec.tier,
+        file.quant,
+        spec.id,
+        "",
+        int(spec.params_b * 1e9),
+        spec.context_length,
+    )
     add(paths, model)
     return model
 
@@ -174,7 +200,9 @@ def set_active(paths: AppPaths, key: str) -> InstalledModel:
     def change(registry: Registry) -> Registry:
         chosen = registry.get(key)
         if not chosen.file.is_file() and chosen.source != "bundled":
-            raise ModelError(f"The file of {chosen.name} is missing ({chosen.path}). Download or import it again.")
+            raise ModelError(
+                f"The file of {chosen.name} is missing ({chosen.path}). Download or import it again."
+            )
         return Registry(registry.models, key)
 
     return _update(paths, change).active
@@ -188,8 +216,10 @@ def remove(paths: AppPaths, key: str) -> int:
     def change(registry: Registry) -> Registry:
         model = registry.get(key)
         if model.source == "bundled":
-            raise ModelError(f"{model.name} is the bundled starter model and cannot be removed; it is part of "
-                             "Riddlewire and takes no download.")
+            raise ModelError(
+                f"{model.name} is the bundled starter model and cannot be removed; it is part of "
+                "Riddlewire and takes no download."
+            )
         removed.append(model)
         active = registry.active_key if registry.active_key != key else registry.models[0].key
         return Registry(tuple(m for m in registry.models if m.key != key), active)
@@ -208,16 +238,18 @@ def remove(paths: AppPaths, key: str) -> int:
 
 
 # -- your own GGUF -------------------------------------------------------------------------------
-def import_gguf(paths: AppPaths, path: Path, progress: ProgressCallback | None = None,
-                cancel: CancelToken | None = None) -> InstalledModel:
+def import_gguf(
+    paths: AppPaths, path: Path, progress: ProgressCallback | None = None, cancel: CancelToken | None = None
+) -> InstalledModel:
     """Register a local .gguf (see inspect_import). The file stays where it is."""
     model = inspect_import(path, progress, cancel)
     add(paths, model)
     return model
 
 
-def inspect_import(path: Path, progress: ProgressCallback | None = None,
-                   cancel: CancelToken | None = None) -> InstalledModel:
+def inspect_import(
+    path: Path, progress: ProgressCallback | None = None, cancel: CancelToken | None = None
+) -> InstalledModel:
     """What a local .gguf would be once imported: its header checked with the bounded reader (llama.cpp
     never sees a file that fails it) and its sha256. Nothing is registered yet."""
     path = Path(path).expanduser().resolve()
@@ -225,15 +257,25 @@ def inspect_import(path: Path, progress: ProgressCallback | None = None,
     if header.kind == "adapter":
         raise ModelError(f"{path.name} is a LoRA adapter, not a model. Attach it to a base model instead.")
     if header.tensor_count == 0:
-        raise ModelError(f"{path.name} has no weights (no tensors), so it cannot be a model. Choose another file.")
+        raise ModelError(
+            f"{path.name} has no weights (no tensors), so it cannot be a model. Choose another file."
+        )
     digest = sha256_of(path, cancel, progress)
     known = load_catalog().find_file(path.name)
     return InstalledModel(
-        key=f"import:{digest[:12]}", name=header.name or path.stem, path=str(path), sha256=digest,
-        size_bytes=path.stat().st_size, source="import", variant=header.variant,
-        tier=known[0].tier if known else "custom", quant=header.file_type or "?",
-        catalog_id=known[0].id if known else "", architecture=header.architecture,
-        parameter_count=header.parameter_count, context_length=header.context_length,
+        key=f"import:{digest[:12]}",
+        name=header.name or path.stem,
+        path=str(path),
+        sha256=digest,
+        size_bytes=path.stat().st_size,
+        source="import",
+        variant=header.variant,
+        tier=known[0].tier if known else "custom",
+        quant=header.file_type or "?",
+        catalog_id=known[0].id if known else "",
+        architecture=header.architecture,
+        parameter_count=header.parameter_count,
+        context_length=header.context_length,
     )
 
 

@@ -74,8 +74,12 @@ def load_examples(path: Path = EXAMPLES_FILE) -> list[Example]:
             row = json.loads(line)
             examples.append(
                 Example(
-                    row["title"], row["summary"], row["riddle"], row["answer"],
-                    tuple(row["hints"]), row["difficulty"],
+                    row["title"],
+                    row["summary"],
+                    row["riddle"],
+                    row["answer"],
+                    tuple(row["hints"]),
+                    row["difficulty"],
                 )
             )
     return examples

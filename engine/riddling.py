@@ -53,8 +53,14 @@ class Job:
 
     def request(self, stream: bool = False) -> dict[str, Any]:
         """The job as engine.inference.batch reads it."""
-        return {"prompt": self.prompt.text, "primer": self.prompt.primer, "seeds": [s.seed for s in self.attempts],
-                "sampling": asdict(self.attempts[0]), "guided": self.guided, "stream": stream}
+        return {
+            "prompt": self.prompt.text,
+            "primer": self.prompt.primer,
+            "seeds": [s.seed for s in self.attempts],
+            "sampling": asdict(self.attempts[0]),
+            "guided": self.guided,
+            "stream": stream,
+        }
 
 
 def check_riddle(primer: str, text: str) -> None:
@@ -188,7 +194,9 @@ def labelled(primer: str, text: str) -> str:
     stripped = text.lstrip()
     if not primer or stripped.lower().startswith(primer.lower()) or _LEADING_LABEL.match(stripped):
         return stripped
-    own_label = re.compile(r"^\s*" + re.escape(primer.rstrip(":：")) + r"\s*[:：]", re.IGNORECASE | re.MULTILINE)
+    own_label = re.compile(
+        r"^\s*" + re.escape(primer.rstrip(":：")) + r"\s*[:：]", re.IGNORECASE | re.MULTILINE
+    )
     if primer.lower() != "riddle:" and own_label.search(stripped):
         return "Riddle: " + stripped
     return primer + text
@@ -197,9 +205,12 @@ def labelled(primer: str, text: str) -> str:
 def worker_completion(event: dict[str, Any]) -> Completion:
     """A "finished" event of the worker's batch loop as a Completion."""
     return Completion(
-        text=event["text"], prompt_tokens=int(event.get("prompt_tokens", 0)),
-        completion_tokens=int(event.get("completion_tokens", 0)), latency_s=float(event.get("latency_s", 0.0)),
-        first_token_s=float(event.get("first_token_s", 0.0)), finish_reason=event["finish_reason"],
+        text=event["text"],
+        prompt_tokens=int(event.get("prompt_tokens", 0)),
+        completion_tokens=int(event.get("completion_tokens", 0)),
+        latency_s=float(event.get("latency_s", 0.0)),
+        first_token_s=float(event.get("first_token_s", 0.0)),
+        finish_reason=event["finish_reason"],
     )
 
 
@@ -222,7 +233,11 @@ def riddle_articles(
     """Riddle each article in turn and store each riddle as soon as it is valid. An article the
     model cannot riddle is skipped with its reason; a cancel stops after the current token."""
     report = progress or (lambda _p: None)
-    saved = store.save_articles([a for a in articles if a.id is None]) if any(a.id is None for a in articles) else []
+    saved = (
+        store.save_articles([a for a in articles if a.id is None])
+        if any(a.id is None for a in articles)
+        else []
+    )
     by_key = {a.key: a for a in saved}
     queue = [by_key.get(a.key, a) if a.id is None else a for a in articles]
     stored: list[StoredRiddle] = []

@@ -35,7 +35,9 @@ class KeyStorage:
 def key_storage() -> KeyStorage:
     if _has_keyring():
         name = type(keyring.get_keyring()).__name__
-        return KeyStorage(True, f"API keys are kept in this computer's keyring ({name}), not in the settings file.")
+        return KeyStorage(
+            True, f"API keys are kept in this computer's keyring ({name}), not in the settings file."
+        )
     return KeyStorage(
         False,
         "This computer has no keyring. Riddlewire can keep the API key in a file that only your user account "

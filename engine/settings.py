@@ -60,8 +60,15 @@ class Setting:
             raise ValueError(f"{self.title} must be {_type_words(kind)}, not {value!r}.")
         if self.choices and value not in self.choices:
             raise ValueError(f"{self.title} must be one of {', '.join(self.choices)}, not {value!r}.")
-        if self.minimum is not None and value < self.minimum or self.maximum is not None and value > self.maximum:
-            raise ValueError(f"{self.title} must be between {self.minimum:g} and {self.maximum:g}, not {value!r}.")
+        if (
+            self.minimum is not None
+            and value < self.minimum
+            or self.maximum is not None
+            and value > self.maximum
+        ):
+            raise ValueError(
+                f"{self.title} must be between {self.minimum:g} and {self.maximum:g}, not {value!r}."
+            )
         return value
 
 
@@ -81,68 +88,167 @@ SECTIONS: dict[str, str] = {
 }
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("model.pipeline", "How riddles are asked for",
-            "Auto uses examples for base models and the model's own chat format for instruct models.",
-            "auto", choices=("auto", "few-shot", "zero-shot", "service")),
-    Setting("model.shots", "Examples shown to base models",
-            "More examples give steadier riddles from base models but make each one slower to start.",
-            6, minimum=1, maximum=12),
-    Setting("inference.device", "Device",
-            "Auto uses a graphics card when this build and your card can, and the processor otherwise.",
-            "auto", choices=("auto", "gpu", "cpu")),
-    Setting("inference.threads", "Processor threads",
-            "How many processor threads the model may use; 0 lets Riddlewire choose.",
-            0, minimum=0, maximum=256),
-    Setting("inference.context_length", "Context length (tokens)",
-            "How much text the model reads at once; longer fits longer articles but needs more memory.",
-            2048, minimum=512, maximum=131072),
-    Setting("inference.idle_unload_minutes", "Free memory after idle (minutes)",
-            "The model is unloaded after this many idle minutes to give memory back; 0 keeps it loaded.",
-            10, minimum=0, maximum=1440),
-    Setting("sampling.temperature", "Creativity (temperature)",
-            "Higher values give more surprising riddles, lower values more predictable ones.",
-            0.7, minimum=0.0, maximum=2.0),
-    Setting("sampling.top_p", "Word choice breadth (top-p)",
-            "Only the most likely words that add up to this share are considered; 1 considers all.",
-            0.95, minimum=0.05, maximum=1.0),
-    Setting("sampling.max_tokens", "Longest riddle (tokens)",
-            "Stops a riddle that runs on; about four characters per token.",
-            120, minimum=16, maximum=1024),
-    Setting("sampling.seed", "Random seed",
-            "The same seed makes the same riddle for the same article; -1 picks a new one each time.",
-            -1, minimum=-1, maximum=2**31 - 1),
-    Setting("news.refresh_on_start", "Refresh news on start",
-            "Fetch your feeds each time Riddlewire opens.", True),
-    Setting("news.refresh_every_minutes", "Refresh every (minutes)",
-            "Fetch your feeds on a schedule while Riddlewire runs; 0 refreshes only when you ask.",
-            60, minimum=0, maximum=1440),
-    Setting("news.full_text", "Read whole articles when a feed is brief",
-            "Fetch the page of each new article whose feed gave only a line or two (one request to its site).",
-            False),
-    Setting("news.riddles_per_refresh", "Riddles per refresh",
-            "How many new articles are turned into riddles after each refresh.",
-            20, minimum=1, maximum=200),
-    Setting("privacy.network", "What may use the network",
-            "News and models: feeds and model downloads. News only: no model downloads. "
-            "Offline: nothing leaves this computer.",
-            "news-and-models", choices=("news-and-models", "news-only", "offline")),
-    Setting("privacy.hub_endpoint", "Model download server",
-            "Where models are downloaded from; leave empty for huggingface.co, or name a mirror.", ""),
-    Setting("storage.data_folder", "Data folder",
-            "Where your history and models are kept; empty uses the usual folder for your system.",
-            "", restart=True),
-    Setting("appearance.theme", "Theme",
-            "System follows your desktop's light or dark mode.", "system", choices=("system", "light", "dark")),
-    Setting("appearance.text_size", "Text size (%)",
-            "Makes all text in Riddlewire larger or smaller.", 100, minimum=70, maximum=200),
-    Setting("appearance.language", "Language",
-            "The language of Riddlewire's own words; System follows your desktop.",
-            "system", choices=("system", "en"), restart=True),
-    Setting("diagnostics.log_level", "Log detail",
-            "How much Riddlewire writes to its log file; Debug helps when reporting a problem.",
-            "info", choices=("debug", "info", "warning", "error")),
-    Setting("state.welcome_done", "Welcome finished", "The first-run welcome was finished or skipped.",
-            False, visible=False),
+    Setting(
+        "model.pipeline",
+        "How riddles are asked for",
+        "Auto uses examples for base models and the model's own chat format for instruct models.",
+        "auto",
+        choices=("auto", "few-shot", "zero-shot", "service"),
+    ),
+    Setting(
+        "model.shots",
+        "Examples shown to base models",
+        "More examples give steadier riddles from base models but make each one slower to start.",
+        6,
+        minimum=1,
+        maximum=12,
+    ),
+    Setting(
+        "inference.device",
+        "Device",
+        "Auto uses a graphics card when this build and your card can, and the processor otherwise.",
+        "auto",
+        choices=("auto", "gpu", "cpu"),
+    ),
+    Setting(
+        "inference.threads",
+        "Processor threads",
+        "How many processor threads the model may use; 0 lets Riddlewire choose.",
+        0,
+        minimum=0,
+        maximum=256,
+    ),
+    Setting(
+        "inference.context_length",
+        "Context length (tokens)",
+        "How much text the model reads at once; longer fits longer articles but needs more memory.",
+        2048,
+        minimum=512,
+        maximum=131072,
+    ),
+    Setting(
+        "inference.idle_unload_minutes",
+        "Free memory after idle (minutes)",
+        "The model is unloaded after this many idle minutes to give memory back; 0 keeps it loaded.",
+        10,
+        minimum=0,
+        maximum=1440,
+    ),
+    Setting(
+        "sampling.temperature",
+        "Creativity (temperature)",
+        "Higher values give more surprising riddles, lower values more predictable ones.",
+        0.7,
+        minimum=0.0,
+        maximum=2.0,
+    ),
+    Setting(
+        "sampling.top_p",
+        "Word choice breadth (top-p)",
+        "Only the most likely words that add up to this share are considered; 1 considers all.",
+        0.95,
+        minimum=0.05,
+        maximum=1.0,
+    ),
+    Setting(
+        "sampling.max_tokens",
+        "Longest riddle (tokens)",
+        "Stops a riddle that runs on; about four characters per token.",
+        120,
+        minimum=16,
+        maximum=1024,
+    ),
+    Setting(
+        "sampling.seed",
+        "Random seed",
+        "The same seed makes the same riddle for the same article; -1 picks a new one each time.",
+        -1,
+        minimum=-1,
+        maximum=2**31 - 1,
+    ),
+    Setting(
+        "news.refresh_on_start", "Refresh news on start", "Fetch your feeds each time Riddlewire opens.", True
+    ),
+    Setting(
+        "news.refresh_every_minutes",
+        "Refresh every (minutes)",
+        "Fetch your feeds on a schedule while Riddlewire runs; 0 refreshes only when you ask.",
+        60,
+        minimum=0,
+        maximum=1440,
+    ),
+    Setting(
+        "news.full_text",
+        "Read whole articles when a feed is brief",
+        "Fetch the page of each new article whose feed gave only a line or two (one request to its site).",
+        False,
+    ),
+    Setting(
+        "news.riddles_per_refresh",
+        "Riddles per refresh",
+        "How many new articles are turned into riddles after each refresh.",
+        20,
+        minimum=1,
+        maximum=200,
+    ),
+    Setting(
+        "privacy.network",
+        "What may use the network",
+        "News and models: feeds and model downloads. News only: no model downloads. "
+        "Offline: nothing leaves this computer.",
+        "news-and-models",
+        choices=("news-and-models", "news-only", "offline"),
+    ),
+    Setting(
+        "privacy.hub_endpoint",
+        "Model download server",
+        "Where models are downloaded from; leave empty for huggingface.co, or name a mirror.",
+        "",
+    ),
+    Setting(
+        "storage.data_folder",
+        "Data folder",
+        "Where your history and models are kept; empty uses the usual folder for your system.",
+        "",
+        restart=True,
+    ),
+    Setting(
+        "appearance.theme",
+        "Theme",
+        "System follows your desktop's light or dark mode.",
+        "system",
+        choices=("system", "light", "dark"),
+    ),
+    Setting(
+        "appearance.text_size",
+        "Text size (%)",
+        "Makes all text in Riddlewire larger or smaller.",
+        100,
+        minimum=70,
+        maximum=200,
+    ),
+    Setting(
+        "appearance.language",
+        "Language",
+        "The language of Riddlewire's own words; System follows your desktop.",
+        "system",
+        choices=("system", "en"),
+        restart=True,
+    ),
+    Setting(
+        "diagnostics.log_level",
+        "Log detail",
+        "How much Riddlewire writes to its log file; Debug helps when reporting a problem.",
+        "info",
+        choices=("debug", "info", "warning", "error"),
+    ),
+    Setting(
+        "state.welcome_done",
+        "Welcome finished",
+        "The first-run welcome was finished or skipped.",
+        False,
+        visible=False,
+    ),
     Setting("state.window_geometry", "Window geometry", "Where the main window was last.", "", visible=False),
 )
 
@@ -180,14 +286,18 @@ def load_settings(path: Path) -> Settings:
     except FileNotFoundError:
         return Settings()
     except OSError as error:
-        return Settings(notice=f"Your settings file {path} could not be read ({error.strerror}); "
-                               "Riddlewire is using its default settings.")
+        return Settings(
+            notice=f"Your settings file {path} could not be read ({error.strerror}); "
+            "Riddlewire is using its default settings."
+        )
     try:
         document = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError):
         kept = _move_aside(path)
-        return Settings(notice=f"Your settings file was damaged, so Riddlewire is using its default settings. "
-                               f"The damaged file was kept as {kept}.")
+        return Settings(
+            notice=f"Your settings file was damaged, so Riddlewire is using its default settings. "
+            f"The damaged file was kept as {kept}."
+        )
     return _from_document(document)
 
 
@@ -241,8 +351,11 @@ def save_settings(settings: Settings, path: Path) -> None:
         table[name] = value
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    partial.write_text("# Riddlewire settings. Only values that differ from the defaults are kept here.\n"
-                       + tomli_w.dumps(document), encoding="utf-8")
+    partial.write_text(
+        "# Riddlewire settings. Only values that differ from the defaults are kept here.\n"
+        + tomli_w.dumps(document),
+        encoding="utf-8",
+    )
     os.replace(partial, path)
 
 

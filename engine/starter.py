@@ -65,6 +65,8 @@ def _assemble(models_dir: Path, target: Path) -> StarterModel:
         ) from exc
     except ValueError as exc:
         partial.unlink(missing_ok=True)
-        raise ModelError("The bundled starter model is damaged (checksum mismatch). Reinstall Riddlewire.") from exc
+        raise ModelError(
+            "The bundled starter model is damaged (checksum mismatch). Reinstall Riddlewire."
+        ) from exc
     os.replace(partial, target)
     return StarterModel(target)

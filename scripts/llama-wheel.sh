@@ -8,7 +8,7 @@
 # install from it with --no-index, never from pip's cache.
 set -euo pipefail
 version=${LLAMA_CPP_PYTHON_VERSION:-0.3.36}
-flags=${RIDDLEWIRE_CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON -DLLAVA_BUILD=OFF}
+flags=${RIDDLEWIRE_CMAKE_ARGS:--DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TOOLS=OFF}
 python=${PYTHON:-python3}
 key=$(printf '%s|%s|%s' "$version" "$flags" "$($python -c 'import sys;print(sys.version_info[:2])')" | sha256sum | cut -c1-16)
 house=${RIDDLEWIRE_WHEELHOUSE:-${XDG_CACHE_HOME:-$HOME/.cache}/riddlewire/wheels}/llama-$key

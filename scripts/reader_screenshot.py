@@ -26,17 +26,38 @@ def seed() -> None:
     from engine.store import Store
     from engine.store import play as plays
 
-    examples = [json.loads(line) for line in resource("riddles", "examples.jsonl").read_text().splitlines() if line]
+    examples = [
+        json.loads(line) for line in resource("riddles", "examples.jsonl").read_text().splitlines() if line
+    ]
     store = Store(app_paths().ensure().database)
     now = datetime.now(UTC)
     ids = []
     for i, ex in enumerate(reversed(examples)):
         slug = "-".join(ex["title"].lower().split()[:5])
-        article = store.save_articles([Article(ex["title"], f"https://news.example.org/{slug}",
-                                               "Riddlewire Sample News", now - timedelta(hours=i), ex["summary"])])[0]
-        provenance = Provenance("gemma-3-270m-q4_k_m.gguf", "a5fd3b62230aa5ec", "tiny", "few-shot",
-                                json.dumps({"temperature": 0.7}), 412, 58, 1.3, 0.2, 44.6,
-                                (now + timedelta(seconds=i)).isoformat(timespec="milliseconds"))
+        article = store.save_articles(
+            [
+                Article(
+                    ex["title"],
+                    f"https://news.example.org/{slug}",
+                    "Riddlewire Sample News",
+                    now - timedelta(hours=i),
+                    ex["summary"],
+                )
+            ]
+        )[0]
+        provenance = Provenance(
+            "gemma-3-270m-q4_k_m.gguf",
+            "a5fd3b62230aa5ec",
+            "tiny",
+            "few-shot",
+            json.dumps({"temperature": 0.7}),
+            412,
+            58,
+            1.3,
+            0.2,
+            44.6,
+            (now + timedelta(seconds=i)).isoformat(timespec="milliseconds"),
+        )
         riddle = Riddle(ex["riddle"], ex["answer"], tuple(ex["hints"]), ex["difficulty"])
         ids.append(store.save_riddle(article, riddle, provenance).id)
     newest = ids[::-1]

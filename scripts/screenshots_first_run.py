@@ -64,8 +64,9 @@ def main() -> None:
         welcome.grab().save(str(OUT / f"welcome-2-size-{theme}.png"))
         welcome.go(2)
         welcome.progress.show()
-        welcome._download_progress(Progress("download", 312_000_000, 806_000_000,
-                                            "312 MB of 806 MB · 9.8 MB/s · 50 s left"))
+        welcome._download_progress(
+            Progress("download", 312_000_000, 806_000_000, "312 MB of 806 MB · 9.8 MB/s · 50 s left")
+        )
         settle(app)
         welcome.grab().save(str(OUT / f"welcome-3-news-{theme}.png"))
         welcome.hide()

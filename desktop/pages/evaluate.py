@@ -66,8 +66,15 @@ class EvaluatePage(QWidget):
         self.progress = QProgressBar()
         self.progress.hide()
         controls = QHBoxLayout()
-        for widget in (QLabel(self.tr("Articles:")), self.articles, QLabel(self.tr("Speed budget:")), self.budget,
-                       self.run_button, self.cancel_button, self.progress):
+        for widget in (
+            QLabel(self.tr("Articles:")),
+            self.articles,
+            QLabel(self.tr("Speed budget:")),
+            self.budget,
+            self.run_button,
+            self.cancel_button,
+            self.progress,
+        ):
             controls.addWidget(widget)
         controls.addStretch(1)
 
@@ -102,24 +109,37 @@ class EvaluatePage(QWidget):
 
     # -- data ------------------------------------------------------------------------------------
     def load_latest(self) -> None:
-        self.op = BackgroundOp(lambda _c, _r: self.context.store.run(latest), on_success=self.show_run,
-                               on_failure=self._failed).start()
+        self.op = BackgroundOp(
+            lambda _c, _r: self.context.store.run(latest), on_success=self.show_run, on_failure=self._failed
+        ).start()
 
     def show_run(self, result) -> None:  # noqa: ANN001 - (RunRecord | None, list[CandidateSummary])
         record, self.summaries = result
         if record is not None:
-            self.provenance.setText(self.tr("Run {id} of {when}: {n} articles, seed {seed}, solver {solver} "
-                                            "(chance level 25%), {status}.").format(
-                id=record.id, when=record.created_at, n=len(record.articles), seed=record.seed,
-                solver=record.solver_model.rsplit("/", 1)[-1] or self.tr("none"), status=record.status))
+            self.provenance.setText(
+                self.tr(
+                    "Run {id} of {when}: {n} articles, seed {seed}, solver {solver} "
+                    "(chance level 25%), {status}."
+                ).format(
+                    id=record.id,
+                    when=record.created_at,
+                    n=len(record.articles),
+                    seed=record.seed,
+                    solver=record.solver_model.rsplit("/", 1)[-1] or self.tr("none"),
+                    status=record.status,
+                )
+            )
         self._fill_table()
         self.scatter.setChart(self._scatter_chart())
         self.bars.setChart(self._bar_chart())
         self._show_recommendation()
 
     def _show_recommendation(self) -> None:
-        self.recommendation.setText(recommend(self.summaries, self.budget.value()) if self.summaries
-                                    else self.tr("Nothing has been evaluated yet."))
+        self.recommendation.setText(
+            recommend(self.summaries, self.budget.value())
+            if self.summaries
+            else self.tr("Nothing has been evaluated yet.")
+        )
 
     def _fill_table(self) -> None:
         self.table.setRowCount(len(self.summaries))
@@ -192,11 +212,15 @@ class EvaluatePage(QWidget):
     def run_evaluation(self) -> None:
         candidates = self.candidates()
         if not candidates:
-            self.status.setText(self.tr("No model is installed yet: riddle some news first, or add one on the "
-                                        "Models page."))
+            self.status.setText(
+                self.tr("No model is installed yet: riddle some news first, or add one on the Models page.")
+            )
             return
-        spec = RunSpec(candidates, articles=self.articles.value(),
-                       settings=LocalSettings(n_ctx=self.context.local_settings.n_ctx, idle_unload_s=None))
+        spec = RunSpec(
+            candidates,
+            articles=self.articles.value(),
+            settings=LocalSettings(n_ctx=self.context.local_settings.n_ctx, idle_unload_s=None),
+        )
         store, paths = self.context.store, self.context.paths
         self._set_running(True)
         self.op = BackgroundOp(

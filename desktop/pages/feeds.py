@@ -130,14 +130,23 @@ class FeedsPage(QWidget):
         self.cancel_button.clicked.connect(self.refresher.stop)
         self.remove_button = QPushButton(self.tr("Remove"))
         self.remove_button.clicked.connect(self.remove_selected)
-        import_button, export_button = QPushButton(self.tr("Import OPML…")), QPushButton(self.tr("Export OPML…"))
+        import_button, export_button = (
+            QPushButton(self.tr("Import OPML…")),
+            QPushButton(self.tr("Export OPML…")),
+        )
         import_button.clicked.connect(self._choose_import)
         export_button.clicked.connect(self._choose_export)
         self.progress = QProgressBar()
         self.status = QLabel()
         self.status.setWordWrap(True)
         bar = QHBoxLayout()
-        for widget in (self.refresh_button, self.cancel_button, self.remove_button, import_button, export_button):
+        for widget in (
+            self.refresh_button,
+            self.cancel_button,
+            self.remove_button,
+            import_button,
+            export_button,
+        ):
             bar.addWidget(widget)
         bar.addWidget(self.progress, 1)
         bar.addWidget(self.status, 2)
@@ -149,8 +158,9 @@ class FeedsPage(QWidget):
         self.table.setHorizontalHeaderLabels([self.tr(c) for c in COLUMNS])
         self.table.setAccessibleName(self.tr("Your feeds"))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                                   | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
@@ -193,8 +203,11 @@ class FeedsPage(QWidget):
     # -- loading -------------------------------------------------------------------------------
     def reload(self) -> None:
         store = self.context.store
-        BackgroundOp(lambda _c, _r: (store.run(list_feeds), store.run(mute_rules)),
-                     on_success=self._loaded, on_failure=self._failed).start()
+        BackgroundOp(
+            lambda _c, _r: (store.run(list_feeds), store.run(mute_rules)),
+            on_success=self._loaded,
+            on_failure=self._failed,
+        ).start()
 
     def _loaded(self, loaded: tuple) -> None:  # noqa: ANN001
         feeds, rules = loaded
@@ -215,18 +228,30 @@ class FeedsPage(QWidget):
         self.suggested_button.setVisible(not feeds)
         self.mutes.clear()
         for rule in rules:
-            item = QListWidgetItem(self.tr("{kind}: {pattern}").format(kind=self.tr(rule.kind), pattern=rule.pattern))
+            item = QListWidgetItem(
+                self.tr("{kind}: {pattern}").format(kind=self.tr(rule.kind), pattern=rule.pattern)
+            )
             item.setData(Qt.ItemDataRole.UserRole, rule.id)
             self.mutes.addItem(item)
 
     def _cells(self, feed: Feed) -> list[tuple[str, str]]:
         when = _local_time(feed.last_fetched) if feed.last_fetched else self.tr("never")
-        status = {OK: self.tr("OK"), NOT_MODIFIED: self.tr("No change"), UNCHANGED: self.tr("No change"),
-                  FAILED: feed.last_error, "": self.tr("Not refreshed yet")}.get(feed.last_status, feed.last_status)
+        status = {
+            OK: self.tr("OK"),
+            NOT_MODIFIED: self.tr("No change"),
+            UNCHANGED: self.tr("No change"),
+            FAILED: feed.last_error,
+            "": self.tr("Not refreshed yet"),
+        }.get(feed.last_status, feed.last_status)
         if feed.last_status == OK and feed.last_warning:
             status = feed.last_warning
-        return [(feed.name, feed.url), (feed.category, ""), (when, feed.last_fetched),
-                (str(feed.last_new) if feed.last_fetched else "", ""), (status, status)]
+        return [
+            (feed.name, feed.url),
+            (feed.category, ""),
+            (when, feed.last_fetched),
+            (str(feed.last_new) if feed.last_fetched else "", ""),
+            (status, status),
+        ]
 
     def selected_feed(self) -> Feed | None:
         rows = {index.row() for index in self.table.selectionModel().selectedRows()}
@@ -262,8 +287,13 @@ class FeedsPage(QWidget):
         if feed is None:
             self.status.setText(self.tr("Select a feed to remove."))
             return
-        self._store_then_reload(remove_feed, feed.id, done=self.tr(
-            "Unsubscribed from {name}; its articles and riddles are kept.").format(name=feed.name))
+        self._store_then_reload(
+            remove_feed,
+            feed.id,
+            done=self.tr("Unsubscribed from {name}; its articles and riddles are kept.").format(
+                name=feed.name
+            ),
+        )
 
     def import_file(self, path: Path) -> None:
         store = self.context.store
@@ -273,8 +303,11 @@ class FeedsPage(QWidget):
             return len(store.run(add_subscriptions, subs)), len(subs)
 
         def imported(counts: tuple[int, int]) -> None:
-            self.status.setText(self.tr("Subscribed to {added} new feeds ({known} you already had).").format(
-                added=counts[0], known=counts[1] - counts[0]))
+            self.status.setText(
+                self.tr("Subscribed to {added} new feeds ({known} you already had).").format(
+                    added=counts[0], known=counts[1] - counts[0]
+                )
+            )
             self.reload()
 
         BackgroundOp(op, on_success=imported, on_failure=self._failed).start()
@@ -287,18 +320,26 @@ class FeedsPage(QWidget):
             Path(path).write_bytes(write_opml(subs))
             return len(subs)
 
-        BackgroundOp(op, on_success=lambda n: self.status.setText(
-            self.tr("Wrote {n} feeds to {path}.").format(n=n, path=path)), on_failure=self._failed).start()
+        BackgroundOp(
+            op,
+            on_success=lambda n: self.status.setText(
+                self.tr("Wrote {n} feeds to {path}.").format(n=n, path=path)
+            ),
+            on_failure=self._failed,
+        ).start()
 
     def mute(self, kind: str, pattern: str) -> None:
         self.mute_input.clear()
-        self._store_then_reload(add_mute, kind, pattern, done=self.tr(
-            "Muted. New articles that match are not kept or riddled."))
+        self._store_then_reload(
+            add_mute, kind, pattern, done=self.tr("Muted. New articles that match are not kept or riddled.")
+        )
 
     def unmute_selected(self) -> None:
         item = self.mutes.currentItem()
         if item is not None:
-            self._store_then_reload(remove_mute, item.data(Qt.ItemDataRole.UserRole), done=self.tr("Unmuted."))
+            self._store_then_reload(
+                remove_mute, item.data(Qt.ItemDataRole.UserRole), done=self.tr("Unmuted.")
+            )
 
     def _edited(self, item: QTableWidgetItem) -> None:
         if self._filling or item.column() not in (NAME, CATEGORY) or item.row() >= len(self.feeds):
@@ -315,16 +356,21 @@ class FeedsPage(QWidget):
                 self.status.setText(done)
             self.reload()
 
-        BackgroundOp(lambda _c, _r: store.run(function, *args), on_success=finished, on_failure=self._failed).start()
+        BackgroundOp(
+            lambda _c, _r: store.run(function, *args), on_success=finished, on_failure=self._failed
+        ).start()
 
     def _choose_import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Import feeds"), "", self.tr("OPML (*.opml *.xml)"))
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Import feeds"), "", self.tr("OPML (*.opml *.xml)")
+        )
         if path:
             self.import_file(Path(path))
 
     def _choose_export(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export feeds"), "riddlewire-feeds.opml",
-                                              self.tr("OPML (*.opml)"))
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Export feeds"), "riddlewire-feeds.opml", self.tr("OPML (*.opml)")
+        )
         if path:
             self.export_file(Path(path))
 
@@ -335,8 +381,11 @@ class FeedsPage(QWidget):
             self.preview.clear()
             return
         store = self.context.store
-        BackgroundOp(lambda _c, _r: store.run(feed_articles, feed.url), on_failure=self._failed,
-                     on_success=lambda articles: self._fill_preview(feed, articles)).start()
+        BackgroundOp(
+            lambda _c, _r: store.run(feed_articles, feed.url),
+            on_failure=self._failed,
+            on_success=lambda articles: self._fill_preview(feed, articles),
+        ).start()
 
     def _fill_preview(self, feed: Feed, articles: list[Article]) -> None:
         if not articles:
@@ -354,7 +403,8 @@ class FeedsPage(QWidget):
     def _refreshed(self, report: RefreshReport) -> None:
         self._busy(False)
         text = self.tr("{checked} feeds checked, {new} new articles.").format(
-            checked=len(report.outcomes), new=report.new)
+            checked=len(report.outcomes), new=report.new
+        )
         if report.failed:
             text += " " + self.tr("{n} could not be read; see their status.").format(n=len(report.failed))
         self.status.setText(text)
@@ -380,10 +430,14 @@ class FeedsPage(QWidget):
 def _article_html(article: Article, open_text: str) -> str:
     """Our own markup around plain text: article text is escaped, so nothing in it is ever markup."""
     link = safe_link(article.link)
-    anchor = f'<p><a href="{_escape(link.toString())}">{_escape(open_text)}</a></p>' if link is not None else ""
+    anchor = (
+        f'<p><a href="{_escape(link.toString())}">{_escape(open_text)}</a></p>' if link is not None else ""
+    )
     when = _local_time(article.published.isoformat())
-    return (f"<h3>{_escape(article.title)}</h3><p><i>{_escape(article.source)} · {_escape(when)}</i></p>"
-            f"<p>{_escape(article.summary[:1200]).replace(chr(10), '<br>')}</p>{anchor}<hr>")
+    return (
+        f"<h3>{_escape(article.title)}</h3><p><i>{_escape(article.source)} · {_escape(when)}</i></p>"
+        f"<p>{_escape(article.summary[:1200]).replace(chr(10), '<br>')}</p>{anchor}<hr>"
+    )
 
 
 def _escape(text: str) -> str:

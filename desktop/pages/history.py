@@ -161,13 +161,25 @@ class HistoryPage(QWidget):
     def refresh(self) -> None:
         """Reload what the history can be browsed by, then the list."""
         self._stale = False
-        BackgroundOp(lambda _c, _r: self.context.store.run(history.facets), on_success=self._show_facets,
-                     on_failure=self._failed, pool=history_pool()).start()
+        BackgroundOp(
+            lambda _c, _r: self.context.store.run(history.facets),
+            on_success=self._show_facets,
+            on_failure=self._failed,
+            pool=history_pool(),
+        ).start()
 
     def _show_facets(self, facets: Facets) -> None:
         self._fill(self.day, self.tr("Every day"), [(d.isoformat(), d, n) for d, n in facets.days])
-        self._fill(self.source, self.tr("Every source"), [(s or self.tr("(no source)"), s, n) for s, n in facets.sources])
-        self._fill(self.model_file, self.tr("Every model"), [(m or self.tr("(unknown)"), m, n) for m, n in facets.models])
+        self._fill(
+            self.source,
+            self.tr("Every source"),
+            [(s or self.tr("(no source)"), s, n) for s, n in facets.sources],
+        )
+        self._fill(
+            self.model_file,
+            self.tr("Every model"),
+            [(m or self.tr("(unknown)"), m, n) for m, n in facets.models],
+        )
         self.apply_filter()
 
     def _fill(self, combo: QComboBox, everything: str, items: list[tuple[str, object, int]]) -> None:
@@ -185,8 +197,10 @@ class HistoryPage(QWidget):
     def current_filter(self) -> HistoryFilter:
         day = self.day.currentData()
         return HistoryFilter(
-            query=self.search.text().strip(), day=day if isinstance(day, date) else None,
-            source=self.source.currentData() or "", model=self.model_file.currentData() or "",
+            query=self.search.text().strip(),
+            day=day if isinstance(day, date) else None,
+            source=self.source.currentData() or "",
+            model=self.model_file.currentData() or "",
             favourites=self.favourites.isChecked(),
         )
 
@@ -200,8 +214,12 @@ class HistoryPage(QWidget):
             if where == self.current_filter():
                 self.count_label.setText(self.tr("{n} riddles").format(n=n))
 
-        BackgroundOp(lambda _c, _r: store.run(history.count, where), on_success=counted,
-                     on_failure=self._failed, pool=history_pool()).start()
+        BackgroundOp(
+            lambda _c, _r: store.run(history.count, where),
+            on_success=counted,
+            on_failure=self._failed,
+            pool=history_pool(),
+        ).start()
 
     # -- details -------------------------------------------------------------------------------
     def _selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
@@ -215,53 +233,75 @@ class HistoryPage(QWidget):
             if current is not None and current.id == item.id:
                 self.details.setHtml(self.details_html(item))
 
-        BackgroundOp(lambda _c, _r: self.context.store.run(history.entry, riddle_id), on_success=shown,
-                     on_failure=self._failed, pool=history_pool()).start()
+        BackgroundOp(
+            lambda _c, _r: self.context.store.run(history.entry, riddle_id),
+            on_success=shown,
+            on_failure=self._failed,
+            pool=history_pool(),
+        ).start()
 
     # -- files ---------------------------------------------------------------------------------
     def _ask_export(self, fmt: str) -> None:
         name = f"riddlewire-history.{fmt}"
-        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export the history"), str(Path.home() / name),
-                                              f"{fmt.upper()} (*.{fmt})")
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Export the history"), str(Path.home() / name), f"{fmt.upper()} (*.{fmt})"
+        )
         if path:
             self.export_to(Path(path), fmt)
 
     def _ask_backup(self) -> None:
         name = f"riddlewire-backup-{date.today().isoformat()}.sqlite3"
-        path, _ = QFileDialog.getSaveFileName(self, self.tr("Back up the history"), str(Path.home() / name),
-                                              self.tr("Riddlewire history (*.sqlite3)"))
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            self.tr("Back up the history"),
+            str(Path.home() / name),
+            self.tr("Riddlewire history (*.sqlite3)"),
+        )
         if path:
             self.backup_to(Path(path))
 
     def _ask_restore(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Restore the history"), str(Path.home()),
-                                              self.tr("Riddlewire history (*.sqlite3 *.db);;All files (*)"))
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            self.tr("Restore the history"),
+            str(Path.home()),
+            self.tr("Riddlewire history (*.sqlite3 *.db);;All files (*)"),
+        )
         if not path:
             return
         answer = QMessageBox.question(
-            self, self.tr("Restore the history?"),
-            self.tr("Your history will be replaced by the backup. A copy of it as it is now is kept first, "
-                    "in the backups folder beside the history."))
+            self,
+            self.tr("Restore the history?"),
+            self.tr(
+                "Your history will be replaced by the backup. A copy of it as it is now is kept first, "
+                "in the backups folder beside the history."
+            ),
+        )
         if answer == QMessageBox.StandardButton.Yes:
             self.restore_from(Path(path))
 
     def export_to(self, path: Path, fmt: str) -> None:
         where, store = self.current_filter(), self.context.store
-        self._file_op(lambda: store.run(exports.export, path, fmt, where),
-                      lambda n: self.tr("{n} riddles exported to {path}.").format(n=n, path=path))
+        self._file_op(
+            lambda: store.run(exports.export, path, fmt, where),
+            lambda n: self.tr("{n} riddles exported to {path}.").format(n=n, path=path),
+        )
 
     def backup_to(self, path: Path) -> None:
         store = self.context.store
-        self._file_op(lambda: store.run(backups.backup, path),
-                      lambda saved: self.tr("History backed up to {path}.").format(path=saved))
+        self._file_op(
+            lambda: store.run(backups.backup, path),
+            lambda saved: self.tr("History backed up to {path}.").format(path=saved),
+        )
 
     def restore_from(self, path: Path) -> None:
         store = self.context.store
 
         def restored(report: backups.RestoreReport) -> str:
             history_events().replaced.emit()
-            return self.tr("Restored {n} riddles from {name}. Your previous history is kept in {copy}.").format(
-                n=report.riddles, name=path.name, copy=report.safety_copy)
+            return self.tr(
+                "Restored {n} riddles from {name}. Your previous history is kept in {copy}."
+            ).format(n=report.riddles, name=path.name, copy=report.safety_copy)
 
         self._file_op(lambda: store.run(backups.restore, path), restored)
 
@@ -275,7 +315,12 @@ class HistoryPage(QWidget):
         self.op = BackgroundOp(lambda _c, _r: call(), on_success=done, on_failure=self._failed).start()
 
     def _file_buttons(self, enabled: bool) -> None:
-        for button in (self.export_csv_button, self.export_json_button, self.backup_button, self.restore_button):
+        for button in (
+            self.export_csv_button,
+            self.export_json_button,
+            self.backup_button,
+            self.restore_button,
+        ):
             button.setEnabled(enabled)
 
     def _failed(self, error: BaseException) -> None:
@@ -290,18 +335,39 @@ class HistoryPage(QWidget):
         stored, article, p = item.stored, item.stored.article, item.stored.provenance
         e, tr = html.escape, self.tr
         played = stored.status in ("solved", "revealed")
-        answer = e(stored.riddle.answer) if played else "<i>" + e(tr("hidden until you solve or reveal it")) + "</i>"
-        link = (f'<a href="{e(article.link)}">{e(article.link[:80])}</a>'
-                if article.link.startswith(("https://", "http://")) else "")
-        state = e(stored.status) + (e(tr(", {n} points").format(n=item.play.points)) if stored.status == "solved" else "")
+        answer = (
+            e(stored.riddle.answer)
+            if played
+            else "<i>" + e(tr("hidden until you solve or reveal it")) + "</i>"
+        )
+        link = (
+            f'<a href="{e(article.link)}">{e(article.link[:80])}</a>'
+            if article.link.startswith(("https://", "http://"))
+            else ""
+        )
+        state = e(stored.status) + (
+            e(tr(", {n} points").format(n=item.play.points)) if stored.status == "solved" else ""
+        )
         rows = [
-            (tr("Answer"), answer), (tr("Headline"), e(article.title)), (tr("Source"), e(article.source)),
-            (tr("Published"), e(article.published.strftime("%Y-%m-%d %H:%M"))), (tr("Link"), link),
-            (tr("State"), state), (tr("Model"), e(f"{p.model_file} ({p.size_tier})")),
-            (tr("Model hash"), e(p.model_sha256[:16])), (tr("Pipeline"), e(p.pipeline)), (tr("Sampling"), e(p.sampling)),
+            (tr("Answer"), answer),
+            (tr("Headline"), e(article.title)),
+            (tr("Source"), e(article.source)),
+            (tr("Published"), e(article.published.strftime("%Y-%m-%d %H:%M"))),
+            (tr("Link"), link),
+            (tr("State"), state),
+            (tr("Model"), e(f"{p.model_file} ({p.size_tier})")),
+            (tr("Model hash"), e(p.model_sha256[:16])),
+            (tr("Pipeline"), e(p.pipeline)),
+            (tr("Sampling"), e(p.sampling)),
             (tr("Tokens"), e(tr("{i} in, {o} out").format(i=p.prompt_tokens, o=p.completion_tokens))),
-            (tr("Speed"), e(tr("{s:.2f} s, {r:.1f} tokens/s, first token {f:.2f} s").format(
-                s=p.latency_s, r=p.tokens_per_s, f=p.first_token_s))),
+            (
+                tr("Speed"),
+                e(
+                    tr("{s:.2f} s, {r:.1f} tokens/s, first token {f:.2f} s").format(
+                        s=p.latency_s, r=p.tokens_per_s, f=p.first_token_s
+                    )
+                ),
+            ),
             (tr("Made"), e(p.created_at)),
         ]
         table = "".join(f"<tr><td><b>{e(label)}</b></td><td>{value}</td></tr>" for label, value in rows)

@@ -45,11 +45,18 @@ def _setting(context: Any, key: str, default: Any) -> Any:
 def load_snapshot(paths, n_ctx: int, device: str):  # noqa: ANN001, ANN201 - runs off the UI thread
     catalog = load_catalog()
     machine = detect(paths.models)
-    partials = {registry.catalog_key(s, f): partial_bytes(HubFile.from_catalog(s, f), paths.models)
-                for s in catalog.entries for f in s.files if not s.bundled}
+    partials = {
+        registry.catalog_key(s, f): partial_bytes(HubFile.from_catalog(s, f), paths.models)
+        for s in catalog.entries
+        for f in s.files
+        if not s.bundled
+    }
     installed = registry.load(paths)
-    return machine, build_rows(catalog, installed, machine, partials, n_ctx, device), \
-        _active_plan(installed.active, paths, n_ctx, device, machine)
+    return (
+        machine,
+        build_rows(catalog, installed, machine, partials, n_ctx, device),
+        _active_plan(installed.active, paths, n_ctx, device, machine),
+    )
 
 
 def _active_plan(model, paths, n_ctx: int, device: str, machine) -> GpuPlan | None:  # noqa: ANN001
@@ -139,12 +146,16 @@ class ModelsPage(QWidget):
         self.tier_box.addItem(self.tr("All sizes"), "")
         for tier in TIERS:
             self.tier_box.addItem(self.tr(tier.capitalize()), tier)
-        self.tier_box.currentIndexChanged.connect(lambda _i: self.available.set_tier(self.tier_box.currentData()))
+        self.tier_box.currentIndexChanged.connect(
+            lambda _i: self.available.set_tier(self.tier_box.currentData())
+        )
         self.quant_box = QComboBox()
         self.quant_box.addItem(self.tr("Every quantization"), "")
         self.quant_box.addItem(self.tr("Q4_K_M (smaller, the default)"), "Q4_K_M")
         self.quant_box.addItem(self.tr("Q8_0 (larger, closer to the original)"), "Q8_0")
-        self.quant_box.currentIndexChanged.connect(lambda _i: self.available.set_quant(self.quant_box.currentData()))
+        self.quant_box.currentIndexChanged.connect(
+            lambda _i: self.available.set_quant(self.quant_box.currentData())
+        )
         choose = QHBoxLayout()
         choose.addWidget(QLabel(self.tr("Size:")))
         choose.addWidget(self.tier_box)
@@ -176,12 +187,27 @@ class ModelsPage(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setVisible(False)
-        self.buttons = {name: QPushButton(self.tr(text)) for name, text in (
-            ("download", "Download"), ("pause", "Pause"), ("cancel", "Cancel download"), ("use", "Use this model"),
-            ("delete", "Delete"), ("lora", "Attach LoRA…"), ("import", "Import GGUF…"))}
-        actions = {"download": self.download_selected, "pause": self.pause_selected, "cancel": self.cancel_selected,
-                   "use": self.use_selected, "delete": self.delete_selected, "lora": self.choose_adapter,
-                   "import": self.choose_import}
+        self.buttons = {
+            name: QPushButton(self.tr(text))
+            for name, text in (
+                ("download", "Download"),
+                ("pause", "Pause"),
+                ("cancel", "Cancel download"),
+                ("use", "Use this model"),
+                ("delete", "Delete"),
+                ("lora", "Attach LoRA…"),
+                ("import", "Import GGUF…"),
+            )
+        }
+        actions = {
+            "download": self.download_selected,
+            "pause": self.pause_selected,
+            "cancel": self.cancel_selected,
+            "use": self.use_selected,
+            "delete": self.delete_selected,
+            "lora": self.choose_adapter,
+            "import": self.choose_import,
+        }
         for name, button in self.buttons.items():
             button.setObjectName(f"model_{name}")
             button.clicked.connect(actions[name])
@@ -198,15 +224,19 @@ class ModelsPage(QWidget):
         n_ctx = int(_setting(self.context, "inference.context", 2048) or 2048)
         device = _setting(self.context, "inference.device", "auto")
         paths = self.context.paths
-        BackgroundOp(lambda _c, _r: load_snapshot(paths, n_ctx, device), on_success=self._loaded,
-                     on_failure=self._say).start()
+        BackgroundOp(
+            lambda _c, _r: load_snapshot(paths, n_ctx, device), on_success=self._loaded, on_failure=self._say
+        ).start()
 
     def _loaded(self, snapshot) -> None:  # noqa: ANN001
         self.machine, rows, self.active_plan = snapshot
         self.model.reset(rows)
         device = _setting(self.context, "inference.device", "auto")
-        self.summary.setText(self.tr("{machine} · Device setting: {device}").format(
-            machine=self.machine.summary(), device=self.tr(device.upper() if device != "auto" else "Auto")))
+        self.summary.setText(
+            self.tr("{machine} · Device setting: {device}").format(
+                machine=self.machine.summary(), device=self.tr(device.upper() if device != "auto" else "Auto")
+            )
+        )
         self.loaded = True
         self._show_selected()
         self._show_running()
@@ -220,8 +250,9 @@ class ModelsPage(QWidget):
         if info is not None:
             text = self.tr("Active model runs on: {what}").format(what=ran_on(info))
         elif self.active_plan is not None:
-            text = self.tr("The active model loads with the first riddle. Planned: {backend} ({reason}).").format(
-                backend=self.active_plan.backend, reason=self.active_plan.reason)
+            text = self.tr(
+                "The active model loads with the first riddle. Planned: {backend} ({reason})."
+            ).format(backend=self.active_plan.backend, reason=self.active_plan.reason)
         else:
             text = ""
         if text != self.running.text():
@@ -245,8 +276,9 @@ class ModelsPage(QWidget):
 
     def select(self, key: str) -> bool:
         """Select a row by key in whichever list shows it (tests and the first-run flow use this)."""
-        for tab, (view, proxy) in enumerate(((self.installed_view, self.installed),
-                                             (self.available_view, self.available))):
+        for tab, (view, proxy) in enumerate(
+            ((self.installed_view, self.installed), (self.available_view, self.available))
+        ):
             for r in range(proxy.rowCount()):
                 if proxy.index(r, 0).data(RowRole).key == key:
                     self.tabs.setCurrentIndex(tab)
@@ -261,7 +293,9 @@ class ModelsPage(QWidget):
         self.buttons["import"].setEnabled(True)
         if row is None:
             self.title.setText(self.tr("Choose a model"))
-            self.about.setText(self.tr("Bigger models write better riddles but need more memory and run slower."))
+            self.about.setText(
+                self.tr("Bigger models write better riddles but need more memory and run slower.")
+            )
             self.fit_label.clear()
             self.progress.setVisible(False)
             return
@@ -284,28 +318,49 @@ class ModelsPage(QWidget):
         self.buttons["use"].setEnabled(row.state == "installed")
         self.buttons["delete"].setEnabled(installed and not bundled)
         self.buttons["lora"].setEnabled(installed)
-        self.buttons["download"].setText(self.tr("Resume download") if row.state == "paused" else self.tr("Download"))
+        self.buttons["download"].setText(
+            self.tr("Resume download") if row.state == "paused" else self.tr("Download")
+        )
 
     def _about(self, row: ModelRow) -> str:
         if row.spec is None:
             m = row.installed
-            return self.tr("Your own model: {arch}, {params:.2f}B parameters, {quant}, {variant}.\n{path}").format(
-                arch=m.architecture, params=m.parameter_count / 1e9, quant=m.quant, variant=m.variant, path=m.path)
+            return self.tr(
+                "Your own model: {arch}, {params:.2f}B parameters, {quant}, {variant}.\n{path}"
+            ).format(
+                arch=m.architecture,
+                params=m.parameter_count / 1e9,
+                quant=m.quant,
+                variant=m.variant,
+                path=m.path,
+            )
         spec = row.spec
-        gated = self.tr(" (gated: accept the licence on huggingface.co and set a token)") if spec.gated else ""
+        gated = (
+            self.tr(" (gated: accept the licence on huggingface.co and set a token)") if spec.gated else ""
+        )
         lora = ""
         if row.installed is not None and row.installed.adapter is not None:
             lora = self.tr("\nLoRA adapter: {name}").format(name=row.installed.adapter.name)
-        return self.tr("{family}, {params}B parameters, {variant}, {tier}. {notes}\nLicence: {licence}{gated}{lora}"
-                       ).format(family=spec.family, params=spec.params_b, variant=spec.variant, tier=spec.tier,
-                                notes=spec.notes, licence=spec.license, gated=gated, lora=lora)
+        return self.tr(
+            "{family}, {params}B parameters, {variant}, {tier}. {notes}\nLicence: {licence}{gated}{lora}"
+        ).format(
+            family=spec.family,
+            params=spec.params_b,
+            variant=spec.variant,
+            tier=spec.tier,
+            notes=spec.notes,
+            licence=spec.license,
+            gated=gated,
+            lora=lora,
+        )
 
     def _fit_text(self, row: ModelRow) -> str:
         text = row.error or row.message
         if row.fit is None:
             return text
         verdict = self.tr("{badge} · about {speed:.0f} tokens/s ({cls})").format(
-            badge=row.fit.badge, speed=row.fit.tokens_per_s, cls=row.fit.speed_class)
+            badge=row.fit.badge, speed=row.fit.tokens_per_s, cls=row.fit.speed_class
+        )
         return f"{verdict}\n{text}" if text else verdict
 
     def _row_changed(self, key: str) -> None:
@@ -319,23 +374,36 @@ class ModelsPage(QWidget):
         if row is None or row.spec is None or row.file is None:
             return
         if _setting(self.context, "privacy.network", "news-and-models") != "news-and-models":
-            self.status.setText(self.tr("Model downloads are switched off in Settings (What may use the network). "
-                                        "Allow news and models there to download this one."))
+            self.status.setText(
+                self.tr(
+                    "Model downloads are switched off in Settings (What may use the network). "
+                    "Allow news and models there to download this one."
+                )
+            )
             return
         spec, file, key, paths, endpoint = row.spec, row.file, row.key, self.context.paths, self.endpoint
 
         def fetch(cancel, report):  # noqa: ANN001, ANN202
-            done = download(HubFile.from_catalog(spec, file), paths.models, endpoint=endpoint,
-                            progress=report, cancel=cancel)
+            done = download(
+                HubFile.from_catalog(spec, file),
+                paths.models,
+                endpoint=endpoint,
+                progress=report,
+                cancel=cancel,
+            )
             return registry.register_download(paths, spec, file, done)
 
         def progressed(progress) -> None:  # noqa: ANN001
             self.model.set_progress(key, progress)
             self._row_changed(key)
 
-        op = BackgroundOp(fetch, on_success=lambda m: self._downloaded(key, m), on_progress=progressed,
-                          on_failure=lambda e: self._download_failed(key, e),
-                          on_cancelled=lambda: self._paused(key))
+        op = BackgroundOp(
+            fetch,
+            on_success=lambda m: self._downloaded(key, m),
+            on_progress=progressed,
+            on_failure=lambda e: self._download_failed(key, e),
+            on_cancelled=lambda: self._paused(key),
+        )
         self.downloads.running[key] = op
         self.model.set_state(key, "downloading", message=self.tr("Starting…"))
         op.start()
@@ -379,7 +447,9 @@ class ModelsPage(QWidget):
                     return discard_partial(source, folder)
             return discard_partial(source, folder)
 
-        BackgroundOp(discard, on_success=lambda freed: self._cancelled(key, freed), on_failure=self._say).start()
+        BackgroundOp(
+            discard, on_success=lambda freed: self._cancelled(key, freed), on_failure=self._say
+        ).start()
 
     def _cancelled(self, key: str, freed: int) -> None:
         self.model.set_state(key, "available", done=0)
@@ -391,15 +461,21 @@ class ModelsPage(QWidget):
         if row is None or row.installed is None:
             return
         paths, key, name = self.context.paths, row.key, row.name
-        BackgroundOp(lambda _c, _r: registry.remove(paths, key), on_failure=self._say,
-                     on_success=lambda freed: self._deleted(name, freed)).start()
+        BackgroundOp(
+            lambda _c, _r: registry.remove(paths, key),
+            on_failure=self._say,
+            on_success=lambda freed: self._deleted(name, freed),
+        ).start()
 
     def _deleted(self, name: str, freed: int) -> None:
         if freed:
-            self.status.setText(self.tr("{name} deleted; {mb:.0f} MB of disk reclaimed.").format(name=name,
-                                                                                                mb=freed / 1e6))
+            self.status.setText(
+                self.tr("{name} deleted; {mb:.0f} MB of disk reclaimed.").format(name=name, mb=freed / 1e6)
+            )
         else:
-            self.status.setText(self.tr("{name} removed from the list; your file was kept.").format(name=name))
+            self.status.setText(
+                self.tr("{name} removed from the list; your file was kept.").format(name=name)
+            )
         self.refresh()
 
     def use_selected(self) -> None:
@@ -424,49 +500,72 @@ class ModelsPage(QWidget):
             use_model(choice)
         else:
             self.context.model_override = choice
-        where = self.tr(" It will run on: {backend} ({reason}).").format(backend=plan.backend, reason=plan.reason) \
-            if plan else ""
+        where = (
+            self.tr(" It will run on: {backend} ({reason}).").format(backend=plan.backend, reason=plan.reason)
+            if plan
+            else ""
+        )
         self.status.setText(self.tr("Riddles now come from {name}.").format(name=model.name) + where)
         self.refresh()
 
     # -- your own GGUF -------------------------------------------------------------------------
     def choose_import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Import a GGUF model"), str(Path.home()),
-                                              self.tr("GGUF models (*.gguf)"))
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Import a GGUF model"), str(Path.home()), self.tr("GGUF models (*.gguf)")
+        )
         if path:
             self.import_file(Path(path))
 
     def import_file(self, path: Path) -> None:
         paths = self.context.paths
         settings = getattr(self.context, "local_settings", None) or LocalSettings(idle_unload_s=None)
-        self.status.setText(self.tr("Checking {name} and asking it for one test riddle…").format(name=path.name))
-        BackgroundOp(lambda cancel, report: import_checked(paths, path, settings, report, cancel),
-                     on_success=self._imported, on_failure=self._say).start()
+        self.status.setText(
+            self.tr("Checking {name} and asking it for one test riddle…").format(name=path.name)
+        )
+        BackgroundOp(
+            lambda cancel, report: import_checked(paths, path, settings, report, cancel),
+            on_success=self._imported,
+            on_failure=self._say,
+        ).start()
 
     def _imported(self, result) -> None:  # noqa: ANN001
         model, smoke = result
         if smoke.problem:
             said = self.tr("It loads, but its test riddle failed: {problem}").format(problem=smoke.problem)
         else:
-            said = self.tr("Test riddle: {riddle} (answer: {answer})").format(riddle=smoke.riddle, answer=smoke.answer)
-        self.status.setText(self.tr("Imported {name} ({arch}, {quant}, {variant}). ").format(
-            name=model.name, arch=model.architecture, quant=model.quant, variant=model.variant) + said)
+            said = self.tr("Test riddle: {riddle} (answer: {answer})").format(
+                riddle=smoke.riddle, answer=smoke.answer
+            )
+        self.status.setText(
+            self.tr("Imported {name} ({arch}, {quant}, {variant}). ").format(
+                name=model.name, arch=model.architecture, quant=model.quant, variant=model.variant
+            )
+            + said
+        )
         self.refresh()
 
     def choose_adapter(self) -> None:
         row = self.selected()
         if row is None or row.installed is None:
             return
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Attach a LoRA adapter"), str(Path.home()),
-                                              self.tr("LoRA adapters (*.gguf)"))
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Attach a LoRA adapter"), str(Path.home()), self.tr("LoRA adapters (*.gguf)")
+        )
         if path:
             self.attach_adapter(row.key, Path(path))
 
     def attach_adapter(self, key: str, path: Path) -> None:
         paths = self.context.paths
-        BackgroundOp(lambda _c, _r: registry.attach_adapter(paths, key, path), on_failure=self._say,
-                     on_success=lambda m: (self.status.setText(self.tr("{name} now loads with the adapter {a}.").format(
-                         name=m.name, a=m.adapter.name)), self.refresh())).start()
+        BackgroundOp(
+            lambda _c, _r: registry.attach_adapter(paths, key, path),
+            on_failure=self._say,
+            on_success=lambda m: (
+                self.status.setText(
+                    self.tr("{name} now loads with the adapter {a}.").format(name=m.name, a=m.adapter.name)
+                ),
+                self.refresh(),
+            ),
+        ).start()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
         if any(url.toLocalFile().lower().endswith(".gguf") for url in event.mimeData().urls()):

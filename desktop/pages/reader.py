@@ -125,19 +125,36 @@ class ReaderPage(QWidget):
         self.card.hint_taken.connect(lambda rid: self._play(lambda: store.run(plays.take_hint, rid)))
         self.card.revealed.connect(lambda rid: self._play(lambda: store.run(plays.reveal, rid)))
         self.card.skipped.connect(self.skip)
-        self.card.rated.connect(lambda rid, rating, comment: self._play(
-            lambda: store.run(plays.rate, rid, rating, comment), then=self._rated))
-        self.card.commented.connect(lambda rid, comment: self._play(
-            lambda: store.run(plays.comment, rid, comment), then=self._rated))
-        self.card.favourite_set.connect(lambda rid, on: self._play(lambda: store.run(plays.set_favourite, rid, on)))
+        self.card.rated.connect(
+            lambda rid, rating, comment: self._play(
+                lambda: store.run(plays.rate, rid, rating, comment), then=self._rated
+            )
+        )
+        self.card.commented.connect(
+            lambda rid, comment: self._play(lambda: store.run(plays.comment, rid, comment), then=self._rated)
+        )
+        self.card.favourite_set.connect(
+            lambda rid, on: self._play(lambda: store.run(plays.set_favourite, rid, on))
+        )
 
     def _build_keys(self) -> None:
         keys: list[tuple[str, list[str], Callable[[], Any]]] = [
             (self.tr("Next riddle"), ["N", "Alt+Right"], lambda: self.move(1)),
             (self.tr("Previous riddle"), ["P", "Alt+Left"], lambda: self.move(-1)),
             (self.tr("Type a guess"), ["G", "Ctrl+G"], self.card.focus_guess),
-            *[(self.tr("Pick headline {n}").format(n=n), [str(n)], lambda _checked=False, n=n: self.card.choose(n)) for n in range(1, 5)],
-            (self.tr("Back to the list"), ["Escape"], lambda: self.list.setFocus(Qt.FocusReason.ShortcutFocusReason)),
+            *[
+                (
+                    self.tr("Pick headline {n}").format(n=n),
+                    [str(n)],
+                    lambda _checked=False, n=n: self.card.choose(n),
+                )
+                for n in range(1, 5)
+            ],
+            (
+                self.tr("Back to the list"),
+                ["Escape"],
+                lambda: self.list.setFocus(Qt.FocusReason.ShortcutFocusReason),
+            ),
             (self.tr("Larger text"), ["Ctrl+=", "Ctrl++"], lambda: self.step_text_scale(1)),
             (self.tr("Smaller text"), ["Ctrl+-"], lambda: self.step_text_scale(-1)),
             (self.tr("Normal text size"), ["Ctrl+0"], lambda: self.set_text_scale(1.0)),
@@ -173,12 +190,17 @@ class ReaderPage(QWidget):
             if announce_count and total:
                 self.status.setText(self.tr("{n} riddles in your history.").format(n=total))
 
-        BackgroundOp(lambda _c, _r: self.context.store.run(_overview), on_success=shown,
-                     on_failure=self._say_failure, pool=history_pool()).start()
+        BackgroundOp(
+            lambda _c, _r: self.context.store.run(_overview),
+            on_success=shown,
+            on_failure=self._say_failure,
+            pool=history_pool(),
+        ).start()
 
     def _score_text(self, score: DayScore) -> str:
         return self.tr("Today: {points} points · {solved} solved · streak {streak} (best {best})").format(
-            points=score.points, solved=score.solved, streak=score.streak, best=score.best_streak)
+            points=score.points, solved=score.solved, streak=score.streak, best=score.best_streak
+        )
 
     # -- playing -------------------------------------------------------------------------------
     def guess(self, riddle_id: int, text: str, mode: str) -> None:
@@ -195,8 +217,12 @@ class ReaderPage(QWidget):
 
     def _play(self, call: Callable[[], Any], then: Callable[[Any], None] | None = None) -> None:
         """Record a play in the history (on the database thread), then show what it now holds."""
-        BackgroundOp(lambda _c, _r: call(), on_success=then or self._show, on_failure=self._say_failure,
-                     pool=history_pool()).start()
+        BackgroundOp(
+            lambda _c, _r: call(),
+            on_success=then or self._show,
+            on_failure=self._say_failure,
+            pool=history_pool(),
+        ).start()
 
     def _show(self, updated: HistoryEntry) -> None:
         line = RiddleLine.of(updated.stored)
@@ -234,8 +260,12 @@ class ReaderPage(QWidget):
             if self._wanted == view[0].id:  # the reader may have moved on meanwhile
                 self.card.show_entry(*view)
 
-        BackgroundOp(lambda _c, _r: self.context.store.run(_card_view, line.id), on_success=loaded,
-                     on_failure=self._say_failure, pool=history_pool()).start()
+        BackgroundOp(
+            lambda _c, _r: self.context.store.run(_card_view, line.id),
+            on_success=loaded,
+            on_failure=self._say_failure,
+            pool=history_pool(),
+        ).start()
 
     # -- text size -----------------------------------------------------------------------------
     def set_text_scale(self, scale: float) -> None:
@@ -264,7 +294,10 @@ class ReaderPage(QWidget):
 
         self._busy(True)
         self.op = BackgroundOp(
-            op, on_success=self._riddled, on_failure=self._failed, on_progress=self._progressed,
+            op,
+            on_success=self._riddled,
+            on_failure=self._failed,
+            on_progress=self._progressed,
             on_cancelled=self._cancelled,
         ).start()
 

@@ -1,4 +1,4 @@
-""""Train on my riddles": the training data shown first (optionally with riddles distilled from a
+""" "Train on my riddles": the training data shown first (optionally with riddles distilled from a
 stronger model, kept only when they pass the checks), then training in its own process with a
 progress bar (step, loss, time left) and Cancel, then the A/B verdict on held-out news. Tuned
 adapters are listed with Use / Stop using / Delete / Evaluate / Merge; the riddler follows the
@@ -62,7 +62,9 @@ class TunePage(QWidget):
         self.distill_button.clicked.connect(self.start_distilling)
         self.use_distilled = QCheckBox(self.tr("Train on distilled riddles too"))
         self.use_distilled.setChecked(True)
-        self.use_distilled.toggled.connect(lambda _on: self.refresh() if self.op is None or self.op.done else None)
+        self.use_distilled.toggled.connect(
+            lambda _on: self.refresh() if self.op is None or self.op.done else None
+        )
         self.distilled_summary = QLabel()
         self.distilled_summary.setWordWrap(True)
         self.progress = QProgressBar()
@@ -74,8 +76,10 @@ class TunePage(QWidget):
         self.adapters = QListWidget()
         self.adapters.setAccessibleName(self.tr("Your tuned adapters"))
         self.adapter_buttons = {
-            "use": QPushButton(self.tr("Use")), "off": QPushButton(self.tr("Stop using")),
-            "delete": QPushButton(self.tr("Delete")), "evaluate": QPushButton(self.tr("Evaluate")),
+            "use": QPushButton(self.tr("Use")),
+            "off": QPushButton(self.tr("Stop using")),
+            "delete": QPushButton(self.tr("Delete")),
+            "evaluate": QPushButton(self.tr("Evaluate")),
             "merge": QPushButton(self.tr("Merge into a standalone model")),
         }
         for action, button in self.adapter_buttons.items():
@@ -88,7 +92,12 @@ class TunePage(QWidget):
         for widget in (self.explanation, self.summary, self.examples):
             layout.addWidget(widget)
         teach = QHBoxLayout()
-        for widget in (QLabel(self.tr("Distill from:")), self.teacher, self.distill_button, self.use_distilled):
+        for widget in (
+            QLabel(self.tr("Distill from:")),
+            self.teacher,
+            self.distill_button,
+            self.use_distilled,
+        ):
             teach.addWidget(widget)
         teach.addStretch(1)
         layout.addLayout(teach)
@@ -98,7 +107,13 @@ class TunePage(QWidget):
             row.addWidget(widget)
         row.addStretch(1)
         layout.addLayout(row)
-        for widget in (self.progress, self.status, self.verdict, QLabel(self.tr("Your tuned adapters")), self.adapters):
+        for widget in (
+            self.progress,
+            self.status,
+            self.verdict,
+            QLabel(self.tr("Your tuned adapters")),
+            self.adapters,
+        ):
             layout.addWidget(widget)
         buttons = QHBoxLayout()
         for button in self.adapter_buttons.values():
@@ -135,13 +150,21 @@ class TunePage(QWidget):
         self.resume_button.setVisible(self.resumable is not None)
         self.resume_button.setEnabled(self.resumable is not None and not self.missing)
         counts = self.data.counts()
-        self.summary.setText(self.tr(
-            "{train} training and {validation} validation examples: {history} from your liked or solved riddles, "
-            "{shipped} from the hand-written set, {distilled} distilled. Left out: {excluded} (leaks, duplicates, "
-            "held-out stories) and {down} you rated down."
-        ).format(train=len(self.data.train), validation=len(self.data.validation), history=counts.get("history", 0),
-                 shipped=counts.get("shipped", 0), distilled=counts.get("distilled", 0),
-                 excluded=len(self.data.excluded), down=rated_down))
+        self.summary.setText(
+            self.tr(
+                "{train} training and {validation} validation examples: {history} from your liked or solved riddles, "
+                "{shipped} from the hand-written set, {distilled} distilled. Left out: {excluded} (leaks, duplicates, "
+                "held-out stories) and {down} you rated down."
+            ).format(
+                train=len(self.data.train),
+                validation=len(self.data.validation),
+                history=counts.get("history", 0),
+                shipped=counts.get("shipped", 0),
+                distilled=counts.get("distilled", 0),
+                excluded=len(self.data.excluded),
+                down=rated_down,
+            )
+        )
         self.use_distilled.setText(self.tr("Train on distilled riddles too ({n} saved)").format(n=distilled))
         typed = self.teacher.currentText() if self.teacher.currentIndex() < 0 else ""
         self.teacher.clear()
@@ -155,10 +178,15 @@ class TunePage(QWidget):
         self.adapters.clear()
         for adapter, active in adapters:
             training = adapter.provenance.get("training", {})
-            text = self.tr("{name} — {state} — {examples} examples, validation loss {start:.2f} → {end:.2f}").format(
-                name=adapter.name, state=self.tr("in use") if active else self.tr("off"),
-                examples=training.get("train_examples", "?"), start=training.get("val_start") or 0.0,
-                end=training.get("val_end") or 0.0)
+            text = self.tr(
+                "{name} — {state} — {examples} examples, validation loss {start:.2f} → {end:.2f}"
+            ).format(
+                name=adapter.name,
+                state=self.tr("in use") if active else self.tr("off"),
+                examples=training.get("train_examples", "?"),
+                start=training.get("val_start") or 0.0,
+                end=training.get("val_end") or 0.0,
+            )
             item = QListWidgetItem(text)
             item.setData(256, adapter)
             self.adapters.addItem(item)
@@ -176,7 +204,9 @@ class TunePage(QWidget):
     def start_distilling(self) -> None:
         spec = self.teacher_spec()
         if not spec:
-            self.status.setText(self.tr("Choose a teacher: another installed model, or a service as URL#MODEL."))
+            self.status.setText(
+                self.tr("Choose a teacher: another installed model, or a service as URL#MODEL.")
+            )
             return
         store, paths = self.context.store, self.context.paths
         limit = getattr(self, "distill_limit", None)  # a smaller run can be set (tests); None: all news
@@ -185,20 +215,34 @@ class TunePage(QWidget):
             from engine.tuning.distill import history_news
             from engine.tuning.workflow import distill_news
 
-            return distill_news(paths, store.run(history_news), spec, limit=limit, progress=report, cancel=cancel)
+            return distill_news(
+                paths, store.run(history_news), spec, limit=limit, progress=report, cancel=cancel
+            )
 
         self._busy(True)
         self.status.setText(self.tr("Asking the teacher for riddles…"))
-        self.op = BackgroundOp(work, on_success=self.distilled, on_failure=self.show_failure,
-                               on_progress=self.show_progress, on_cancelled=self.distill_cancelled).start()
+        self.op = BackgroundOp(
+            work,
+            on_success=self.distilled,
+            on_failure=self.show_failure,
+            on_progress=self.show_progress,
+            on_cancelled=self.distill_cancelled,
+        ).start()
 
     def distilled(self, result) -> None:  # noqa: ANN001 - DistillResult
         self._busy(False)
         reasons = "; ".join(f"{count} {why}" for why, count in result.reasons().items()) or self.tr("none")
-        self.distilled_summary.setText(self.tr(
-            "{teacher}: kept {kept} of {tried} riddles (solver: {solver}). Rejected: {reasons}."
-        ).format(teacher=result.teacher, kept=len(result.kept), tried=result.tried, solver=result.solver,
-                 reasons=reasons))
+        self.distilled_summary.setText(
+            self.tr(
+                "{teacher}: kept {kept} of {tried} riddles (solver: {solver}). Rejected: {reasons}."
+            ).format(
+                teacher=result.teacher,
+                kept=len(result.kept),
+                tried=result.tried,
+                solver=result.solver,
+                reasons=reasons,
+            )
+        )
         self.status.setText(self.tr("Distilled riddles are saved and shown with the training data."))
         self.refresh()
 
@@ -221,8 +265,13 @@ class TunePage(QWidget):
         self._busy(True)
         self.verdict.clear()
         self.status.setText(self.tr("Starting…"))
-        self.op = BackgroundOp(work, on_success=self.trained, on_failure=self.show_failure,
-                               on_progress=self.show_progress, on_cancelled=self.cancelled).start()
+        self.op = BackgroundOp(
+            work,
+            on_success=self.trained,
+            on_failure=self.show_failure,
+            on_progress=self.show_progress,
+            on_cancelled=self.cancelled,
+        ).start()
 
     def show_progress(self, progress: Progress) -> None:
         if progress.total:
@@ -233,20 +282,34 @@ class TunePage(QWidget):
     def trained(self, result) -> None:  # noqa: ANN001 - (TunedAdapter, ABResult | None)
         adapter, ab = result
         self._busy(False)
-        self.status.setText(self.tr("Adapter {name} is trained and in use for new riddles.").format(name=adapter.name))
+        self.status.setText(
+            self.tr("Adapter {name} is trained and in use for new riddles.").format(name=adapter.name)
+        )
         if ab is not None:
             self.verdict.setText(self.verdict_text(ab))
-        self.context.use_model(self.context.model_override)  # the next riddle opens the model with the adapter
+        self.context.use_model(
+            self.context.model_override
+        )  # the next riddle opens the model with the adapter
         self.refresh()
 
     def verdict_text(self, ab) -> str:  # noqa: ANN001 - ABResult
         lines = []
         for arm in ab.arms:
             rate, low, high = arm.rate(arm.valid)
-            lines.append(self.tr("{arm}: {rate:.0%} valid ({low:.0%}–{high:.0%}), {solved} of {valid} solved, "
-                                 "first token {ttft:.2f} s").format(
-                arm=arm.name, rate=rate, low=low, high=high, solved=arm.solved, valid=arm.valid,
-                ttft=arm.first_token_s))
+            lines.append(
+                self.tr(
+                    "{arm}: {rate:.0%} valid ({low:.0%}–{high:.0%}), {solved} of {valid} solved, "
+                    "first token {ttft:.2f} s"
+                ).format(
+                    arm=arm.name,
+                    rate=rate,
+                    low=low,
+                    high=high,
+                    solved=arm.solved,
+                    valid=arm.valid,
+                    ttft=arm.first_token_s,
+                )
+            )
         return "\n".join([*lines, ab.verdict])
 
     def cancel(self) -> None:
@@ -256,7 +319,9 @@ class TunePage(QWidget):
 
     def cancelled(self) -> None:
         self._busy(False)
-        self.status.setText(self.tr("Training stopped. A run that reached a checkpoint can be resumed from it."))
+        self.status.setText(
+            self.tr("Training stopped. A run that reached a checkpoint can be resumed from it.")
+        )
         self.refresh()
 
     def show_failure(self, error: BaseException) -> None:
@@ -289,7 +354,9 @@ class TunePage(QWidget):
                 from engine.tuning.workflow import merge_and_register
 
                 return merge_and_register(paths, adapter, progress=report, cancel=cancel)
-            {"use": adapters.switch_on, "off": adapters.switch_off, "delete": adapters.delete}[action](paths, adapter)
+            {"use": adapters.switch_on, "off": adapters.switch_off, "delete": adapters.delete}[action](
+                paths, adapter
+            )
             return None
 
         def done(result) -> None:  # noqa: ANN001
@@ -297,8 +364,11 @@ class TunePage(QWidget):
             if hasattr(result, "arms"):
                 self.verdict.setText(self.verdict_text(result))
             elif result is not None:
-                self.status.setText(self.tr("Merged: {name} is in the model manager ({size} MB).").format(
-                    name=result.name, size=result.size_bytes // 1_000_000))
+                self.status.setText(
+                    self.tr("Merged: {name} is in the model manager ({size} MB).").format(
+                        name=result.name, size=result.size_bytes // 1_000_000
+                    )
+                )
             self.context.use_model(self.context.model_override)
             self.refresh()
 
@@ -307,8 +377,13 @@ class TunePage(QWidget):
             self.status.setText(self.tr("Stopped; nothing was changed."))
 
         self._busy(True)
-        self.op = BackgroundOp(work, on_success=done, on_failure=self.show_failure, on_progress=self.show_progress,
-                               on_cancelled=stopped).start()
+        self.op = BackgroundOp(
+            work,
+            on_success=done,
+            on_failure=self.show_failure,
+            on_progress=self.show_progress,
+            on_cancelled=stopped,
+        ).start()
 
 
 PAGE = PageSpec("tune", "Train", 70, TunePage)

@@ -10,7 +10,9 @@ from engine.settings import load_settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("diagnostics", help="print versions, the llama.cpp build, folders and last errors")
+    p = subparsers.add_parser(
+        "diagnostics", help="print versions, the llama.cpp build, folders and last errors"
+    )
     p.set_defaults(run=run)
 
 

@@ -36,17 +36,41 @@ DEFAULT_FEEDS = resource("feeds.opml")
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("feeds", help="list, add, remove, import, export and refresh your news feeds")
     actions = p.add_subparsers(dest="feeds_command", metavar="ACTION", required=True)
-    _action(actions, "list", "show your feeds and how their last refresh went", show_list,
-            lambda a: a.add_argument("--json", action="store_true", help="one JSON object per feed"))
+    _action(
+        actions,
+        "list",
+        "show your feeds and how their last refresh went",
+        show_list,
+        lambda a: a.add_argument("--json", action="store_true", help="one JSON object per feed"),
+    )
     _action(actions, "add", "subscribe to a feed (or a web page that names one)", add, _add_arguments)
-    _action(actions, "remove", "unsubscribe (stored articles and riddles stay)", remove,
-            lambda a: a.add_argument("feed", help="the feed's id or address"))
+    _action(
+        actions,
+        "remove",
+        "unsubscribe (stored articles and riddles stay)",
+        remove,
+        lambda a: a.add_argument("feed", help="the feed's id or address"),
+    )
     _action(actions, "rename", "give a feed your own name", rename, _rename_arguments)
-    _action(actions, "import", "subscribe to the feeds in an OPML file", import_opml,
-            lambda a: a.add_argument("file", nargs="?", type=Path, help="OPML file (default: the suggested feeds)"))
-    _action(actions, "export", "write your subscriptions as OPML", export_opml,
-            lambda a: a.add_argument("file", nargs="?", type=Path, help="where to write (default: print it)"))
-    _action(actions, "refresh", "fetch every feed now and store new articles", refresh_all, _refresh_arguments)
+    _action(
+        actions,
+        "import",
+        "subscribe to the feeds in an OPML file",
+        import_opml,
+        lambda a: a.add_argument(
+            "file", nargs="?", type=Path, help="OPML file (default: the suggested feeds)"
+        ),
+    )
+    _action(
+        actions,
+        "export",
+        "write your subscriptions as OPML",
+        export_opml,
+        lambda a: a.add_argument("file", nargs="?", type=Path, help="where to write (default: print it)"),
+    )
+    _action(
+        actions, "refresh", "fetch every feed now and store new articles", refresh_all, _refresh_arguments
+    )
     _action(actions, "mute", "never riddle articles with a word, or from a source", mute, _mute_arguments)
     _action(actions, "unmute", "remove a mute filter", unmute, lambda a: a.add_argument("id", type=int))
 
@@ -59,8 +83,11 @@ def _action(actions, name: str, help_text: str, run: Callable, arguments: Callab
 
 def _refresh_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("feed", nargs="*", help="only these feeds (ids or addresses)")
-    p.add_argument("--full-text", action="store_true",
-                   help="then fetch the pages of brief articles and keep their paragraphs as text")
+    p.add_argument(
+        "--full-text",
+        action="store_true",
+        help="then fetch the pages of brief articles and keep their paragraphs as text",
+    )
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
@@ -93,11 +120,15 @@ def show_list(store: Store, args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(asdict(feed), ensure_ascii=False))
             continue
-        state = feed.last_error or (f"{feed.last_new} new at {feed.last_fetched}" if feed.last_fetched else "never refreshed")
+        state = feed.last_error or (
+            f"{feed.last_new} new at {feed.last_fetched}" if feed.last_fetched else "never refreshed"
+        )
         folder = f" [{feed.category}]" if feed.category else ""
         print(f"{feed.id:>4}  {feed.name}{folder}\n      {feed.url}\n      {state}")
     if not feeds and not args.json:
-        print("No feeds yet. `riddlewire feeds import` subscribes to the suggested ones; `feeds add URL` adds yours.")
+        print(
+            "No feeds yet. `riddlewire feeds import` subscribes to the suggested ones; `feeds add URL` adds yours."
+        )
     return 0
 
 
@@ -151,15 +182,19 @@ def refresh_all(store: Store, args: argparse.Namespace) -> int:
     print(report.sentence())
     if args.full_text:
         text = fill_full_text(store, progress=show)
-        print(f"Read the full text of {text.filled} brief article(s)"
-              + (f"; {len(text.failed)} page(s) could not be read." if text.failed else "."))
+        print(
+            f"Read the full text of {text.filled} brief article(s)"
+            + (f"; {len(text.failed)} page(s) could not be read." if text.failed else ".")
+        )
     return 1 if report.outcomes and len(report.failed) == len(report.outcomes) else 0
 
 
 def mute(store: Store, args: argparse.Namespace) -> int:
     if args.pattern:
         rule = add_mute(store, "source" if args.source else "keyword", args.pattern)
-        print(f"Muted {rule.kind} “{rule.pattern}” (filter {rule.id}); new articles that match are not stored.")
+        print(
+            f"Muted {rule.kind} “{rule.pattern}” (filter {rule.id}); new articles that match are not stored."
+        )
     for rule in mute_rules(store):
         print(f"{rule.id:>4}  {rule.kind:<8} {rule.pattern}")
     return 0

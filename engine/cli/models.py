@@ -21,11 +21,15 @@ from engine.progress import Progress
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("models", help="list, download, import and remove models")
     sub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
-    listing = sub.add_parser("list", help="the catalog with a fit verdict for this machine, and what is installed")
+    listing = sub.add_parser(
+        "list", help="the catalog with a fit verdict for this machine, and what is installed"
+    )
     listing.add_argument("--installed", action="store_true", help="only installed models")
     _fit_options(listing)
     listing.set_defaults(run=run_list)
-    info = sub.add_parser("info", help="details and the fit arithmetic for a catalog model, or a GGUF file's header")
+    info = sub.add_parser(
+        "info", help="details and the fit arithmetic for a catalog model, or a GGUF file's header"
+    )
     info.add_argument("model", help="a catalog id, an installed key, or a path to a .gguf")
     info.add_argument("--quant", help="which quantization (default Q4_K_M)")
     _fit_options(info)
@@ -41,7 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     own.add_argument("--no-smoke", action="store_true", help="skip the test riddle")
     own.add_argument("--use", action="store_true", help="make it the active model")
     own.set_defaults(run=run_import)
-    gone = sub.add_parser("remove", help="remove a model (a downloaded file is deleted; an import is forgotten)")
+    gone = sub.add_parser(
+        "remove", help="remove a model (a downloaded file is deleted; an import is forgotten)"
+    )
     gone.add_argument("key")
     gone.set_defaults(run=run_remove)
     use = sub.add_parser("use", help="make an installed model the active one")
@@ -55,7 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _fit_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--ctx", type=int, default=2048, help="context length the fit is computed for (default 2048)")
+    p.add_argument(
+        "--ctx", type=int, default=2048, help="context length the fit is computed for (default 2048)"
+    )
     p.add_argument("--device", choices=DEVICES, default="auto", help="Auto, GPU or CPU (default auto)")
 
 
@@ -71,13 +79,17 @@ def run_list(args: argparse.Namespace) -> int:
                 key = registry.catalog_key(spec, file)
                 state = "active" if key == reg.active_key else "installed" if key in installed else ""
                 verdict = fit(spec, file, machine, args.ctx, args.device)
-                print(f"{spec.id:24} {file.quant:7} {spec.tier:6} {spec.variant:8} {_mb(file.size_bytes):>9}  "
-                      f"{verdict.badge:16} {verdict.speed_class:6} {state}")
+                print(
+                    f"{spec.id:24} {file.quant:7} {spec.tier:6} {spec.variant:8} {_mb(file.size_bytes):>9}  "
+                    f"{verdict.badge:16} {verdict.speed_class:6} {state}"
+                )
     for model in reg.models:
         if model.source == "import" or args.installed:
             mark = "*" if model.key == reg.active_key else " "
             lora = f" + LoRA {model.adapter.name}" if model.adapter else ""
-            print(f"{mark} {model.key:30} {model.name}{lora} ({model.source}, {model.variant}, {model.quant})")
+            print(
+                f"{mark} {model.key:30} {model.name}{lora} ({model.source}, {model.variant}, {model.quant})"
+            )
     return 0
 
 
@@ -89,16 +101,20 @@ def run_info(args: argparse.Namespace) -> int:
         return 0
     installed = registry.load(paths).find(args.model)
     if installed is not None:
-        print(f"{installed.name} [{installed.key}]: {installed.path}\n  sha256 {installed.sha256}, "
-              f"{_mb(installed.size_bytes)}, {installed.variant}, {installed.quant}")
+        print(
+            f"{installed.name} [{installed.key}]: {installed.path}\n  sha256 {installed.sha256}, "
+            f"{_mb(installed.size_bytes)}, {installed.variant}, {installed.quant}"
+        )
         return 0
     spec = load_catalog().get(args.model)
     file = spec.file(args.quant)
     verdict = fit(spec, file, detect(paths.models), args.ctx, args.device)
-    print(f"{spec.name} ({spec.family}, {spec.params_b}B parameters, {spec.variant}, {spec.tier})\n"
-          f"  {spec.notes}\n  file {file.filename} ({file.quant}, {_mb(file.size_bytes)}) from {spec.repo_id or 'bundled'}"
-          f"\n  licence: {spec.license}{' (gated)' if spec.gated else ''} {spec.license_url}\n"
-          f"  quantizations: {', '.join(spec.quants)}\n  {verdict.badge}: {verdict.arithmetic()}")
+    print(
+        f"{spec.name} ({spec.family}, {spec.params_b}B parameters, {spec.variant}, {spec.tier})\n"
+        f"  {spec.notes}\n  file {file.filename} ({file.quant}, {_mb(file.size_bytes)}) from {spec.repo_id or 'bundled'}"
+        f"\n  licence: {spec.license}{' (gated)' if spec.gated else ''} {spec.license_url}\n"
+        f"  quantizations: {', '.join(spec.quants)}\n  {verdict.badge}: {verdict.arithmetic()}"
+    )
     return 0
 
 
@@ -130,8 +146,11 @@ def run_import(args: argparse.Namespace) -> int:
     else:
         model, smoke = import_checked(paths, args.path, LocalSettings(idle_unload_s=None))
         print(f"Imported {model.name} as {model.key} ({model.architecture}, {model.quant}, {model.variant}).")
-        print(f"Test riddle ({smoke.seconds:.1f} s): {smoke.riddle} — {smoke.answer}" if not smoke.problem
-              else f"It loads, but its test riddle failed: {smoke.problem}")
+        print(
+            f"Test riddle ({smoke.seconds:.1f} s): {smoke.riddle} — {smoke.answer}"
+            if not smoke.problem
+            else f"It loads, but its test riddle failed: {smoke.problem}"
+        )
     if args.use:
         registry.set_active(paths, model.key)
     return 0
@@ -139,7 +158,9 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_remove(args: argparse.Namespace) -> int:
     freed = registry.remove(app_paths().ensure(), args.key)
-    print(f"Removed {args.key}" + (f"; {_mb(freed)} of disk reclaimed." if freed else " (its file was kept)."))
+    print(
+        f"Removed {args.key}" + (f"; {_mb(freed)} of disk reclaimed." if freed else " (its file was kept).")
+    )
     return 0
 
 

@@ -62,8 +62,11 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(_as_json(stored), ensure_ascii=False), flush=True)
         else:
-            print(f"[{progress.done}/{progress.total}] {stored.riddle.text}\n    answer: {stored.riddle.answer}"
-                  f"  ({stored.article.title})", flush=True)
+            print(
+                f"[{progress.done}/{progress.total}] {stored.riddle.text}\n    answer: {stored.riddle.answer}"
+                f"  ({stored.article.title})",
+                flush=True,
+            )
 
     try:
         run_result = riddle_articles(store, articles, riddler, progress=show)

@@ -1,11 +1,11 @@
 """`riddlewire tune`: fine-tune a riddle LoRA adapter on your riddles and measure it.
 
-    riddlewire tune data [--export DIR] [--no-distilled]   what would be trained on (and the JSONL files)
-    riddlewire tune distill --teacher MODEL|URL#MODEL [--limit N]   riddles from a stronger model, checked
-    riddlewire tune train [--steps N] [--epochs N] [--resume] [--no-distilled]
-    riddlewire tune list | use NAME | off NAME | delete NAME
-    riddlewire tune merge NAME [--quant Q8_0]   a standalone GGUF, registered as its own model
-    riddlewire tune eval NAME [--limit N]   A/B on the held-out news"""
+riddlewire tune data [--export DIR] [--no-distilled]   what would be trained on (and the JSONL files)
+riddlewire tune distill --teacher MODEL|URL#MODEL [--limit N]   riddles from a stronger model, checked
+riddlewire tune train [--steps N] [--epochs N] [--resume] [--no-distilled]
+riddlewire tune list | use NAME | off NAME | delete NAME
+riddlewire tune merge NAME [--quant Q8_0]   a standalone GGUF, registered as its own model
+riddlewire tune eval NAME [--limit N]   A/B on the held-out news"""
 
 from __future__ import annotations
 
@@ -19,14 +19,21 @@ from engine.tuning import TuningError, require_extra
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("tune", help="fine-tune a riddle adapter on your riddles (needs riddlewire[tune])")
+    p = subparsers.add_parser(
+        "tune", help="fine-tune a riddle adapter on your riddles (needs riddlewire[tune])"
+    )
     actions = p.add_subparsers(dest="tune_action", metavar="ACTION", required=True)
     data = actions.add_parser("data", help="show the training data; --export writes it as JSONL")
     data.add_argument("--export", metavar="DIR", help="write train/validation JSONL files here")
     data.add_argument("--no-distilled", action="store_true", help="leave out distilled riddles")
-    distill = actions.add_parser("distill", help="riddles from a stronger model, kept only if they pass the checks")
-    distill.add_argument("--teacher", required=True,
-                         help="another installed model (key or name) or a service as http://HOST:PORT/v1#MODEL")
+    distill = actions.add_parser(
+        "distill", help="riddles from a stronger model, kept only if they pass the checks"
+    )
+    distill.add_argument(
+        "--teacher",
+        required=True,
+        help="another installed model (key or name) or a service as http://HOST:PORT/v1#MODEL",
+    )
     distill.add_argument("--limit", type=int, help="ask for at most N riddles")
     distill.add_argument("--forget", action="store_true", help="first forget earlier distilled riddles")
     train = actions.add_parser("train", help="train an adapter and switch it on")
@@ -35,13 +42,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--resume", action="store_true", help="continue the last stopped run")
     train.add_argument("--no-distilled", action="store_true", help="leave out distilled riddles")
     actions.add_parser("list", help="your tuned adapters")
-    for name, text in (("use", "switch an adapter on"), ("off", "switch an adapter off"), ("delete", "delete one")):
+    for name, text in (
+        ("use", "switch an adapter on"),
+        ("off", "switch an adapter off"),
+        ("delete", "delete one"),
+    ):
         actions.add_parser(name, help=text).add_argument("name")
-    merge = actions.add_parser("merge", help="merge an adapter into its base and quantize (a standalone model)")
+    merge = actions.add_parser(
+        "merge", help="merge an adapter into its base and quantize (a standalone model)"
+    )
     merge.add_argument("name")
-    merge.add_argument("--quant", default="Q8_0",
-                       help="merged weights in Q8_0 (default; +2%% size) or F16, or the whole file in Q4_K_M "
-                            "(the base's size, but its rounding drowns much of a small adapter)")
+    merge.add_argument(
+        "--quant",
+        default="Q8_0",
+        help="merged weights in Q8_0 (default; +2%% size) or F16, or the whole file in Q4_K_M "
+        "(the base's size, but its rounding drowns much of a small adapter)",
+    )
     ab = actions.add_parser("eval", help="A/B an adapter against the base on the held-out news")
     ab.add_argument("name")
     ab.add_argument("--limit", type=int, help="only the first N held-out items")
@@ -50,8 +66,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     paths = app_paths().ensure()
-    action = {"data": show_data, "distill": distill, "train": train, "list": show_adapters, "use": switch,
-              "off": switch, "delete": switch, "merge": merge, "eval": evaluate}[args.tune_action]
+    action = {
+        "data": show_data,
+        "distill": distill,
+        "train": train,
+        "list": show_adapters,
+        "use": switch,
+        "off": switch,
+        "delete": switch,
+        "merge": merge,
+        "eval": evaluate,
+    }[args.tune_action]
     return action(args, paths)
 
 
@@ -94,8 +119,10 @@ def show_data(args: argparse.Namespace, paths: AppPaths) -> int:
 
     data, rated_down = _training_set(paths, not args.no_distilled)
     counts = ", ".join(f"{n} {source}" for source, n in sorted(data.counts().items()))
-    print(f"{len(data.train)} training and {len(data.validation)} validation examples ({counts}); "
-          f"{len(data.excluded)} left out, {rated_down} rated down.")
+    print(
+        f"{len(data.train)} training and {len(data.validation)} validation examples ({counts}); "
+        f"{len(data.excluded)} left out, {rated_down} rated down."
+    )
     for title, why in data.excluded:
         print(f"  left out: {title[:70]} ({why})")
     if args.export:
@@ -121,8 +148,12 @@ def train(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def _print_progress(progress: Progress) -> None:
-    print(f"\r{progress.message[:100]:<100}", end="" if progress.stage == "training" and progress.total else "\n",
-          file=sys.stderr, flush=True)
+    print(
+        f"\r{progress.message[:100]:<100}",
+        end="" if progress.stage == "training" and progress.total else "\n",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def show_adapters(args: argparse.Namespace, paths: AppPaths) -> int:
@@ -134,9 +165,11 @@ def show_adapters(args: argparse.Namespace, paths: AppPaths) -> int:
     for adapter in adapters:
         t = adapter.provenance.get("training", {})
         state = "on " if in_use(paths, adapter) else "off"
-        print(f"[{state}] {adapter.name}  base {adapter.provenance.get('base_file')}  "
-              f"{t.get('train_examples')} examples, {t.get('steps')} steps, "
-              f"validation loss {t.get('val_start') or 0:.2f} -> {t.get('val_end') or 0:.2f}")
+        print(
+            f"[{state}] {adapter.name}  base {adapter.provenance.get('base_file')}  "
+            f"{t.get('train_examples')} examples, {t.get('steps')} steps, "
+            f"validation loss {t.get('val_start') or 0:.2f} -> {t.get('val_end') or 0:.2f}"
+        )
         if adapter.evaluation:
             print(f"      {adapter.evaluation['verdict']}")
     return 0
@@ -155,8 +188,13 @@ def switch(args: argparse.Namespace, paths: AppPaths) -> int:
     from engine.tuning import adapters
 
     adapter = _named(paths, args.name)
-    {"use": adapters.switch_on, "off": adapters.switch_off, "delete": adapters.delete}[args.tune_action](paths, adapter)
-    print({"use": "Switched on", "off": "Switched off", "delete": "Deleted"}[args.tune_action] + f": {adapter.name}")
+    {"use": adapters.switch_on, "off": adapters.switch_off, "delete": adapters.delete}[args.tune_action](
+        paths, adapter
+    )
+    print(
+        {"use": "Switched on", "off": "Switched off", "delete": "Deleted"}[args.tune_action]
+        + f": {adapter.name}"
+    )
     return 0
 
 
@@ -175,8 +213,10 @@ def evaluate(args: argparse.Namespace, paths: AppPaths) -> int:
     result = evaluate_adapter(paths, _named(paths, args.name), args.limit, progress=_print_progress)
     for arm in result.arms:
         rate, low, high = arm.rate(arm.valid)
-        print(f"{arm.name:24} valid {arm.valid}/{arm.items} ({rate:.0%}, {low:.0%}–{high:.0%})  "
-              f"solved {arm.solved}/{arm.valid}  names the subject {arm.on_target}  "
-              f"first token {arm.first_token_s:.2f} s")
+        print(
+            f"{arm.name:24} valid {arm.valid}/{arm.items} ({rate:.0%}, {low:.0%}–{high:.0%})  "
+            f"solved {arm.solved}/{arm.valid}  names the subject {arm.on_target}  "
+            f"first token {arm.first_token_s:.2f} s"
+        )
     print(result.verdict)
     return 0

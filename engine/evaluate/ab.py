@@ -28,16 +28,25 @@ class ABResult:
 
     def sentence(self) -> str:
         verdict = (
-            "a real difference at this level" if self.significant
+            "a real difference at this level"
+            if self.significant
             else "not distinguishable from luck on this many articles"
         )
-        return (f"{self.tuned} solved {self.tuned_solvability:.0%} against {self.base}'s {self.base_solvability:.0%} "
-                f"over {self.articles} articles: a difference of {self.difference:+.0%} "
-                f"({self.level:.0%} interval {self.low:+.0%} to {self.high:+.0%}), {verdict}.")
+        return (
+            f"{self.tuned} solved {self.tuned_solvability:.0%} against {self.base}'s {self.base_solvability:.0%} "
+            f"over {self.articles} articles: a difference of {self.difference:+.0%} "
+            f"({self.level:.0%} interval {self.low:+.0%} to {self.high:+.0%}), {verdict}."
+        )
 
 
-def compare(base: CandidateRecord, tuned: CandidateRecord, *, resamples: int = 2000, level: float = 0.95,
-            seed: int = 0) -> ABResult:
+def compare(
+    base: CandidateRecord,
+    tuned: CandidateRecord,
+    *,
+    resamples: int = 2000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> ABResult:
     a = {r.position: float(bool(r.solved)) for r in base.rows}
     b = {r.position: float(bool(r.solved)) for r in tuned.rows}
     shared = sorted(a.keys() & b.keys())
@@ -47,14 +56,21 @@ def compare(base: CandidateRecord, tuned: CandidateRecord, *, resamples: int = 2
     low, high = bootstrap_interval(diffs, resamples=resamples, level=level, seed=seed)
     n = len(shared)
     return ABResult(
-        base=base.model_file, tuned=tuned.model_file, articles=n,
-        base_solvability=sum(a[p] for p in shared) / n, tuned_solvability=sum(b[p] for p in shared) / n,
-        difference=sum(diffs) / n, low=low, high=high, level=level,
+        base=base.model_file,
+        tuned=tuned.model_file,
+        articles=n,
+        base_solvability=sum(a[p] for p in shared) / n,
+        tuned_solvability=sum(b[p] for p in shared) / n,
+        difference=sum(diffs) / n,
+        low=low,
+        high=high,
+        level=level,
     )
 
 
-def bootstrap_interval(values: list[float], *, resamples: int = 2000, level: float = 0.95,
-                       seed: int = 0) -> tuple[float, float]:
+def bootstrap_interval(
+    values: list[float], *, resamples: int = 2000, level: float = 0.95, seed: int = 0
+) -> tuple[float, float]:
     """Percentile interval of the mean of `values` under resampling with replacement."""
     rng = random.Random(seed)
     n = len(values)

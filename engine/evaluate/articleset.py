@@ -48,15 +48,22 @@ def freeze(articles: list[Article], count: int, seed: int) -> tuple[FrozenArticl
         rng.shuffle(options)
         frozen.append(
             FrozenArticle(
-                position, article.title, article.summary, article.link, article.source, _day(article),
-                tuple(options), options.index(article.title),
+                position,
+                article.title,
+                article.summary,
+                article.link,
+                article.source,
+                _day(article),
+                tuple(options),
+                options.index(article.title),
             )
         )
     return tuple(frozen)
 
 
-def _distractors(article: Article, pool: list[Article], by_day: dict[str, list[Article]],
-                 rng: random.Random) -> list[str]:
+def _distractors(
+    article: Article, pool: list[Article], by_day: dict[str, list[Article]], rng: random.Random
+) -> list[str]:
     same_day = [a for a in by_day[_day(article)] if a.title != article.title]
     rng.shuffle(same_day)
     picked = same_day[: OPTIONS - 1]

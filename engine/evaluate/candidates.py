@@ -24,7 +24,11 @@ from engine.progress import CancelToken
 STARTER = "starter"
 # Pipeline names and the engine.pipelines class that implements each; a pipeline that another issue
 # adds under one of these names is picked up without a change here.
-_PIPELINE_CLASSES = {"few-shot": "FewShotPipeline", "zero-shot": "ZeroShotPipeline", "service": "ServicePipeline"}
+_PIPELINE_CLASSES = {
+    "few-shot": "FewShotPipeline",
+    "zero-shot": "ZeroShotPipeline",
+    "service": "ServicePipeline",
+}
 
 
 @dataclass(frozen=True)
@@ -55,8 +59,9 @@ def resolve_model(spec: str, paths: AppPaths) -> ResolvedModel:
     an OpenAI-compatible service as BASE_URL#MODEL (e.g. http://127.0.0.1:8080/v1#qwen2.5-7b)."""
     if spec.lower().startswith(("http://", "https://")):
         base_url, _, model = spec.partition("#")
-        return ResolvedModel(Path(model or "default"), "", "service", ServiceSettings(base_url.rstrip("/"),
-                                                                                     model or "default"))
+        return ResolvedModel(
+            Path(model or "default"), "", "service", ServiceSettings(base_url.rstrip("/"), model or "default")
+        )
     if spec == STARTER:
         from engine.starter import ensure_starter_model
 
@@ -105,8 +110,13 @@ class RecordingBackend:
         self.backend = backend
         self.last: Completion | None = None
 
-    def complete(self, prompt: str, sampling: Sampling, on_text: TextCallback | None = None,
-                 cancel: CancelToken | None = None) -> Completion:
+    def complete(
+        self,
+        prompt: str,
+        sampling: Sampling,
+        on_text: TextCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Completion:
         self.last = None
         self.last = self.backend.complete(prompt, sampling, on_text=on_text, cancel=cancel)
         return self.last

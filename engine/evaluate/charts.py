@@ -17,15 +17,23 @@ def quality_vs_speed(summaries: list[CandidateSummary]) -> str:
     x = lambda v: _PAD + (_W - 2 * _PAD) * v / top_x  # noqa: E731
     y = lambda v: _H - _PAD - (_H - 2 * _PAD) * v  # noqa: E731
     parts = [_frame("Quality vs speed", "riddles per minute", "solvability")]
-    parts += [f'<text x="{_PAD - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="10">{v:.0%}</text>'
-              for v in (0, 0.25, 0.5, 0.75, 1.0)]
-    parts += [f'<text x="{x(v):.1f}" y="{_H - _PAD + 14}" text-anchor="middle" font-size="10">{v:.1f}</text>'
-              for v in (0, top_x / 2, top_x)]
+    parts += [
+        f'<text x="{_PAD - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="10">{v:.0%}</text>'
+        for v in (0, 0.25, 0.5, 0.75, 1.0)
+    ]
+    parts += [
+        f'<text x="{x(v):.1f}" y="{_H - _PAD + 14}" text-anchor="middle" font-size="10">{v:.1f}</text>'
+        for v in (0, top_x / 2, top_x)
+    ]
     chance = summaries[0].chance if summaries else 0.25
-    parts.append(f'<line x1="{_PAD}" y1="{y(chance):.1f}" x2="{_W - _PAD}" y2="{y(chance):.1f}" '
-                 'stroke="#888" stroke-dasharray="4 3"/>')
-    parts.append(f'<text x="{_W - _PAD}" y="{y(chance) - 4:.1f}" text-anchor="end" font-size="10" fill="#666">'
-                 'chance</text>')
+    parts.append(
+        f'<line x1="{_PAD}" y1="{y(chance):.1f}" x2="{_W - _PAD}" y2="{y(chance):.1f}" '
+        'stroke="#888" stroke-dasharray="4 3"/>'
+    )
+    parts.append(
+        f'<text x="{_W - _PAD}" y="{y(chance) - 4:.1f}" text-anchor="end" font-size="10" fill="#666">'
+        "chance</text>"
+    )
     for i, s in enumerate(summaries):
         cx, cy, colour = x(s.riddles_per_min), y(s.solvability), COLOURS[i % len(COLOURS)]
         parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="6" fill="{colour}"/>')
@@ -39,21 +47,29 @@ def metric_bars(summaries: list[CandidateSummary]) -> str:
     width = group * 0.8 / max(1, len(summaries))
     y = lambda v: _H - _PAD - (_H - 2 * _PAD) * v  # noqa: E731
     parts = [_frame("Per-metric shares", "", "")]
-    parts += [f'<text x="{_PAD - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="10">{v:.0%}</text>'
-              for v in (0, 0.5, 1.0)]
+    parts += [
+        f'<text x="{_PAD - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="10">{v:.0%}</text>'
+        for v in (0, 0.5, 1.0)
+    ]
     for g, (field, title) in enumerate(METRICS):
         left = _PAD + g * group + group * 0.1
-        parts.append(f'<text x="{left + group * 0.4:.1f}" y="{_H - _PAD + 14}" text-anchor="middle" '
-                     f'font-size="11">{title}</text>')
+        parts.append(
+            f'<text x="{left + group * 0.4:.1f}" y="{_H - _PAD + 14}" text-anchor="middle" '
+            f'font-size="11">{title}</text>'
+        )
         for i, s in enumerate(summaries):
             value = getattr(s, field)
-            parts.append(f'<rect x="{left + i * width:.1f}" y="{y(value):.1f}" width="{width - 2:.1f}" '
-                         f'height="{y(0) - y(value):.1f}" fill="{COLOURS[i % len(COLOURS)]}">'
-                         f'<title>{escape(s.label)}: {value:.0%}</title></rect>')
+            parts.append(
+                f'<rect x="{left + i * width:.1f}" y="{y(value):.1f}" width="{width - 2:.1f}" '
+                f'height="{y(0) - y(value):.1f}" fill="{COLOURS[i % len(COLOURS)]}">'
+                f"<title>{escape(s.label)}: {value:.0%}</title></rect>"
+            )
     for i, s in enumerate(summaries):
-        parts.append(f'<rect x="{_PAD + i * 150}" y="{_H - 18}" width="10" height="10" '
-                     f'fill="{COLOURS[i % len(COLOURS)]}"/><text x="{_PAD + i * 150 + 14}" y="{_H - 9}" '
-                     f'font-size="10">{escape(s.label[:24])}</text>')
+        parts.append(
+            f'<rect x="{_PAD + i * 150}" y="{_H - 18}" width="10" height="10" '
+            f'fill="{COLOURS[i % len(COLOURS)]}"/><text x="{_PAD + i * 150 + 14}" y="{_H - 9}" '
+            f'font-size="10">{escape(s.label[:24])}</text>'
+        )
     return _svg(parts)
 
 
@@ -69,5 +85,7 @@ def _frame(title: str, x_label: str, y_label: str) -> str:
 
 
 def _svg(parts: list[str]) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{_H}" viewBox="0 0 {_W} {_H}" '
-            f'font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>{"".join(parts)}</svg>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{_H}" viewBox="0 0 {_W} {_H}" '
+        f'font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>{"".join(parts)}</svg>'
+    )

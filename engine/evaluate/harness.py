@@ -41,7 +41,9 @@ from engine.riddling import DEFAULT_SAMPLING, ModelIdentity, Riddler, labelled
 from engine.secrets import load_api_key
 from engine.store import Store
 
-_VRAM_LINE = re.compile(r"(?:CUDA|Vulkan|Metal|ROCm)\d*\s+\w+\s+buffer size\s*=\s*([\d.]+)\s*MiB", re.IGNORECASE)
+_VRAM_LINE = re.compile(
+    r"(?:CUDA|Vulkan|Metal|ROCm)\d*\s+\w+\s+buffer size\s*=\s*([\d.]+)\s*MiB", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -82,9 +84,19 @@ def evaluate(
     try:
         for index, (candidate, model) in enumerate(zip(spec.candidates, models, strict=True)):
             cid = db(runs.add_candidate, run_id, candidate, model)
-            _run_candidate(db, cid, candidate, model, record, spec, solver, cancel,
-                           lambda done, msg, i=index: report(Progress("evaluating", i * len(record.articles) + done,
-                                                                      total, msg)))
+            _run_candidate(
+                db,
+                cid,
+                candidate,
+                model,
+                record,
+                spec,
+                solver,
+                cancel,
+                lambda done, msg, i=index: report(
+                    Progress("evaluating", i * len(record.articles) + done, total, msg)
+                ),
+            )
     except Cancelled:
         db(runs.set_run_status, run_id, "cancelled")
         raise
@@ -119,11 +131,15 @@ def _new_run(db: StoreCall, spec: RunSpec, paths: AppPaths, news: list[Article])
     try:
         frozen = freeze(news, spec.articles, spec.seed)
     except ValueError:
-        raise EngineError("An evaluation needs at least 4 different headlines; fetch some news first.") from None
+        raise EngineError(
+            "An evaluation needs at least 4 different headlines; fetch some news first."
+        ) from None
     solver_path = resolve_model(spec.solver, paths).path if spec.solver else default_solver(paths)
     solver_sha = file_sha256(solver_path) if spec.solve else ""
     sampling = json.dumps(asdict(spec.sampling))
-    return db(runs.create_run, frozen, spec.seed, str(solver_path) if spec.solve else "", solver_sha, sampling)
+    return db(
+        runs.create_run, frozen, spec.seed, str(solver_path) if spec.solve else "", solver_sha, sampling
+    )
 
 
 def _run_candidate(db, cid, candidate, model, record, spec, solver, cancel, report) -> None:  # noqa: ANN001
@@ -134,8 +150,13 @@ def _run_candidate(db, cid, candidate, model, record, spec, solver, cancel, repo
         return
     if model.service is not None:  # a server elsewhere: no load time or memory of ours to measure
         backend = ServiceBackend(model.service, load_api_key(model.service.base_url))
-        riddler = Riddler(backend, pipeline_named(candidate.pipeline),
-                          ModelIdentity(model.path.name, "", "service"), spec.sampling, max_attempts=1)
+        riddler = Riddler(
+            backend,
+            pipeline_named(candidate.pipeline),
+            ModelIdentity(model.path.name, "", "service"),
+            spec.sampling,
+            max_attempts=1,
+        )
         try:
             _measure(db, cid, candidate, riddler, record, pending, done, spec, solver, cancel, report)
         except Cancelled:
@@ -150,20 +171,50 @@ def _run_candidate(db, cid, candidate, model, record, spec, solver, cancel, repo
     peak: list[int] = []
     try:
         info = local.load()
-        _measure(db, cid, candidate, riddler, record, pending, done, spec, solver, cancel, report,
-                 lambda: peak.append(peak_rss_bytes(local.pid) or 0))
+        _measure(
+            db,
+            cid,
+            candidate,
+            riddler,
+            record,
+            pending,
+            done,
+            spec,
+            solver,
+            cancel,
+            report,
+            lambda: peak.append(peak_rss_bytes(local.pid) or 0),
+        )
         vram = _vram_bytes(getattr(info, "placement", ""))
         db(runs.finish_candidate, cid, info.load_s, max(peak, default=None) or None, vram, complete=True)
     except Cancelled:
-        db(runs.finish_candidate, cid, local.info.load_s if local.info else None, max(peak, default=None) or None,
-           None, complete=False)
+        db(
+            runs.finish_candidate,
+            cid,
+            local.info.load_s if local.info else None,
+            max(peak, default=None) or None,
+            None,
+            complete=False,
+        )
         raise
     finally:
         local.close()
 
 
-def _measure(db, cid, candidate, riddler, record, pending, done, spec, solver, cancel, report,  # noqa: ANN001
-             after_each=lambda: None) -> None:  # noqa: ANN001
+def _measure(
+    db,
+    cid,
+    candidate,
+    riddler,
+    record,
+    pending,
+    done,
+    spec,
+    solver,
+    cancel,
+    report,  # noqa: ANN001
+    after_each=lambda: None,
+) -> None:  # noqa: ANN001
     for article in pending:
         if cancel is not None:
             cancel.raise_if_cancelled()
@@ -172,7 +223,10 @@ def _measure(db, cid, candidate, riddler, record, pending, done, spec, solver, c
         done.add(article.position)
         # eval_rows has no column for the way of riddling (adding one needs a migration), so the
         # progress line says it: the Evaluate page and the CLI show which way was measured.
-        report(len(done), f"{candidate.label}: riddled {len(done)} of {len(record.articles)} ({riddling_mode(riddler)})")
+        report(
+            len(done),
+            f"{candidate.label}: riddled {len(done)} of {len(record.articles)} ({riddling_mode(riddler)})",
+        )
 
 
 def _riddler(candidate: Candidate, model: ResolvedModel, local: LocalModel, sampling: Sampling) -> Riddler:
@@ -188,8 +242,9 @@ def riddling_mode(riddler: Riddler) -> str:
     return "guided" if riddler.last_guided else "parse-and-retry"
 
 
-def measure_article(riddler: Riddler, article: FrozenArticle, seed: int, solver: Solver | None,
-                    cancel: CancelToken | None) -> runs.EvalRow:
+def measure_article(
+    riddler: Riddler, article: FrozenArticle, seed: int, solver: Solver | None, cancel: CancelToken | None
+) -> runs.EvalRow:
     """One generation (seeded by run seed and position, so a rerun is the same), measured."""
     riddler.sampling = replace(riddler.sampling, seed=seed * 1000 + article.position)
     news = article.article()
@@ -207,15 +262,26 @@ def measure_article(riddler: Riddler, article: FrozenArticle, seed: int, solver:
         m = replace(m, reason=failure[:300])
     choice = solver.choose(riddle.text, article, seed, cancel) if solver is not None and m.valid else None
     return runs.EvalRow(
-        position=article.position, valid=m.valid, reason=m.reason, riddle=riddle.text, answer=riddle.answer,
-        hints=riddle.hints, leaked=m.leaked, grounded=m.grounded, grounding=m.grounding,
-        solved=None if choice is None else choice == article.answer_index, choice=choice,
-        chars=m.chars, words=m.words, readability=m.readability,
+        position=article.position,
+        valid=m.valid,
+        reason=m.reason,
+        riddle=riddle.text,
+        answer=riddle.answer,
+        hints=riddle.hints,
+        leaked=m.leaked,
+        grounded=m.grounded,
+        grounding=m.grounding,
+        solved=None if choice is None else choice == article.answer_index,
+        choice=choice,
+        chars=m.chars,
+        words=m.words,
+        readability=m.readability,
         prompt_tokens=completion.prompt_tokens if completion else 0,
         completion_tokens=completion.completion_tokens if completion else 0,
         first_token_s=completion.first_token_s if completion else 0.0,
         tokens_per_s=completion.tokens_per_s if completion else 0.0,
-        generation_s=elapsed, output=output[:4000],
+        generation_s=elapsed,
+        output=output[:4000],
     )
 
 

@@ -36,8 +36,14 @@ def measure(riddle: Riddle, article_text: str) -> RiddleMeasures:
     )
     share = grounding(riddle.answer, article_text)
     return RiddleMeasures(
-        valid=valid, reason=reason, leaked=leaked, grounding=share, grounded=share >= 0.5,
-        chars=len(riddle.text), words=len(_WORD.findall(riddle.text)), readability=reading_ease(riddle.text),
+        valid=valid,
+        reason=reason,
+        leaked=leaked,
+        grounding=share,
+        grounded=share >= 0.5,
+        chars=len(riddle.text),
+        words=len(_WORD.findall(riddle.text)),
+        readability=reading_ease(riddle.text),
     )
 
 

@@ -15,12 +15,23 @@ from engine.evaluate.summary import CandidateSummary, recommend
 
 # (heading, CandidateSummary field, format)
 COLUMNS = (
-    ("candidate", "label", "{}"), ("valid", "validity", "{:.0%}"), ("leaks", "leakage", "{:.0%}"),
-    ("grounded", "grounding", "{:.0%}"), ("solved", "solvability", "{:.0%}"), ("chars", "mean_chars", "{:.0f}"),
-    ("reading ease", "readability", "{:.0f}"), ("load s", "load_s", "{:.2f}"), ("first token s", "first_token_s", "{:.2f}"),
-    ("tokens/s", "tokens_per_s", "{:.1f}"), ("riddles/min", "riddles_per_min", "{:.1f}"),
-    ("peak RSS MB", "peak_rss_mb", "{:.0f}"), ("VRAM MB", "vram_mb", "{:.0f}"), ("file MB", "file_mb", "{:.0f}"),
-    ("people solved", "human_solve_rate", "{:.0%}"), ("liked", "thumbs_up", "{}"), ("disliked", "thumbs_down", "{}"),
+    ("candidate", "label", "{}"),
+    ("valid", "validity", "{:.0%}"),
+    ("leaks", "leakage", "{:.0%}"),
+    ("grounded", "grounding", "{:.0%}"),
+    ("solved", "solvability", "{:.0%}"),
+    ("chars", "mean_chars", "{:.0f}"),
+    ("reading ease", "readability", "{:.0f}"),
+    ("load s", "load_s", "{:.2f}"),
+    ("first token s", "first_token_s", "{:.2f}"),
+    ("tokens/s", "tokens_per_s", "{:.1f}"),
+    ("riddles/min", "riddles_per_min", "{:.1f}"),
+    ("peak RSS MB", "peak_rss_mb", "{:.0f}"),
+    ("VRAM MB", "vram_mb", "{:.0f}"),
+    ("file MB", "file_mb", "{:.0f}"),
+    ("people solved", "human_solve_rate", "{:.0%}"),
+    ("liked", "thumbs_up", "{}"),
+    ("disliked", "thumbs_down", "{}"),
 )
 
 
@@ -29,8 +40,15 @@ def cell(summary: CandidateSummary, field: str, fmt: str) -> str:
     return "–" if value is None else fmt.format(value)
 
 
-def write_report(record: RunRecord, summaries: list[CandidateSummary], folder: Path, *, fmt: str = "html",
-                 budget: float = 0.0, ab: ABResult | None = None) -> Path:
+def write_report(
+    record: RunRecord,
+    summaries: list[CandidateSummary],
+    folder: Path,
+    *,
+    fmt: str = "html",
+    budget: float = 0.0,
+    ab: ABResult | None = None,
+) -> Path:
     """Write the report and its CSVs into folder; returns the report's path."""
     folder.mkdir(parents=True, exist_ok=True)
     write_rows_csv(record, folder / "rows.csv")
@@ -55,8 +73,15 @@ def write_rows_csv(record: RunRecord, path: Path) -> None:
             for row in c.rows:
                 values = asdict(row)
                 values["hints"] = " | ".join(row.hints)
-                writer.writerow([record.id, c.model_file, c.pipeline, record.articles[row.position].title,
-                                 *[values[n] for n in names]])
+                writer.writerow(
+                    [
+                        record.id,
+                        c.model_file,
+                        c.pipeline,
+                        record.articles[row.position].title,
+                        *[values[n] for n in names],
+                    ]
+                )
 
 
 def write_summary_csv(summaries: list[CandidateSummary], path: Path) -> None:
@@ -67,27 +92,47 @@ def write_summary_csv(summaries: list[CandidateSummary], path: Path) -> None:
 
 
 def _provenance(record: RunRecord) -> str:
-    return (f"Run {record.id}, {record.created_at}, seed {record.seed}, {len(record.articles)} articles, "
-            f"solver {Path(record.solver_model).name or 'none'} (chance level 25%), status {record.status}.")
+    return (
+        f"Run {record.id}, {record.created_at}, seed {record.seed}, {len(record.articles)} articles, "
+        f"solver {Path(record.solver_model).name or 'none'} (chance level 25%), status {record.status}."
+    )
 
 
-def _markdown(record: RunRecord, summaries: list[CandidateSummary], budget: float, ab: ABResult | None) -> str:
+def _markdown(
+    record: RunRecord, summaries: list[CandidateSummary], budget: float, ab: ABResult | None
+) -> str:
     head = "| " + " | ".join(h for h, _, _ in COLUMNS) + " |\n|" + " --- |" * len(COLUMNS) + "\n"
     body = "".join("| " + " | ".join(cell(s, f, fmt) for _, f, fmt in COLUMNS) + " |\n" for s in summaries)
-    lines = [f"# Riddlewire evaluation, run {record.id}", "", _provenance(record), "",
-             f"**{recommend(summaries, budget)}**", ""]
+    lines = [
+        f"# Riddlewire evaluation, run {record.id}",
+        "",
+        _provenance(record),
+        "",
+        f"**{recommend(summaries, budget)}**",
+        "",
+    ]
     if ab is not None:
         lines += [f"**A/B:** {ab.sentence()}", ""]
-    lines += [head + body, "![Quality vs speed](quality-vs-speed.svg)", "", "![Per-metric shares](metrics.svg)", "",
-              "Raw rows: [rows.csv](rows.csv); per candidate: [candidates.csv](candidates.csv).", ""]
+    lines += [
+        head + body,
+        "![Quality vs speed](quality-vs-speed.svg)",
+        "",
+        "![Per-metric shares](metrics.svg)",
+        "",
+        "Raw rows: [rows.csv](rows.csv); per candidate: [candidates.csv](candidates.csv).",
+        "",
+    ]
     return "\n".join(lines)
 
 
-def _html(record: RunRecord, summaries: list[CandidateSummary], budget: float, ab: ABResult | None,
-          svgs: list[str]) -> str:
+def _html(
+    record: RunRecord, summaries: list[CandidateSummary], budget: float, ab: ABResult | None, svgs: list[str]
+) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h, _, _ in COLUMNS)
-    rows = "".join("<tr>" + "".join(f"<td>{escape(cell(s, f, fmt))}</td>" for _, f, fmt in COLUMNS) + "</tr>"
-                   for s in summaries)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{escape(cell(s, f, fmt))}</td>" for _, f, fmt in COLUMNS) + "</tr>"
+        for s in summaries
+    )
     ab_html = f"<p><b>A/B:</b> {escape(ab.sentence())}</p>" if ab else ""
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>Riddlewire evaluation</title>"

@@ -68,13 +68,31 @@ class RunRecord:
     candidates: tuple[CandidateRecord, ...]
 
 
-def create_run(store: Store, articles: tuple[FrozenArticle, ...], seed: int, solver_model: str,
-               solver_sha256: str, sampling: str) -> int:
+def create_run(
+    store: Store,
+    articles: tuple[FrozenArticle, ...],
+    seed: int,
+    solver_model: str,
+    solver_sha256: str,
+    sampling: str,
+) -> int:
     with store.db.conn:
-        run_id = store.db["eval_runs"].insert(
-            {"created_at": _now(), "seed": seed, "articles": len(articles), "solver_model": solver_model,
-             "solver_sha256": solver_sha256, "sampling": sampling, "app_version": __version__, "status": "running"}
-        ).last_pk
+        run_id = (
+            store.db["eval_runs"]
+            .insert(
+                {
+                    "created_at": _now(),
+                    "seed": seed,
+                    "articles": len(articles),
+                    "solver_model": solver_model,
+                    "solver_sha256": solver_sha256,
+                    "sampling": sampling,
+                    "app_version": __version__,
+                    "status": "running",
+                }
+            )
+            .last_pk
+        )
         store.db["eval_articles"].insert_all(
             {**asdict(a), "run_id": run_id, "options": json.dumps(list(a.options), ensure_ascii=False)}
             for a in articles
@@ -91,29 +109,57 @@ def add_candidate(store: Store, run_id: int, candidate: Candidate, model: Resolv
     if found:
         return found[0]
     with store.db.conn:
-        return store.db["eval_candidates"].insert(
-            {"run_id": run_id, "model": candidate.model, "model_file": model.path.name,
-             "model_sha256": model.sha256, "pipeline": candidate.pipeline, "file_size": model.file_size}
-        ).last_pk
+        return (
+            store.db["eval_candidates"]
+            .insert(
+                {
+                    "run_id": run_id,
+                    "model": candidate.model,
+                    "model_file": model.path.name,
+                    "model_sha256": model.sha256,
+                    "pipeline": candidate.pipeline,
+                    "file_size": model.file_size,
+                }
+            )
+            .last_pk
+        )
 
 
 def done_positions(store: Store, candidate_id: int) -> set[int]:
-    return {r[0] for r in store.db.execute("SELECT position FROM eval_rows WHERE candidate_id = ?", [candidate_id])}
+    return {
+        r[0]
+        for r in store.db.execute("SELECT position FROM eval_rows WHERE candidate_id = ?", [candidate_id])
+    }
 
 
 def save_row(store: Store, candidate_id: int, row: EvalRow) -> None:
-    record = {**asdict(row), "candidate_id": candidate_id, "hints": json.dumps(list(row.hints), ensure_ascii=False)}
+    record = {
+        **asdict(row),
+        "candidate_id": candidate_id,
+        "hints": json.dumps(list(row.hints), ensure_ascii=False),
+    }
     with store.db.conn:
         store.db["eval_rows"].insert(record, replace=True)
 
 
-def finish_candidate(store: Store, candidate_id: int, load_s: float | None, peak_rss: int | None,
-                     vram: int | None, complete: bool) -> None:
+def finish_candidate(
+    store: Store,
+    candidate_id: int,
+    load_s: float | None,
+    peak_rss: int | None,
+    vram: int | None,
+    complete: bool,
+) -> None:
     with store.db.conn:
         store.db["eval_candidates"].update(
             candidate_id,
-            {"load_s": load_s, "peak_rss_bytes": peak_rss, "vram_bytes": vram,
-             "status": "done" if complete else "pending", "finished_at": _now()},
+            {
+                "load_s": load_s,
+                "peak_rss_bytes": peak_rss,
+                "vram_bytes": vram,
+                "status": "done" if complete else "pending",
+                "finished_at": _now(),
+            },
         )
 
 
@@ -133,30 +179,52 @@ def load_run(store: Store, run_id: int) -> RunRecord:
     except NotFoundError:
         raise StoreError(f"There is no evaluation run {run_id} in the history.") from None
     articles = tuple(
-        FrozenArticle(**{**{k: r[k] for k in FrozenArticle.__dataclass_fields__}, "options": tuple(json.loads(r["options"]))})
+        FrozenArticle(
+            **{
+                **{k: r[k] for k in FrozenArticle.__dataclass_fields__},
+                "options": tuple(json.loads(r["options"])),
+            }
+        )
         for r in store.db.query("SELECT * FROM eval_articles WHERE run_id = ? ORDER BY position", [run_id])
     )
     candidates = tuple(
         _candidate(store, r)
         for r in store.db.query("SELECT * FROM eval_candidates WHERE run_id = ? ORDER BY id", [run_id])
     )
-    return RunRecord(run["id"], run["created_at"], run["seed"], run["solver_model"], run["status"], articles,
-                     candidates)
+    return RunRecord(
+        run["id"], run["created_at"], run["seed"], run["solver_model"], run["status"], articles, candidates
+    )
 
 
 def _candidate(store: Store, row: dict) -> CandidateRecord:
     names = [f.name for f in fields(EvalRow)]
     rows = tuple(
-        EvalRow(**{
-            **{k: r[k] for k in names},
-            "valid": bool(r["valid"]), "leaked": bool(r["leaked"]), "grounded": bool(r["grounded"]),
-            "solved": None if r["solved"] is None else bool(r["solved"]), "hints": tuple(json.loads(r["hints"] or "[]")),
-        })
-        for r in store.db.query("SELECT * FROM eval_rows WHERE candidate_id = ? ORDER BY position", [row["id"]])
+        EvalRow(
+            **{
+                **{k: r[k] for k in names},
+                "valid": bool(r["valid"]),
+                "leaked": bool(r["leaked"]),
+                "grounded": bool(r["grounded"]),
+                "solved": None if r["solved"] is None else bool(r["solved"]),
+                "hints": tuple(json.loads(r["hints"] or "[]")),
+            }
+        )
+        for r in store.db.query(
+            "SELECT * FROM eval_rows WHERE candidate_id = ? ORDER BY position", [row["id"]]
+        )
     )
     return CandidateRecord(
-        row["id"], row["model"], row["model_file"], row["model_sha256"] or "", row["pipeline"], row["file_size"] or 0,
-        row["load_s"], row["peak_rss_bytes"], row["vram_bytes"], row["status"], rows,
+        row["id"],
+        row["model"],
+        row["model_file"],
+        row["model_sha256"] or "",
+        row["pipeline"],
+        row["file_size"] or 0,
+        row["load_s"],
+        row["peak_rss_bytes"],
+        row["vram_bytes"],
+        row["status"],
+        rows,
     )
 
 

@@ -61,13 +61,18 @@ class Solver:
     def path(self) -> Path:
         return self.model.path
 
-    def choose(self, riddle: str, article: FrozenArticle, seed: int, cancel: CancelToken | None = None) -> int:
+    def choose(
+        self, riddle: str, article: FrozenArticle, seed: int, cancel: CancelToken | None = None
+    ) -> int:
         """The index (into article.options) of the headline the solver picks."""
         per_rotation = []
         for shift in range(self.rotations):
             prompt = solver_prompt(riddle, rotated(article.options, shift))
-            done = self.model.call(_TARGET, {"prompt": prompt, "choices": [f" {i}" for i in range(1, OPTIONS + 1)]},
-                                   cancel=cancel)
+            done = self.model.call(
+                _TARGET,
+                {"prompt": prompt, "choices": [f" {i}" for i in range(1, OPTIONS + 1)]},
+                cancel=cancel,
+            )
             per_rotation.append(done.get("logprobs"))
         return pick(headline_scores(per_rotation), random.Random(seed * 7919 + article.position))
 
@@ -82,8 +87,10 @@ def choice_logprobs(worker: Any, request: dict[str, Any]) -> None:
     import numpy as np
 
     llm = worker.llm
-    full = [llm.tokenize((request["prompt"] + c).encode("utf-8"), add_bos=True, special=False)
-            for c in request["choices"]]
+    full = [
+        llm.tokenize((request["prompt"] + c).encode("utf-8"), add_bos=True, special=False)
+        for c in request["choices"]
+    ]
     common = _common_prefix(full)
     firsts = [tokens[common] if len(tokens) > common else None for tokens in full]
     if common == 0 or None in firsts or len(set(firsts)) < len(firsts):

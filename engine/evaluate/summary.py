@@ -27,7 +27,9 @@ class CandidateSummary:
     validity: float  # share of first-try outputs that are usable riddles
     leakage: float  # share of outputs that give the answer away
     grounding: float  # share of valid riddles whose answer the article supports
-    solvability: float  # share of articles whose riddle the solver traced to its headline (invalid: not solved)
+    solvability: (
+        float  # share of articles whose riddle the solver traced to its headline (invalid: not solved)
+    )
     chance: float
     mean_chars: float
     readability: float  # mean Flesch reading ease of valid riddles
@@ -43,7 +45,9 @@ class CandidateSummary:
     thumbs_down: int = 0
 
 
-def summarize(record: RunRecord, human: dict[tuple[str, str], HumanSignal] | None = None) -> list[CandidateSummary]:
+def summarize(
+    record: RunRecord, human: dict[tuple[str, str], HumanSignal] | None = None
+) -> list[CandidateSummary]:
     return [_summary(c, (human or {}).get((c.model_file, c.pipeline))) for c in record.candidates if c.rows]
 
 
@@ -84,14 +88,18 @@ def recommend(summaries: list[CandidateSummary], min_riddles_per_min: float = 0.
     fast_enough = [s for s in summaries if s.riddles_per_min >= min_riddles_per_min]
     if not fast_enough:
         fastest = max(summaries, key=lambda s: s.riddles_per_min)
-        return (f"No candidate makes {min_riddles_per_min:.1f} riddles per minute; the fastest is "
-                f"{fastest.label} at {fastest.riddles_per_min:.1f}.")
+        return (
+            f"No candidate makes {min_riddles_per_min:.1f} riddles per minute; the fastest is "
+            f"{fastest.label} at {fastest.riddles_per_min:.1f}."
+        )
     best = max(fast_enough, key=lambda s: (s.solvability, s.validity, s.riddles_per_min))
     budget = f" (at least {min_riddles_per_min:.1f} riddles/min)" if min_riddles_per_min else ""
     verdict = "above" if best.solvability > best.chance else "not above"
-    return (f"Best solvability within your speed budget{budget} is {best.label}: {best.solvability:.0%} of its "
-            f"riddles solved ({verdict} the {best.chance:.0%} chance level), {best.validity:.0%} valid, "
-            f"{best.riddles_per_min:.1f} riddles/min.")
+    return (
+        f"Best solvability within your speed budget{budget} is {best.label}: {best.solvability:.0%} of its "
+        f"riddles solved ({verdict} the {best.chance:.0%} chance level), {best.validity:.0%} valid, "
+        f"{best.riddles_per_min:.1f} riddles/min."
+    )
 
 
 def _share(values) -> float:  # noqa: ANN001
@@ -115,5 +123,7 @@ def latest(store: Store) -> tuple[RunRecord | None, list[CandidateSummary]]:
     if run_id is None:
         return None, []
     record = load_run(store, run_id)
-    human = {(c.model_file, c.pipeline): human_signal(store, c.model_file, c.pipeline) for c in record.candidates}
+    human = {
+        (c.model_file, c.pipeline): human_signal(store, c.model_file, c.pipeline) for c in record.candidates
+    }
     return record, summarize(record, human)

@@ -35,8 +35,11 @@ def title_key(title: str) -> str:
     "Central bank raises interest rates" and "Central Bank Raises the Interest Rate - Wire" meet.
     A stored fingerprint is compared by equality (an index lookup), never pairwise."""
     title = _SOURCE_SUFFIX.sub("", title.strip()).casefold()
-    letters = title if title.isascii() else "".join(
-        ch for ch in unicodedata.normalize("NFKD", title) if not unicodedata.combining(ch))
+    letters = (
+        title
+        if title.isascii()
+        else "".join(ch for ch in unicodedata.normalize("NFKD", title) if not unicodedata.combining(ch))
+    )
     key = " ".join(_NOT_WORD.sub(" ", letters).split())
     if len(key) < _MIN_KEY_CHARS:
         return ""

@@ -22,7 +22,19 @@ SHORT_SUMMARY_CHARS = 200  # below this a summary says too little to riddle from
 MAX_PAGE_BYTES = 3 * 1024 * 1024
 MAX_TEXT_CHARS = 4000
 _MIN_PARAGRAPH_CHARS = 40  # shorter <p>s are captions, bylines and buttons
-_SKIP = {"script", "style", "noscript", "template", "svg", "iframe", "nav", "header", "footer", "aside", "form"}
+_SKIP = {
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "iframe",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+}
 _CONTAINERS = ("article", "main")
 
 
@@ -68,7 +80,7 @@ def article_text(html: str, max_chars: int = MAX_TEXT_CHARS) -> str:
     """The article's paragraphs as plain text: those inside <article>/<main> when the page has any,
     else every long-enough paragraph; cut at a paragraph boundary near max_chars."""
     parser = _Paragraphs()
-    parser.feed(re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "", html[: MAX_PAGE_BYTES]))
+    parser.feed(re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "", html[:MAX_PAGE_BYTES]))
     parser.close()
     inside = [text for is_inside, text in parser.found if is_inside]
     paragraphs = inside or [text for _inside, text in parser.found]

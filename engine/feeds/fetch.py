@@ -95,13 +95,16 @@ def fetch(
             return FeedResponse(str(response.url), response.status_code, body, dict(response.headers))
     except httpx.TimeoutException as exc:
         if time.monotonic() - started >= limits.total_s:  # bytes kept coming, too slowly (headers or body)
-            raise FeedError(f"{_site(url)} took longer than {limits.total_s:g} s to send the feed; "
-                            "try again later.") from exc
+            raise FeedError(
+                f"{_site(url)} took longer than {limits.total_s:g} s to send the feed; try again later."
+            ) from exc
         raise FeedError(f"{_site(url)} did not answer in time; try again later.") from exc
     except httpx.TooManyRedirects as exc:
         raise FeedError(f"{_site(url)} redirects too many times (or in a loop); check the address.") from exc
     except httpx.HTTPError as exc:
-        raise FeedError(f"{_site(url)} could not be reached ({exc.__class__.__name__}). Are you offline?") from exc
+        raise FeedError(
+            f"{_site(url)} could not be reached ({exc.__class__.__name__}). Are you offline?"
+        ) from exc
     finally:
         if own:
             client.close()
@@ -115,7 +118,9 @@ def _read_capped(
     for chunk in response.iter_bytes():
         size += len(chunk)
         if size > max_bytes:
-            raise FeedError(f"{_site(url)} sent more than {max_bytes / 1_048_576:g} MB; the feed was not read.")
+            raise FeedError(
+                f"{_site(url)} sent more than {max_bytes / 1_048_576:g} MB; the feed was not read."
+            )
         if time.monotonic() > deadline:
             raise FeedError(f"{_site(url)} took longer than {total_s:g} s to send the feed; try again later.")
         if cancel is not None:

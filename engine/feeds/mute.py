@@ -35,8 +35,11 @@ class MuteRule:
         if self.kind == "keyword":
             return bool(self._words.search(article.title) or self._words.search(article.summary))
         wanted = self.pattern.strip().casefold()
-        return wanted == article.source.casefold() or _on_site(article.link, wanted) \
+        return (
+            wanted == article.source.casefold()
+            or _on_site(article.link, wanted)
             or _on_site(article.feed_url, wanted)
+        )
 
 
 def is_muted(article: Article, rules: Iterable[MuteRule]) -> bool:

@@ -68,7 +68,12 @@ def write_opml(subscriptions: list[Subscription], title: str = "Riddlewire subsc
             if sub.category not in folders:
                 folders[sub.category] = ET.SubElement(body, "outline", text=sub.category, title=sub.category)
             parent = folders[sub.category]
-        attributes = {"type": "rss", "text": sub.title or sub.url, "title": sub.title or sub.url, "xmlUrl": sub.url}
+        attributes = {
+            "type": "rss",
+            "text": sub.title or sub.url,
+            "title": sub.title or sub.url,
+            "xmlUrl": sub.url,
+        }
         if sub.site:
             attributes["htmlUrl"] = sub.site
         ET.SubElement(parent, "outline", attributes)

@@ -23,7 +23,9 @@ MAX_ENTRIES = 500
 _INTERNAL_DTD = re.compile(rb"<!DOCTYPE[^\[>]*\[.*?\]\s*>", re.DOTALL | re.IGNORECASE)
 _PROLOGUE_BYTES = 65_536
 _CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+))")
-_DECLARED_ENCODING = re.compile(rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([^"']{0,80})["']""")
+_DECLARED_ENCODING = re.compile(
+    rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([^"']{0,80})["']"""
+)
 _ENCODING_NAME = re.compile(rb"[A-Za-z][A-Za-z0-9._:-]{0,39}")
 
 
@@ -76,8 +78,11 @@ def parse_feed(
     source = title or _host(feed_url) or "Unknown source"
     site = parsed.feed.get("link", "") or feed_url
     articles = [_article(entry, source, site, feed_url, fetched_at) for entry in entries]
-    warning = f"The feed is not well-formed ({one_line(str(reason))[:160]}); its readable items were kept." \
-        if parsed.bozo and reason is not None else ""
+    warning = (
+        f"The feed is not well-formed ({one_line(str(reason))[:160]}); its readable items were kept."
+        if parsed.bozo and reason is not None
+        else ""
+    )
     return ParsedFeed(title, canonical_link(site), tuple(a for a in articles if a.title), warning)
 
 
@@ -95,7 +100,7 @@ def _sane_declaration(body: bytes) -> bytes:
     match = _DECLARED_ENCODING.match(body[:512])
     if match is None or _ENCODING_NAME.fullmatch(match.group(1)):
         return body
-    return body[:match.start(1)] + b"utf-8" + body[match.end(1):]
+    return body[: match.start(1)] + b"utf-8" + body[match.end(1) :]
 
 
 def _without_impossible_characters(body: bytes) -> bytes:

@@ -122,26 +122,51 @@ def check_feed(feed: Feed, client: httpx.Client, limits: FetchLimits, cancel: Ca
     fetched_at = datetime.now(UTC)
     stamp = fetched_at.isoformat(timespec="seconds")
     try:
-        response = fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified, client=client, limits=limits,
-                         cancel=cancel)
+        response = fetch(
+            feed.url,
+            etag=feed.etag,
+            last_modified=feed.last_modified,
+            client=client,
+            limits=limits,
+            cancel=cancel,
+        )
         if response.not_modified:
             return FeedOutcome(feed.id, feed.url, NOT_MODIFIED, stamp)
         body_hash = hashlib.sha256(response.body).hexdigest()
         if body_hash == feed.body_hash:  # the server ignores conditional GET but sent the same bytes
             return FeedOutcome(feed.id, feed.url, UNCHANGED, stamp)
-        parsed = parse_feed(response.body, feed_url=feed.url, fetched_at=fetched_at,
-                            headers={**response.headers, "content-location": response.url})
+        parsed = parse_feed(
+            response.body,
+            feed_url=feed.url,
+            fetched_at=fetched_at,
+            headers={**response.headers, "content-location": response.url},
+        )
     except EngineError as error:
         if cancel.cancelled:
             raise
         return FeedOutcome(feed.id, feed.url, FAILED, stamp, error=error.sentence)
     except Exception as error:  # noqa: BLE001 - a parser bug on one hostile feed must not stop the others
         log.exception("feed %s broke the parser", feed.url)
-        return FeedOutcome(feed.id, feed.url, FAILED, stamp,
-                           error=f"{feed.name} could not be read ({error.__class__.__name__}); it was skipped.")
-    return FeedOutcome(feed.id, feed.url, OK, stamp, etag=response.etag, last_modified=response.last_modified,
-                       body_hash=body_hash, title=parsed.title, site=parsed.site, articles=parsed.articles,
-                       warning=parsed.warning)
+        return FeedOutcome(
+            feed.id,
+            feed.url,
+            FAILED,
+            stamp,
+            error=f"{feed.name} could not be read ({error.__class__.__name__}); it was skipped.",
+        )
+    return FeedOutcome(
+        feed.id,
+        feed.url,
+        OK,
+        stamp,
+        etag=response.etag,
+        last_modified=response.last_modified,
+        body_hash=body_hash,
+        title=parsed.title,
+        site=parsed.site,
+        articles=parsed.articles,
+        warning=parsed.warning,
+    )
 
 
 def _progress_line(name: str, saved: SavedOutcome) -> str:

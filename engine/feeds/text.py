@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from html import unescape
 
-_DROPPED = re.compile(r"<(script|style|iframe|object|embed|noscript|template|svg)\b.*?(?:</\1\s*>|\Z)",
-                      re.IGNORECASE | re.DOTALL)  # an unclosed <script> drops the rest of the text
+_DROPPED = re.compile(
+    r"<(script|style|iframe|object|embed|noscript|template|svg)\b.*?(?:</\1\s*>|\Z)",
+    re.IGNORECASE | re.DOTALL,
+)  # an unclosed <script> drops the rest of the text
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)|<![^<>]*>|<\?[^<>]*>", re.DOTALL)
 _BLOCK_TAG = re.compile(r"</?(?:p|br|div|li|ul|ol|h[1-6]|tr|blockquote)\b[^<>]*>", re.IGNORECASE)
 _TAG = re.compile(r"</?[a-zA-Z][^<>]*>")  # [^<>]: a run of "<a<a<a" stays linear

@@ -167,7 +167,9 @@ class SequenceCache:
         self.prefix: list[int] = []  # the tokens sequence 0 holds
         self.ctx = lc.llama_init_from_model(llm._model.model, params)
         if not self.ctx:
-            raise MemoryError(f"llama.cpp could not make a context of {plan.n_ctx} tokens for {plan.width} sequences")
+            raise MemoryError(
+                f"llama.cpp could not make a context of {plan.n_ctx} tokens for {plan.width} sequences"
+            )
         self.memory = lc.llama_get_memory(self.ctx)
         self.batch = lc.llama_batch_init(plan.n_batch, 0, 1)
 
@@ -191,12 +193,19 @@ class SequenceCache:
             code = lc.llama_decode(self.ctx, self.batch)
             self.batch.n_tokens = 0
             if code != 0:
-                raise RuntimeError(f"llama_decode failed with code {code} (no room left in the batch's KV cache)")
+                raise RuntimeError(
+                    f"llama_decode failed with code {code} (no room left in the batch's KV cache)"
+                )
 
     def fits(self, plan: Plan) -> bool:
         """Whether this cache can run `plan` (it is kept between calls)."""
-        return (self.unified and plan.unified and self.n_batch == plan.n_batch and self.n_ctx >= plan.n_ctx
-                and self.n_seq >= plan.n_seq)
+        return (
+            self.unified
+            and plan.unified
+            and self.n_batch == plan.n_batch
+            and self.n_ctx >= plan.n_ctx
+            and self.n_seq >= plan.n_seq
+        )
 
     def decode_prefix(self, tokens: list[int]) -> int:
         """Sequence 0 holds exactly `tokens`; what it held before is kept as far as it agrees (returns
@@ -260,9 +269,16 @@ def run(worker: Any, request: dict[str, Any]) -> None:
         for index in range(len(jobs)):
             worker.forget_cancel(f"{rid}/{index}")
         worker.forget_cancel(rid)
-    worker.send({"event": "done", "id": rid, "finish_reason": finish, "tokens": batch.tokens,
-                 "prefix_reused": batch.reused,
-                 "elapsed_s": round(time.perf_counter() - batch.started, 4)})
+    worker.send(
+        {
+            "event": "done",
+            "id": rid,
+            "finish_reason": finish,
+            "tokens": batch.tokens,
+            "prefix_reused": batch.reused,
+            "elapsed_s": round(time.perf_counter() - batch.started, 4),
+        }
+    )
 
 
 def _cache_for(worker: Any, llm: Any, plan: Plan) -> tuple[SequenceCache, bool]:
@@ -275,7 +291,9 @@ def _cache_for(worker: Any, llm: Any, plan: Plan) -> tuple[SequenceCache, bool]:
     worker.release(HELD_CACHE)
     if not plan.unified:
         return SequenceCache(llm, plan), False
-    cache = SequenceCache(llm, Plan(plan.width, plan.n_ctx + SPARE_CELLS, plan.shared, plan.n_batch, plan.why))
+    cache = SequenceCache(
+        llm, Plan(plan.width, plan.n_ctx + SPARE_CELLS, plan.shared, plan.n_batch, plan.why)
+    )
     worker.hold(HELD_CACHE, cache)
     return cache, True
 
@@ -283,8 +301,16 @@ def _cache_for(worker: Any, llm: Any, plan: Plan) -> tuple[SequenceCache, bool]:
 class Batch:
     """The scheduling loop: fill free slots from the queue, decode one step, sample, retire."""
 
-    def __init__(self, worker: Any, rid: str, llm: Any, cache: SequenceCache, plan: Plan,
-                 jobs: list[dict[str, Any]], check: Callable[[str, str], object] | None):
+    def __init__(
+        self,
+        worker: Any,
+        rid: str,
+        llm: Any,
+        cache: SequenceCache,
+        plan: Plan,
+        jobs: list[dict[str, Any]],
+        check: Callable[[str, str], object] | None,
+    ):
         self.worker, self.rid, self.llm, self.cache, self.plan = worker, rid, llm, cache, plan
         self.jobs, self.check = jobs, check
         self.trace = False  # tests and benchmarks: report token ids and greedy margins per attempt
@@ -424,8 +450,15 @@ class Batch:
             return
         text = attempt.guide.text()
         if len(text) > attempt.streamed:
-            self.worker.send({"event": "text", "id": self.rid, "job": attempt.job, "attempt": attempt.number,
-                              "text": text[attempt.streamed:]})
+            self.worker.send(
+                {
+                    "event": "text",
+                    "id": self.rid,
+                    "job": attempt.job,
+                    "attempt": attempt.number,
+                    "text": text[attempt.streamed :],
+                }
+            )
             attempt.streamed, attempt.last_text = len(text), now
 
     def _retire(self, attempt: Attempt, finish: str, queue: deque[Attempt]) -> None:
@@ -440,18 +473,35 @@ class Batch:
             reason = self._rejection(self.jobs[attempt.job].get("primer", ""), text)
         retry = bool(reason) and attempt.number < len(self.jobs[attempt.job]["seeds"])
         if retry:
-            queue.append(_attempt(self.llm, attempt.job, self.jobs[attempt.job], attempt.number + 1, attempt.tokens))
+            queue.append(
+                _attempt(self.llm, attempt.job, self.jobs[attempt.job], attempt.number + 1, attempt.tokens)
+            )
         elapsed = time.perf_counter() - attempt.started
-        traced = {"tokens": attempt.out, "margins": attempt.sampler.margins, "offsets": attempt.offsets
-                  } if self.trace else {}
-        self.worker.send({
-            **traced, "event": "finished", "id": self.rid, "job": attempt.job, "attempt": attempt.number, "text": text,
-            "accepted": not reason, "retry": retry, "reason": reason, "finish_reason": finish,
-            "prompt_tokens": len(attempt.tokens), "completion_tokens": attempt.sampled,
-            # Tokens after the prompt in the sequence: the values and, guided, the labels we fed.
-            "sequence_tokens": attempt.pos - len(attempt.tokens) + len(attempt.pending),
-            "latency_s": round(elapsed, 4), "first_token_s": round(attempt.first_token_s or elapsed, 4),
-        })
+        traced = (
+            {"tokens": attempt.out, "margins": attempt.sampler.margins, "offsets": attempt.offsets}
+            if self.trace
+            else {}
+        )
+        self.worker.send(
+            {
+                **traced,
+                "event": "finished",
+                "id": self.rid,
+                "job": attempt.job,
+                "attempt": attempt.number,
+                "text": text,
+                "accepted": not reason,
+                "retry": retry,
+                "reason": reason,
+                "finish_reason": finish,
+                "prompt_tokens": len(attempt.tokens),
+                "completion_tokens": attempt.sampled,
+                # Tokens after the prompt in the sequence: the values and, guided, the labels we fed.
+                "sequence_tokens": attempt.pos - len(attempt.tokens) + len(attempt.pending),
+                "latency_s": round(elapsed, 4),
+                "first_token_s": round(attempt.first_token_s or elapsed, 4),
+            }
+        )
 
     def _rejection(self, primer: str, text: str) -> str:
         if self.check is None:
@@ -464,12 +514,22 @@ class Batch:
 
     def _finish_too_long(self, attempt: Attempt) -> None:
         n_ctx = self.llm.n_ctx()
-        self.worker.send({
-            "event": "finished", "id": self.rid, "job": attempt.job, "attempt": attempt.number, "text": "",
-            "accepted": False, "retry": False, "finish_reason": "error",
-            "reason": (f"the prompt has {len(attempt.tokens)} tokens but the context holds only {n_ctx}; "
-                       "raise the context length in Settings"),
-        })
+        self.worker.send(
+            {
+                "event": "finished",
+                "id": self.rid,
+                "job": attempt.job,
+                "attempt": attempt.number,
+                "text": "",
+                "accepted": False,
+                "retry": False,
+                "finish_reason": "error",
+                "reason": (
+                    f"the prompt has {len(attempt.tokens)} tokens but the context holds only {n_ctx}; "
+                    "raise the context length in Settings"
+                ),
+            }
+        )
 
     # -- cancel --------------------------------------------------------------------------------
     def _drop_cancelled(self, queue: deque[Attempt]) -> None:
@@ -478,9 +538,19 @@ class Batch:
                 self._release(attempt)
             else:
                 queue.remove(attempt)
-            self.worker.send({"event": "finished", "id": self.rid, "job": attempt.job, "attempt": attempt.number,
-                              "text": "", "accepted": False, "retry": False, "finish_reason": "cancelled",
-                              "reason": "cancelled"})
+            self.worker.send(
+                {
+                    "event": "finished",
+                    "id": self.rid,
+                    "job": attempt.job,
+                    "attempt": attempt.number,
+                    "text": "",
+                    "accepted": False,
+                    "retry": False,
+                    "finish_reason": "cancelled",
+                    "reason": "cancelled",
+                }
+            )
 
     def _cancelled(self, attempt: Attempt) -> bool:
         return self.worker.is_cancelled(f"{self.rid}/{attempt.job}")
@@ -499,8 +569,15 @@ class Batch:
         now = time.perf_counter()
         if now - self._last_event >= STEP_EVENT_S:
             self._last_event = now
-            self.worker.send({"event": "step", "id": self.rid, "live": len(self.live), "queued": len(queue),
-                              "tokens": self.tokens})
+            self.worker.send(
+                {
+                    "event": "step",
+                    "id": self.rid,
+                    "live": len(self.live),
+                    "queued": len(queue),
+                    "tokens": self.tokens,
+                }
+            )
 
 
 # -- attempts ------------------------------------------------------------------------------------
@@ -516,8 +593,12 @@ def _attempt(llm: Any, index: int, job: dict[str, Any], number: int, tokens: lis
     wanted = token_budget() if job.get("guided") else int(sampling.get("max_tokens", 120))
     max_tokens = min(wanted, llm.n_ctx() - len(tokens))
     return Attempt(
-        job=index, number=number, tokens=tokens, max_tokens=max_tokens,
-        stop=[s.encode("utf-8") for s in sampling.get("stop", []) if s], sampling=sampling,
+        job=index,
+        number=number,
+        tokens=tokens,
+        max_tokens=max_tokens,
+        stop=[s.encode("utf-8") for s in sampling.get("stop", []) if s],
+        sampling=sampling,
         seed=int(job["seeds"][number - 1]),
     )
 
@@ -556,4 +637,3 @@ def _resolve(target: str | None) -> Callable[[str, str], object] | None:
 
 def _unbatchable(rid: str, why: str) -> dict[str, Any]:
     return {"event": "done", "id": rid, "finish_reason": "unbatchable", "reason": why}
-

@@ -55,8 +55,13 @@ class Plan:
         return len(attempt.tokens) - self.shared + max(attempt.max_tokens, 0) + UTF8_SLACK
 
     def as_event(self) -> dict[str, Any]:
-        return {"width": self.width, "n_ctx": self.n_ctx, "shared_tokens": self.shared, "why": self.why,
-                "unified": self.unified}
+        return {
+            "width": self.width,
+            "n_ctx": self.n_ctx,
+            "shared_tokens": self.shared,
+            "why": self.why,
+            "unified": self.unified,
+        }
 
 
 def plan_batch(llm: Any, attempts: Sequence[Prompted], requested: int | None, unified: bool = True) -> Plan:
@@ -65,18 +70,32 @@ def plan_batch(llm: Any, attempts: Sequence[Prompted], requested: int | None, un
     gpu = bool(llm.model_params.n_gpu_layers) and bool(lc.llama_supports_gpu_offload())
     runnable = [a for a in attempts if a.max_tokens > 0]  # the rest fail before decoding: no cells
     return make_plan(
-        [a.tokens for a in runnable], [a.max_tokens for a in runnable], requested,
-        cores=os.cpu_count() or 1, gpu=gpu, free_memory=_free_memory(),
-        cell_bytes=kv_bytes_per_token(llm.metadata), unified=unified,
+        [a.tokens for a in runnable],
+        [a.max_tokens for a in runnable],
+        requested,
+        cores=os.cpu_count() or 1,
+        gpu=gpu,
+        free_memory=_free_memory(),
+        cell_bytes=kv_bytes_per_token(llm.metadata),
+        unified=unified,
     )
 
 
 def make_plan(
-    prompts: Sequence[list[int]], max_tokens: Sequence[int], requested: int | None, *,
-    cores: int, gpu: bool, free_memory: int, cell_bytes: int, unified: bool = True,
+    prompts: Sequence[list[int]],
+    max_tokens: Sequence[int],
+    requested: int | None,
+    *,
+    cores: int,
+    gpu: bool,
+    free_memory: int,
+    cell_bytes: int,
+    unified: bool = True,
 ) -> Plan:
     shared = shared_prefix(prompts)
-    need = max([len(p) - shared + max(m, 0) + UTF8_SLACK for p, m in zip(prompts, max_tokens, strict=True)] or [1])
+    need = max(
+        [len(p) - shared + max(m, 0) + UTF8_SLACK for p, m in zip(prompts, max_tokens, strict=True)] or [1]
+    )
     width, why = (requested, f"{requested} at once, as set") if requested else auto_width(cores, gpu)
     width = max(1, min(width, len(prompts) or 1, MAX_WIDTH))
     room = int(free_memory * KV_SHARE_OF_FREE_MEMORY) // max(cell_bytes, 1)

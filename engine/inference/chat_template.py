@@ -62,8 +62,11 @@ class ChatTemplate:
         template = _compile(self.source)
         try:
             text = _render_in_time(
-                template, messages=messages, add_generation_prompt=add_generation_prompt,
-                bos_token=self.bos_token, eos_token=self.eos_token,
+                template,
+                messages=messages,
+                add_generation_prompt=add_generation_prompt,
+                bos_token=self.bos_token,
+                eos_token=self.eos_token,
             )
         except _TooSlow as error:
             raise ModelError(
@@ -81,7 +84,9 @@ class ChatTemplate:
                 "Use the few-shot pipeline with this model, or choose another model."
             ) from error
         if len(text) > MAX_RENDERED_CHARS:
-            raise ModelError("This model's chat template produced an oversized prompt. Use the few-shot pipeline.")
+            raise ModelError(
+                "This model's chat template produced an oversized prompt. Use the few-shot pipeline."
+            )
         return text
 
 
@@ -100,8 +105,11 @@ class _BoundedSandbox(ImmutableSandboxedEnvironment):
             raise SecurityError("an exponent that large is not allowed")
         if operator == "*":
             for sequence, times in ((left, right), (right, left)):
-                if isinstance(sequence, str | list | tuple) and isinstance(times, int) \
-                        and len(sequence) * times > MAX_RENDERED_CHARS:
+                if (
+                    isinstance(sequence, str | list | tuple)
+                    and isinstance(times, int)
+                    and len(sequence) * times > MAX_RENDERED_CHARS
+                ):
                     raise SecurityError("a repeated value that large is not allowed")
         return super().call_binop(context, operator, left, right)
 
@@ -129,9 +137,13 @@ def _compile(source: str) -> jinja2.Template:
     if not source.strip():
         raise ModelError("This model has no chat template. Use the few-shot pipeline with it.")
     if len(source) > MAX_TEMPLATE_CHARS:
-        raise ModelError("This model's chat template is too large to trust. Use the few-shot pipeline with it.")
+        raise ModelError(
+            "This model's chat template is too large to trust. Use the few-shot pipeline with it."
+        )
     env = _BoundedSandbox(
-        loader=jinja2.BaseLoader(), trim_blocks=True, lstrip_blocks=True,
+        loader=jinja2.BaseLoader(),
+        trim_blocks=True,
+        lstrip_blocks=True,
         extensions=[_GenerationTags, jinja2.ext.loopcontrols],
     )
     env.filters["tojson"] = _tojson

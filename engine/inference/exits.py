@@ -37,7 +37,9 @@ def exit_sentence(returncode: int | None, stderr_tail: str = "") -> str:
             sig = signal.Signals(-returncode)
         except ValueError:
             return f"The engine stopped on signal {-returncode}. It will start again on the next riddle."
-        return _BY_SIGNAL.get(sig, f"The engine stopped on {sig.name}. It will start again on the next riddle.")
+        return _BY_SIGNAL.get(
+            sig, f"The engine stopped on {sig.name}. It will start again on the next riddle."
+        )
     detail = stderr_tail.strip().splitlines()[-1][:200] if stderr_tail.strip() else ""
     code = "" if returncode is None else f" (exit code {returncode})"
     return f"The engine stopped unexpectedly{code}." + (f" Its last words: {detail}" if detail else "")

@@ -94,17 +94,29 @@ class LocalModel:
                 if settings.n_gpu_layers == 0:
                     raise
                 sentence = fallback_sentence(self._failure_cause(failure))
-                log.warning("GPU load of %s failed; loading it on the CPU instead. %s", self.path.name, sentence)
-                self._start(hide_gpus=True)  # a fresh worker: a failed CUDA load can leave the old one unusable
+                log.warning(
+                    "GPU load of %s failed; loading it on the CPU instead. %s", self.path.name, sentence
+                )
+                self._start(
+                    hide_gpus=True
+                )  # a fresh worker: a failed CUDA load can leave the old one unusable
                 info = self._load_in_worker(replace(settings, n_gpu_layers=0))
                 self.gpu_refused = sentence  # only once the CPU load worked: else the file is at fault
             if self.gpu_refused:
                 info = replace(info, fallback=self.gpu_refused)
             elif settings.n_gpu_layers != 0 and info.gpu_layers == 0:
-                info = replace(info, fallback="llama.cpp found no GPU it could use, so this model runs on the CPU.")
+                info = replace(
+                    info, fallback="llama.cpp found no GPU it could use, so this model runs on the CPU."
+                )
             self.info = info
-            log.info("loaded %s in %.2fs: %d of %d layers on %s", self.path.name, info.load_s, info.gpu_layers,
-                     info.layers_total, info.backend)
+            log.info(
+                "loaded %s in %.2fs: %d of %d layers on %s",
+                self.path.name,
+                info.load_s,
+                info.gpu_layers,
+                info.layers_total,
+                info.backend,
+            )
             if info.placement:
                 log.info("llama.cpp placement for %s:\n%s", self.path.name, info.placement)
             return info
@@ -113,8 +125,12 @@ class LocalModel:
         self._stderr_tail.clear()  # the failure cause, if any, is read from this load's lines only
         self._send(
             {
-                "op": "load", "path": str(self.path), "n_ctx": settings.n_ctx, "n_threads": settings.n_threads,
-                "n_gpu_layers": settings.n_gpu_layers, "lora_path": settings.lora_path,
+                "op": "load",
+                "path": str(self.path),
+                "n_ctx": settings.n_ctx,
+                "n_threads": settings.n_threads,
+                "n_gpu_layers": settings.n_gpu_layers,
+                "lora_path": settings.lora_path,
             }
         )
         event = self._next_event(timeout=settings.load_timeout_s)
@@ -132,8 +148,12 @@ class LocalModel:
         placed = read_placement(info.placement)
         if placed is None:  # a build that cannot offload logs no offload line: all on the CPU
             return replace(info, gpu_layers=0, layers_total=total, backend="CPU")
-        return replace(info, gpu_layers=placed.gpu_layers, layers_total=placed.layers_total or total,
-                       backend=placed.backend)
+        return replace(
+            info,
+            gpu_layers=placed.gpu_layers,
+            layers_total=placed.layers_total or total,
+            backend=placed.backend,
+        )
 
     def _failure_cause(self, failure: ModelError | EngineCrashed) -> str:
         """llama.cpp's reason from the failed worker's last lines, else the signal that ended it."""
@@ -256,7 +276,9 @@ class LocalModel:
             self._cancel_idle_timer()
             try:
                 self.load()
-                return self._stream({"op": "call", "target": target, **request}, on_event or (lambda _e: None), cancel)
+                return self._stream(
+                    {"op": "call", "target": target, **request}, on_event or (lambda _e: None), cancel
+                )
             finally:
                 self._arm_idle_timer()
 

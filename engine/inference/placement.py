@@ -45,8 +45,9 @@ def read_placement(placement: str) -> Placement | None:
         return Placement(0, total, "CPU")
     devices = [f"{name} ({about})" if about else name for name, about in _DEVICE.findall(placement)]
     if not devices:  # older logs name the device only in the buffer lines
-        devices = [b for b in dict.fromkeys(_WEIGHTS_BUFFER.findall(placement))
-                   if not b.upper().startswith("CPU")]
+        devices = [
+            b for b in dict.fromkeys(_WEIGHTS_BUFFER.findall(placement)) if not b.upper().startswith("CPU")
+        ]
     return Placement(done, total, " + ".join(devices) or "GPU")
 
 

@@ -42,7 +42,9 @@ class ServiceBackend:
         self.settings = settings
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         timeout = httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s)
-        self._client = httpx.Client(base_url=settings.base_url.rstrip("/") + "/", headers=headers, timeout=timeout)
+        self._client = httpx.Client(
+            base_url=settings.base_url.rstrip("/") + "/", headers=headers, timeout=timeout
+        )
 
     def complete(
         self,
@@ -92,7 +94,9 @@ class ServiceBackend:
             body["stop"] = list(sampling.stop[:MAX_STOP_STRINGS])
         return body
 
-    def _completion(self, pieces: list[str], done: dict[str, Any], started: float, first: float | None) -> Completion:
+    def _completion(
+        self, pieces: list[str], done: dict[str, Any], started: float, first: float | None
+    ) -> Completion:
         elapsed = time.perf_counter() - started
         usage = done.get("usage") or {}
         return Completion(
@@ -131,13 +135,25 @@ class _Stream:
         except ServiceError as error:
             self._events.put(("error", error))
         except httpx.TimeoutException:
-            self._events.put(("error", ServiceError(
-                f"The service at {url} stopped answering (timed out). Try again, or check the server.")))
+            self._events.put(
+                (
+                    "error",
+                    ServiceError(
+                        f"The service at {url} stopped answering (timed out). Try again, or check the server."
+                    ),
+                )
+            )
         except (httpx.HTTPError, OSError) as error:
             if not self._closed:
-                self._events.put(("error", ServiceError(
-                    f"Could not reach the service at {url} ({error.__class__.__name__}). Check the address "
-                    "and that the server is running.")))
+                self._events.put(
+                    (
+                        "error",
+                        ServiceError(
+                            f"Could not reach the service at {url} ({error.__class__.__name__}). Check the address "
+                            "and that the server is running."
+                        ),
+                    )
+                )
 
     def _read(self, response: httpx.Response) -> dict[str, Any]:
         done: dict[str, Any] = {}
@@ -169,8 +185,11 @@ def _json(data: str) -> dict[str, Any]:
     except ValueError as error:
         raise ServiceError("The service sent something that is not OpenAI-compatible JSON.") from error
     if isinstance(value, dict) and value.get("error"):
-        message = str(value["error"].get("message", value["error"]) if isinstance(value["error"], dict)
-                      else value["error"])
+        message = str(
+            value["error"].get("message", value["error"])
+            if isinstance(value["error"], dict)
+            else value["error"]
+        )
         raise ServiceError(f"The service reported an error: {message[:200]}")
     return value if isinstance(value, dict) else {}
 
@@ -178,12 +197,17 @@ def _json(data: str) -> dict[str, Any]:
 def _refusal(response: httpx.Response, url: str, model: str) -> ServiceError:
     status = response.status_code
     if status in (401, 403):
-        return ServiceError(f"The service at {url} refused the API key (HTTP {status}). Check the key in Settings.")
+        return ServiceError(
+            f"The service at {url} refused the API key (HTTP {status}). Check the key in Settings."
+        )
     if status == 404:
         return ServiceError(
             f"The service at {url} has no chat endpoint or no model named {model!r} (HTTP 404). "
-            "Check the base URL (it usually ends in /v1) and the model name.")
+            "Check the base URL (it usually ends in /v1) and the model name."
+        )
     if status == 429:
-        return ServiceError(f"The service at {url} is rate-limiting requests (HTTP 429). Wait a moment and retry.")
+        return ServiceError(
+            f"The service at {url} is rate-limiting requests (HTTP 429). Wait a moment and retry."
+        )
     detail = " ".join(response.text[:200].split())
     return ServiceError(f"The service at {url} failed the request (HTTP {status}): {detail}")

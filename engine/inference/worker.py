@@ -86,7 +86,9 @@ class Worker:
                         raise ValueError(f"refusing to call {request['target']!r}")
                     getattr(importlib.import_module(module_name), function)(self, request)
                 elif op == "tokenize":
-                    self.send({"event": "tokens", "id": request.get("id"), "count": self.count(request["text"])})
+                    self.send(
+                        {"event": "tokens", "id": request.get("id"), "count": self.count(request["text"])}
+                    )
             except Exception as exc:  # reported to the parent, which raises a typed error
                 self.send({"event": "error", "id": request.get("id"), "kind": op, "message": str(exc)[:500]})
 

@@ -73,8 +73,16 @@ class Store:
                         "INSERT INTO articles (key, title, link, source, feed_url, published, author, summary, "
                         "guid, fetched_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
                         [
-                            article.key, article.title, article.link, article.source, article.feed_url,
-                            article.published.isoformat(), article.author, article.summary, article.guid, now,
+                            article.key,
+                            article.title,
+                            article.link,
+                            article.source,
+                            article.feed_url,
+                            article.published.isoformat(),
+                            article.author,
+                            article.summary,
+                            article.guid,
+                            now,
                         ],
                     )
                     row = (cursor.lastrowid,)
@@ -142,7 +150,9 @@ def newer_migrations(db: Database) -> list[str]:
     """Migrations recorded in db that this version does not have: the mark of a newer app's file."""
     if "_sqlite_migrations" not in db.table_names():
         return []
-    applied = {row["name"] for row in db["_sqlite_migrations"].rows_where("migration_set = ?", [MIGRATION_SET])}
+    applied = {
+        row["name"] for row in db["_sqlite_migrations"].rows_where("migration_set = ?", [MIGRATION_SET])
+    }
     return sorted(applied - set(migration_names()))
 
 
@@ -166,20 +176,33 @@ def _now() -> str:
 
 def article_from_row(row: dict) -> Article:
     return Article(
-        id=row["id"], title=row["title"], link=row["link"] or "", source=row["source"] or "",
-        feed_url=row["feed_url"] or "", published=datetime.fromisoformat(row["published"]),
-        author=row["author"] or "", summary=row["summary"] or "", guid=row["guid"] or "",
+        id=row["id"],
+        title=row["title"],
+        link=row["link"] or "",
+        source=row["source"] or "",
+        feed_url=row["feed_url"] or "",
+        published=datetime.fromisoformat(row["published"]),
+        author=row["author"] or "",
+        summary=row["summary"] or "",
+        guid=row["guid"] or "",
     )
 
 
 def stored_riddle(row: dict) -> StoredRiddle:
     article = article_from_row({k[2:]: v for k, v in row.items() if k.startswith("a_")})
     riddle = Riddle(
-        text=row["text"], answer=row["answer"], hints=tuple(json.loads(row["hints"] or "[]")),
+        text=row["text"],
+        answer=row["answer"],
+        hints=tuple(json.loads(row["hints"] or "[]")),
         difficulty=row["difficulty"] or "medium",
     )
     provenance = Provenance(**{k: row[k] for k in _PROVENANCE_FIELDS})
     return StoredRiddle(
-        id=row["id"], riddle=riddle, article=article, provenance=provenance,
-        status=row["status"], favourite=bool(row["favourite"]), rating=row["rating"] or 0,
+        id=row["id"],
+        riddle=riddle,
+        article=article,
+        provenance=provenance,
+        status=row["status"],
+        favourite=bool(row["favourite"]),
+        rating=row["rating"] or 0,
     )

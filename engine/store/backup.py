@@ -47,8 +47,10 @@ def backup(store: Store, destination: Path | str) -> Path:
         os.replace(partial, target)
     except (OSError, sqlite3.Error) as exc:
         partial.unlink(missing_ok=True)
-        raise StoreError(f"The history could not be backed up to {target} ({exc}). "
-                         "Choose a folder you can write to with free space.") from exc
+        raise StoreError(
+            f"The history could not be backed up to {target} ({exc}). "
+            "Choose a folder you can write to with free space."
+        ) from exc
     return target
 
 
@@ -61,8 +63,10 @@ def restore(store: Store, source: Path | str) -> RestoreReport:
     try:
         original.backup(store.db.conn)
     except sqlite3.Error as exc:
-        raise StoreError(f"The backup {source.name} could not be restored ({exc}). Your history is unchanged; "
-                         f"a copy of it is in {safety}.") from exc
+        raise StoreError(
+            f"The backup {source.name} could not be restored ({exc}). Your history is unchanged; "
+            f"a copy of it is in {safety}."
+        ) from exc
     finally:
         original.close()
     store.db.execute("PRAGMA journal_mode=WAL")
@@ -78,7 +82,9 @@ def check_backup(path: Path) -> int:
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as exc:
-        raise StoreError(f"{path.name} cannot be opened ({exc}). Choose a Riddlewire backup to restore.") from exc
+        raise StoreError(
+            f"{path.name} cannot be opened ({exc}). Choose a Riddlewire backup to restore."
+        ) from exc
     try:
         db = Database(conn)
         if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
@@ -87,8 +93,10 @@ def check_backup(path: Path) -> int:
             raise StoreError(f"{path.name} is not a Riddlewire history, so it was not restored.")
         unknown = newer_migrations(db)
         if unknown:
-            raise StoreError(f"{path.name} was written by a newer version of Riddlewire ({', '.join(unknown)}). "
-                             "Update the app to restore it; your history is unchanged.")
+            raise StoreError(
+                f"{path.name} was written by a newer version of Riddlewire ({', '.join(unknown)}). "
+                "Update the app to restore it; your history is unchanged."
+            )
         return db.execute("SELECT count(*) FROM riddles").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path.name} is not a Riddlewire history ({exc}), so it was not restored.") from exc

@@ -57,8 +57,10 @@ def export(store: Store, path: Path | str, fmt: str, where: HistoryFilter = Hist
         os.replace(partial, target)
     except OSError as exc:
         partial.unlink(missing_ok=True)
-        raise StoreError(f"The history could not be exported to {target} ({exc.strerror or exc}). "
-                         "Choose a folder you can write to with free space.") from exc
+        raise StoreError(
+            f"The history could not be exported to {target} ({exc.strerror or exc}). "
+            "Choose a folder you can write to with free space."
+        ) from exc
     return written
 
 
@@ -98,4 +100,3 @@ def _empty_fields() -> list[str]:
     article = Article("", "", "", datetime.now(UTC), "")
     provenance = Provenance(*([""] * 5), 0, 0, 0.0, 0.0, 0.0, "")
     return list(entry_record(HistoryEntry(StoredRiddle(0, Riddle("", ""), article, provenance), Play())))
-

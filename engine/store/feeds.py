@@ -31,7 +31,9 @@ def list_feeds(store: Store) -> list[Feed]:
 def get_feed(store: Store, url_or_id: str | int) -> Feed:
     """A feed by id or by its exact address; FeedError with a sentence when there is none."""
     column = "id" if str(url_or_id).isdigit() else "url"
-    rows = list(store.db.query(f"SELECT {', '.join(_FEED_COLUMNS)} FROM feeds WHERE {column} = ?", [url_or_id]))
+    rows = list(
+        store.db.query(f"SELECT {', '.join(_FEED_COLUMNS)} FROM feeds WHERE {column} = ?", [url_or_id])
+    )
     if not rows:
         raise FeedError(f"You are not subscribed to {url_or_id}. `riddlewire feeds list` shows your feeds.")
     return _feed(rows[0])
@@ -90,8 +92,12 @@ def _update(store: Store, feed_id: int, **changes: str) -> Feed:
 
 
 def _feed(row: dict) -> Feed:
-    return Feed(**{name: row[name] if row[name] is not None else Feed.__dataclass_fields__[name].default
-                   for name in _FEED_COLUMNS})
+    return Feed(
+        **{
+            name: row[name] if row[name] is not None else Feed.__dataclass_fields__[name].default
+            for name in _FEED_COLUMNS
+        }
+    )
 
 
 # -- refresh results -------------------------------------------------------------------------------
@@ -110,8 +116,13 @@ def save_outcome(store: Store, outcome: FeedOutcome, rules: tuple[MuteRule, ...]
         fresh = [a for a in kept if not _already_stored(store.db.conn, a)]
         _insert_articles(store.db.conn, fresh, outcome.fetched_at)
         _record_state(store.db.conn, outcome, last_new=len(fresh), last_error="")
-    return SavedOutcome(outcome.feed_id, OK, new=len(fresh), seen=len(outcome.articles) - len(unique)
-                        + len(kept) - len(fresh), muted=len(unique) - len(kept))
+    return SavedOutcome(
+        outcome.feed_id,
+        OK,
+        new=len(fresh),
+        seen=len(outcome.articles) - len(unique) + len(kept) - len(fresh),
+        muted=len(unique) - len(kept),
+    )
 
 
 def _already_stored(conn: sqlite3.Connection, article: Article) -> bool:
@@ -120,10 +131,17 @@ def _already_stored(conn: sqlite3.Connection, article: Article) -> bool:
     fingerprint = title_key(article.title)
     if not fingerprint:
         return False
-    window = [(article.published - SAME_STORY_WINDOW).isoformat(), (article.published + SAME_STORY_WINDOW).isoformat()]
-    return conn.execute(
-        "SELECT 1 FROM articles WHERE title_key = ? AND published BETWEEN ? AND ? LIMIT 1", [fingerprint, *window]
-    ).fetchone() is not None
+    window = [
+        (article.published - SAME_STORY_WINDOW).isoformat(),
+        (article.published + SAME_STORY_WINDOW).isoformat(),
+    ]
+    return (
+        conn.execute(
+            "SELECT 1 FROM articles WHERE title_key = ? AND published BETWEEN ? AND ? LIMIT 1",
+            [fingerprint, *window],
+        ).fetchone()
+        is not None
+    )
 
 
 def _insert_articles(conn: sqlite3.Connection, articles: list[Article], fetched_at: str) -> None:
@@ -132,23 +150,47 @@ def _insert_articles(conn: sqlite3.Connection, articles: list[Article], fetched_
     conn.executemany(
         "INSERT OR IGNORE INTO articles (key, title, link, source, feed_url, published, author, summary, guid, "
         "fetched_at, title_key) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        [(a.key, a.title, a.link, a.source, a.feed_url, a.published.isoformat(), a.author, a.summary, a.guid,
-          fetched_at, title_key(a.title)) for a in articles],
+        [
+            (
+                a.key,
+                a.title,
+                a.link,
+                a.source,
+                a.feed_url,
+                a.published.isoformat(),
+                a.author,
+                a.summary,
+                a.guid,
+                fetched_at,
+                title_key(a.title),
+            )
+            for a in articles
+        ],
     )
 
 
 def _record_state(conn: sqlite3.Connection, outcome: FeedOutcome, *, last_new: int, last_error: str) -> None:
-    changes: dict[str, object] = {"last_fetched": outcome.fetched_at, "last_status": outcome.status,
-                                  "last_error": last_error, "last_new": last_new}
+    changes: dict[str, object] = {
+        "last_fetched": outcome.fetched_at,
+        "last_status": outcome.status,
+        "last_error": last_error,
+        "last_new": last_new,
+    }
     if outcome.status == OK:
-        changes |= {"etag": outcome.etag, "last_modified": outcome.last_modified, "body_hash": outcome.body_hash,
-                    "last_warning": outcome.warning}
+        changes |= {
+            "etag": outcome.etag,
+            "last_modified": outcome.last_modified,
+            "body_hash": outcome.body_hash,
+            "last_warning": outcome.warning,
+        }
         if outcome.site:
             changes["site"] = outcome.site
     assignments = ", ".join(f"{column} = ?" for column in changes)  # column names are ours, never input
     conn.execute(f"UPDATE feeds SET {assignments} WHERE id = ?", [*changes.values(), outcome.feed_id])
     if outcome.title:  # a feed the user has not named takes the name the feed gives itself
-        conn.execute("UPDATE feeds SET title = ? WHERE id = ? AND title = ''", [outcome.title, outcome.feed_id])
+        conn.execute(
+            "UPDATE feeds SET title = ? WHERE id = ? AND title = ''", [outcome.title, outcome.feed_id]
+        )
 
 
 def fill_title_keys(store: Store) -> int:
@@ -156,15 +198,19 @@ def fill_title_keys(store: Store) -> int:
     rows = store.db.execute("SELECT id, title FROM articles WHERE title_key IS NULL").fetchall()
     if rows:
         with store.db.conn:
-            store.db.conn.executemany("UPDATE articles SET title_key = ? WHERE id = ?",
-                                 [(title_key(title or ""), article_id) for article_id, title in rows])
+            store.db.conn.executemany(
+                "UPDATE articles SET title_key = ? WHERE id = ?",
+                [(title_key(title or ""), article_id) for article_id, title in rows],
+            )
     return len(rows)
 
 
 def feed_articles(store: Store, feed_url: str, limit: int = 30) -> list[Article]:
     """The newest stored articles of one feed (the Feeds page preview)."""
-    rows = store.db.query("SELECT * FROM articles WHERE feed_url = ? ORDER BY published DESC, id DESC LIMIT ?",
-                          [feed_url, limit])
+    rows = store.db.query(
+        "SELECT * FROM articles WHERE feed_url = ? ORDER BY published DESC, id DESC LIMIT ?",
+        [feed_url, limit],
+    )
     return [article_from_row(row) for row in rows]
 
 
@@ -179,8 +225,10 @@ def add_mute(store: Store, kind: str, pattern: str) -> MuteRule:
     if not rule.pattern:
         raise FeedError("Type a word or a source to mute.")
     with store.db.conn:
-        store.db.execute("INSERT OR IGNORE INTO mutes (kind, pattern, added_at) VALUES (?, ?, ?)",
-                         [rule.kind, rule.pattern, _now()])
+        store.db.execute(
+            "INSERT OR IGNORE INTO mutes (kind, pattern, added_at) VALUES (?, ?, ?)",
+            [rule.kind, rule.pattern, _now()],
+        )
     return next(r for r in mute_rules(store) if (r.kind, r.pattern) == (rule.kind, rule.pattern))
 
 

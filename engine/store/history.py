@@ -34,8 +34,14 @@ class RiddleLine:
 
     @classmethod
     def of(cls, stored: StoredRiddle) -> RiddleLine:
-        return cls(stored.id, stored.riddle.text, stored.article.source, stored.status, stored.favourite,
-                   stored.provenance.created_at)
+        return cls(
+            stored.id,
+            stored.riddle.text,
+            stored.article.source,
+            stored.status,
+            stored.favourite,
+            stored.provenance.created_at,
+        )
 
 
 @dataclass(frozen=True)
@@ -80,8 +86,12 @@ def match_expression(text: str) -> str:
     return " ".join(f'"{w}"*' if i == len(words) - 1 else f'"{w}"' for i, w in enumerate(words))
 
 
-def lines(store: Store, where: HistoryFilter = HistoryFilter(), before_id: int | None = None,  # noqa: B008
-          limit: int = PAGE) -> list[RiddleLine]:
+def lines(
+    store: Store,
+    where: HistoryFilter = HistoryFilter(),
+    before_id: int | None = None,  # noqa: B008
+    limit: int = PAGE,
+) -> list[RiddleLine]:
     select = "SELECT r.id, r.text, a.source, r.status, r.favourite, r.created_at FROM "
     expression = match_expression(where.query)
     if expression and where == HistoryFilter(query=where.query):
@@ -99,7 +109,10 @@ def lines(store: Store, where: HistoryFilter = HistoryFilter(), before_id: int |
             f"{select} riddles r JOIN articles a ON a.id = r.article_id {clause} ORDER BY r.id DESC LIMIT ?",
             [*params, limit],
         ).fetchall()
-    return [RiddleLine(i, text, source or "", status, bool(fav), created) for i, text, source, status, fav, created in rows]
+    return [
+        RiddleLine(i, text, source or "", status, bool(fav), created)
+        for i, text, source, status, fav, created in rows
+    ]
 
 
 def count(store: Store, where: HistoryFilter = HistoryFilter()) -> int:  # noqa: B008
@@ -112,7 +125,9 @@ def entry(store: Store, riddle_id: int) -> HistoryEntry:
     return _entry(_rows(store, "WHERE r.id = ?", [riddle_id], riddle_id))
 
 
-def iter_entries(store: Store, where: HistoryFilter = HistoryFilter(), batch: int = 500) -> Iterator[HistoryEntry]:  # noqa: B008
+def iter_entries(
+    store: Store, where: HistoryFilter = HistoryFilter(), batch: int = 500
+) -> Iterator[HistoryEntry]:  # noqa: B008
     """Every matching entry, newest first, read in batches (exports of any size stay small in memory)."""
     before: int | None = None
     while True:
@@ -168,7 +183,11 @@ def _where(where: HistoryFilter, before_id: int | None) -> tuple[str, list]:
     if where.day is not None:
         parts.append("r.created_at >= ? AND r.created_at < ?")
         params.extend(day_bounds(where.day))
-    for column, value in (("a.source", where.source), ("r.model_file", where.model), ("r.status", where.status)):
+    for column, value in (
+        ("a.source", where.source),
+        ("r.model_file", where.model),
+        ("r.status", where.status),
+    ):
         if value:
             parts.append(f"{column} = ?")
             params.append(value)
@@ -191,8 +210,11 @@ def _rows(store: Store, clause: str, params: list, riddle_id: int) -> dict:
 
 def _entry(row: dict) -> HistoryEntry:
     play = Play(
-        mode=row.get("mode") or "", hints_used=row.get("hints_used") or 0,
-        wrong_guesses=row.get("wrong_guesses") or 0, points=row.get("points") or 0,
-        played_at=row.get("played_at") or "", comment=row.get("comment") or "",
+        mode=row.get("mode") or "",
+        hints_used=row.get("hints_used") or 0,
+        wrong_guesses=row.get("wrong_guesses") or 0,
+        points=row.get("points") or 0,
+        played_at=row.get("played_at") or "",
+        comment=row.get("comment") or "",
     )
     return HistoryEntry(stored=stored_riddle(row), play=play)

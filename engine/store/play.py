@@ -36,8 +36,14 @@ def guess(store: Store, riddle_id: int, text: str, mode: str = "text") -> GuessR
     if current.stored.status in FINISHED:
         return GuessResult(verdict, current)
     if verdict is Verdict.RIGHT:
-        _update(store, riddle_id, status="solved", mode=mode,
-                points=points_for(mode, current.play.hints_used), played_at=now_iso())
+        _update(
+            store,
+            riddle_id,
+            status="solved",
+            mode=mode,
+            points=points_for(mode, current.play.hints_used),
+            played_at=now_iso(),
+        )
     else:
         _update(store, riddle_id, wrong_guesses=current.play.wrong_guesses + 1)
     return GuessResult(verdict, entry(store, riddle_id))
@@ -100,10 +106,18 @@ def headline_choices(store: Store, riddle_id: int) -> tuple[str, ...]:
         "SELECT a.title, date(r.created_at, 'localtime') = date(?, 'localtime') AS same_day, abs(r.id - ?) AS gap "
         "FROM riddles r JOIN articles a ON a.id = r.article_id "
         "WHERE r.id BETWEEN ? AND ? AND r.id != ? AND a.id != ? ORDER BY same_day DESC, gap LIMIT 9",
-        [current.stored.provenance.created_at, riddle_id, riddle_id - _NEIGHBOURS, riddle_id + _NEIGHBOURS,
-         riddle_id, current.stored.article.id],
+        [
+            current.stored.provenance.created_at,
+            riddle_id,
+            riddle_id - _NEIGHBOURS,
+            riddle_id + _NEIGHBOURS,
+            riddle_id,
+            current.stored.article.id,
+        ],
     ).fetchall()
-    return arrange_choices(current.stored.article.title, [title for title, _same, _gap in rows], seed=riddle_id)
+    return arrange_choices(
+        current.stored.article.title, [title for title, _same, _gap in rows], seed=riddle_id
+    )
 
 
 def day_outcomes(store: Store, day: date | None = None) -> list[Outcome]:
@@ -119,8 +133,9 @@ def score_of_day(store: Store, day: date | None = None) -> DayScore:
     return day_score(day_outcomes(store, day))
 
 
-_WRITABLE = frozenset({"status", "mode", "points", "played_at", "hints_used", "wrong_guesses", "rating",
-                       "comment", "favourite"})
+_WRITABLE = frozenset(
+    {"status", "mode", "points", "played_at", "hints_used", "wrong_guesses", "rating", "comment", "favourite"}
+)
 
 
 def _update(store: Store, riddle_id: int, **values: object) -> None:

@@ -68,26 +68,51 @@ def default_arms(with_adapter_few_shot: bool = True) -> list[Arm]:
 
 
 def run_ab(
-    base: Path, adapter: Path, items: list[HeldOutItem], arms: list[Arm] | None = None,
-    progress: ProgressCallback | None = None, cancel: CancelToken | None = None, n_ctx: int = 2048,
-    solver: Path | None = None, solve: bool = True,
+    base: Path,
+    adapter: Path,
+    items: list[HeldOutItem],
+    arms: list[Arm] | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    n_ctx: int = 2048,
+    solver: Path | None = None,
+    solve: bool = True,
 ) -> ABResult:
     """`solver`: the model that judges solvability (default: the base itself, the one model every
     user has); solve=False skips that check."""
     arms = arms or default_arms()
     report = progress or (lambda _p: None)
-    judge = Solver(solver or base, LocalSettings(n_ctx=n_ctx, idle_unload_s=None)) if solve and len(items) >= OPTIONS \
+    judge = (
+        Solver(solver or base, LocalSettings(n_ctx=n_ctx, idle_unload_s=None))
+        if solve and len(items) >= OPTIONS
         else None
-    options = {fold(a.title): a for a in freeze([article_for(i.title, i.summary) for i in items], len(items), 7)} \
-        if judge is not None else {}
+    )
+    options = (
+        {fold(a.title): a for a in freeze([article_for(i.title, i.summary) for i in items], len(items), 7)}
+        if judge is not None
+        else {}
+    )
     results = []
     try:
         for number, arm in enumerate(arms):
-            settings = LocalSettings(n_ctx=n_ctx, lora_path=str(adapter) if arm.adapter else None, idle_unload_s=None)
+            settings = LocalSettings(
+                n_ctx=n_ctx, lora_path=str(adapter) if arm.adapter else None, idle_unload_s=None
+            )
             model = LocalModel(base, settings)
             try:
-                results.append(_run_arm(model, arm, items, number * len(items), len(arms) * len(items), report,
-                                        cancel, judge, options))
+                results.append(
+                    _run_arm(
+                        model,
+                        arm,
+                        items,
+                        number * len(items),
+                        len(arms) * len(items),
+                        report,
+                        cancel,
+                        judge,
+                        options,
+                    )
+                )
             finally:
                 model.close()
     finally:
@@ -117,10 +142,23 @@ def _run_arm(model, arm, items, done_before, total, report, cancel, judge=None, 
             valid += 1
             on_target += names_subject(riddle.answer, item.answer)
             solved += judge is not None and _solves(judge, riddle.text, options[fold(item.title)], cancel)
-        report(Progress("evaluating", done_before + index + 1, total, f"{arm.name}: {index + 1} of {len(items)}"))
+        report(
+            Progress("evaluating", done_before + index + 1, total, f"{arm.name}: {index + 1} of {len(items)}")
+        )
     median = statistics.median
-    return ArmResult(arm.name, len(items), valid, leaked, on_target, median(first), median(speed), median(latency),
-                     median(prompt_tokens), first[0], solved)
+    return ArmResult(
+        arm.name,
+        len(items),
+        valid,
+        leaked,
+        on_target,
+        median(first),
+        median(speed),
+        median(latency),
+        median(prompt_tokens),
+        first[0],
+        solved,
+    )
 
 
 def _solves(judge: Solver, riddle: str, article: FrozenArticle, cancel: CancelToken | None) -> bool:
@@ -154,6 +192,8 @@ def _verdict(arms: tuple[ArmResult, ...], solver: str = "") -> ABResult:
     elif high < 0:
         verdict = f"The adapter writes valid riddles less often than the base ({p1:.0%} against {p2:.0%})."
     else:
-        verdict = (f"No clear difference in validity ({p1:.0%} with the adapter, {p2:.0%} without; "
-                   f"the difference could be anywhere from {low:+.0%} to {high:+.0%}).")
+        verdict = (
+            f"No clear difference in validity ({p1:.0%} with the adapter, {p2:.0%} without; "
+            f"the difference could be anywhere from {low:+.0%} to {high:+.0%})."
+        )
     return ABResult(arms, (d, low, high), verdict, solver)

@@ -36,12 +36,16 @@ def check_adapter(adapter: Path, base: Path, timeout_s: float = 60.0) -> Adapter
         raise TuningError(f"{adapter.name} is too large to be a LoRA adapter; it was not used.")
     with adapter.open("rb") as handle:
         if handle.read(4) != b"GGUF":
-            raise TuningError(f"{adapter.name} is not a GGUF file, so it is not a LoRA adapter; it was not used.")
+            raise TuningError(
+                f"{adapter.name} is not a GGUF file, so it is not a LoRA adapter; it was not used."
+            )
     command = [sys.executable, "-m", "engine.tuning.adapter_check", str(adapter), str(base)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, cwd=_PROJECT_ROOT)
     except subprocess.TimeoutExpired:
-        raise TuningError(f"{adapter.name} could not be read within {timeout_s:.0f} s; it was not used.") from None
+        raise TuningError(
+            f"{adapter.name} could not be read within {timeout_s:.0f} s; it was not used."
+        ) from None
     lines = done.stdout.strip().splitlines()
     answer = json.loads(lines[-1]) if lines else {"problem": "the check could not read it"}
     if "problem" in answer:

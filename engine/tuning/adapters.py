@@ -50,9 +50,15 @@ def register(paths: AppPaths, result: TrainingResult, base_key: str, *, use: boo
     folder.mkdir(parents=True)
     shutil.copyfile(result.adapter, folder / ADAPTER_FILE)
     provenance = {
-        "base_key": base_key, "base_file": base_path.name, "base_sha256": spec["base_sha256"],
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"), "data": spec["counts"],
-        "excluded": spec["excluded"], "hyperparameters": spec["config"], "rank": info.rank, "alpha": info.alpha,
+        "base_key": base_key,
+        "base_file": base_path.name,
+        "base_sha256": spec["base_sha256"],
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data": spec["counts"],
+        "excluded": spec["excluded"],
+        "hyperparameters": spec["config"],
+        "rank": info.rank,
+        "alpha": info.alpha,
         "training": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(result).items()},
     }
     (folder / PROVENANCE_FILE).write_text(json.dumps(provenance, indent=1), encoding="utf-8")
@@ -73,7 +79,9 @@ def tuned_adapters(paths: AppPaths) -> list[TunedAdapter]:
             continue
         ab = folder / "ab.json"
         evaluation = json.loads(ab.read_text(encoding="utf-8")) if ab.is_file() else None
-        found.append(TunedAdapter(folder.name, folder, provenance.get("base_key", ""), provenance, evaluation))
+        found.append(
+            TunedAdapter(folder.name, folder, provenance.get("base_key", ""), provenance, evaluation)
+        )
     return found
 
 

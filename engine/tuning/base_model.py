@@ -18,7 +18,9 @@ def cache_folder(cache_root: Path, base_sha256: str) -> Path:
     return Path(cache_root) / "tuning" / f"hf-{base_sha256[:16]}"
 
 
-def load_base(base_gguf: Path, base_sha256: str, cache_root: Path, say: Callable[[str], None]) -> tuple[Any, Any]:
+def load_base(
+    base_gguf: Path, base_sha256: str, cache_root: Path, say: Callable[[str], None]
+) -> tuple[Any, Any]:
     """(model in float32, tokenizer), converting and caching on first use."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

@@ -63,8 +63,12 @@ def from_record(row: dict, source: str = "shipped") -> TrainingExample:
     if len(hints) < 2:
         raise ValueError("an example needs two hints")
     return TrainingExample(
-        title=str(row["title"]), summary=str(row.get("summary", "")), riddle=str(row["riddle"]),
-        answer=str(row["answer"]), hints=(hints[0], hints[1]), difficulty=str(row.get("difficulty", "medium")),
+        title=str(row["title"]),
+        summary=str(row.get("summary", "")),
+        riddle=str(row["riddle"]),
+        answer=str(row["answer"]),
+        hints=(hints[0], hints[1]),
+        difficulty=str(row.get("difficulty", "medium")),
         source=str(row.get("source", source)),
     )
 

@@ -85,8 +85,10 @@ def resolve_teacher(paths: AppPaths, spec: str, base_key: str | None = None) -> 
         if spec in (teacher.spec, teacher.label):
             return teacher
     names = ", ".join(f"{t.spec} ({t.label})" for t in choices) or "none besides the base"
-    raise TuningError(f'"{spec}" cannot teach: name another installed model ({names}) or a service as '
-                      "http://HOST:PORT/v1#MODEL.")
+    raise TuningError(
+        f'"{spec}" cannot teach: name another installed model ({names}) or a service as '
+        "http://HOST:PORT/v1#MODEL."
+    )
 
 
 def history_news(store: Store, limit: int = 200) -> list[NewsItem]:
@@ -95,8 +97,12 @@ def history_news(store: Store, limit: int = 200) -> list[NewsItem]:
     return [NewsItem(r["title"], r["summary"] or "", "history") for r in rows]
 
 
-def news_to_distil(history: list[NewsItem], shipped: list[TrainingExample],
-                   heldout: list[HeldOutItem] | None = None, limit: int | None = None) -> list[NewsItem]:
+def news_to_distil(
+    history: list[NewsItem],
+    shipped: list[TrainingExample],
+    heldout: list[HeldOutItem] | None = None,
+    limit: int | None = None,
+) -> list[NewsItem]:
     """The user's news first, then the shipped stories; one per story, never a held-out story."""
     held = {_story(item.title) for item in (heldout_items() if heldout is None else heldout)}
     seen: set[str] = set()
@@ -111,15 +117,22 @@ def news_to_distil(history: list[NewsItem], shipped: list[TrainingExample],
 
 
 def distill(
-    paths: AppPaths, teacher: Teacher, news: list[NewsItem], *, solver_path: Path | None = None,
-    progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+    paths: AppPaths,
+    teacher: Teacher,
+    news: list[NewsItem],
+    *,
+    solver_path: Path | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
     settings: LocalSettings | None = None,
 ) -> DistillResult:
     """Ask the teacher for one riddle per news item (one attempt each), keep what passes the checks,
     save the kept ones (added to earlier distilled riddles, one per story) and return the tally."""
     if len(news) < OPTIONS:
-        raise TuningError(f"Distillation needs at least {OPTIONS} news items (the solver chooses among "
-                          f"{OPTIONS} headlines); fetch some news first.")
+        raise TuningError(
+            f"Distillation needs at least {OPTIONS} news items (the solver chooses among "
+            f"{OPTIONS} headlines); fetch some news first."
+        )
     report = progress or (lambda _p: None)
     settings = settings or LocalSettings(idle_unload_s=None)
     articles = freeze([article_for(n.title, n.summary) for n in news], len(news), SEED)
@@ -141,10 +154,25 @@ def distill(
             if riddle is None:
                 rejected.append((article.title, why))
             else:
-                kept.append(TrainingExample(article.title, article.summary, riddle.text, riddle.answer,
-                                            (riddle.hints[0], riddle.hints[1]), riddle.difficulty, "distilled"))
-            report(Progress("distilling", done, len(articles),
-                            f"Distilling: {done} of {len(articles)} asked, {len(kept)} kept"))
+                kept.append(
+                    TrainingExample(
+                        article.title,
+                        article.summary,
+                        riddle.text,
+                        riddle.answer,
+                        (riddle.hints[0], riddle.hints[1]),
+                        riddle.difficulty,
+                        "distilled",
+                    )
+                )
+            report(
+                Progress(
+                    "distilling",
+                    done,
+                    len(articles),
+                    f"Distilling: {done} of {len(articles)} asked, {len(kept)} kept",
+                )
+            )
     finally:
         if solver is not None:
             solver.close()
@@ -175,7 +203,9 @@ def _teacher_backend(paths: AppPaths, teacher: Teacher, settings: LocalSettings)
 
         base_url, _, model = teacher.spec.partition("#")
         base_url = base_url.rstrip("/")
-        return ServiceBackend(ServiceSettings(base_url, model or "default"), load_api_key(base_url)), ServicePipeline()
+        return ServiceBackend(
+            ServiceSettings(base_url, model or "default"), load_api_key(base_url)
+        ), ServicePipeline()
     from engine.active_model import choice_for, pipeline_for
 
     choice = choice_for(model_registry.load(paths).get(teacher.spec), paths)
@@ -190,12 +220,21 @@ def save_distilled(paths: AppPaths, examples: list[TrainingExample], teacher: Te
     path = distilled_file(paths)
     rows = {_story(r["title"]): r for r in _read_rows(path)}
     for e in examples:
-        rows[_story(e.title)] = {"title": e.title, "summary": e.summary, "riddle": e.riddle, "answer": e.answer,
-                                 "hints": list(e.hints), "difficulty": e.difficulty, "source": "distilled",
-                                 "teacher": teacher.label}
+        rows[_story(e.title)] = {
+            "title": e.title,
+            "summary": e.summary,
+            "riddle": e.riddle,
+            "answer": e.answer,
+            "hints": list(e.hints),
+            "difficulty": e.difficulty,
+            "source": "distilled",
+            "teacher": teacher.label,
+        }
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    partial.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows.values()), encoding="utf-8")
+    partial.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows.values()), encoding="utf-8"
+    )
     partial.replace(path)
     return path
 

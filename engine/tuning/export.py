@@ -14,8 +14,13 @@ from gguf import GGUFWriter, Keys
 
 # peft module names (Hugging Face layer names) -> llama.cpp tensor names
 GGUF_NAMES = {
-    "q_proj": "attn_q", "k_proj": "attn_k", "v_proj": "attn_v", "o_proj": "attn_output",
-    "gate_proj": "ffn_gate", "up_proj": "ffn_up", "down_proj": "ffn_down",
+    "q_proj": "attn_q",
+    "k_proj": "attn_k",
+    "v_proj": "attn_v",
+    "o_proj": "attn_output",
+    "gate_proj": "ffn_gate",
+    "up_proj": "ffn_up",
+    "down_proj": "ffn_down",
 }
 _PEFT_KEY = re.compile(r"layers\.(\d+)\.(?:self_attn|mlp)\.(\w+)\.lora_([AB])(?:\.default)?\.weight$")
 
@@ -33,7 +38,9 @@ def write_adapter(
     path: Path, lora: dict[str, np.ndarray], *, alpha: float, architecture: str, name: str = "riddlewire-lora"
 ) -> Path:
     """Write `lora` (peft state-dict keys -> arrays) to `path`, atomically."""
-    tensors = {gguf_tensor_name(key): np.ascontiguousarray(value, dtype=np.float32) for key, value in lora.items()}
+    tensors = {
+        gguf_tensor_name(key): np.ascontiguousarray(value, dtype=np.float32) for key, value in lora.items()
+    }
     for tensor_name in tensors:
         partner = tensor_name[:-1] + ("b" if tensor_name.endswith("a") else "a")
         if partner not in tensors:

@@ -29,7 +29,9 @@ def tuned_here(adapter_path: Path) -> bool:
 
 
 def article_for(title: str, summary: str) -> Article:
-    return Article(title=title, link="", source="", published=datetime(2026, 1, 1, tzinfo=UTC), summary=summary)
+    return Article(
+        title=title, link="", source="", published=datetime(2026, 1, 1, tzinfo=UTC), summary=summary
+    )
 
 
 def training_prompt(record_prompt: str) -> str:
@@ -47,4 +49,3 @@ def training_pair(example: TrainingExample, pipeline: Pipeline) -> tuple[str, st
         raise ValueError("the prompt format changed: the pipeline no longer ends with the riddle label")
     completion = block.split(label, 1)[1]
     return prompt.text, completion.rstrip("\n")
-

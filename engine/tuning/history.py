@@ -27,8 +27,13 @@ def history_examples(store: Store, limit: int = 5000) -> tuple[list[TrainingExam
         hints = json.loads(row["hints"] or "[]") + ["", ""]
         examples.append(
             TrainingExample(
-                title=row["title"], summary=row["summary"] or "", riddle=row["text"], answer=row["answer"],
-                hints=(hints[0], hints[1]), difficulty=row["difficulty"] or "medium", source="history",
+                title=row["title"],
+                summary=row["summary"] or "",
+                riddle=row["text"],
+                answer=row["answer"],
+                hints=(hints[0], hints[1]),
+                difficulty=row["difficulty"] or "medium",
+                source="history",
             )
         )
     return examples, rated_down

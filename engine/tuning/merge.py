@@ -52,8 +52,14 @@ class MergedModel:
 
 
 def merge_adapter(
-    base: Path, adapter: Path, out: Path, *, quant: str = "Q8_0", name: str | None = None,
-    progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+    base: Path,
+    adapter: Path,
+    out: Path,
+    *,
+    quant: str = "Q8_0",
+    name: str | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
 ) -> MergedModel:
     """Write base + adapter, merged and quantized, to `out` (atomically)."""
     if quant not in QUANTS:
@@ -68,7 +74,9 @@ def merge_adapter(
         report(Progress("merging", 0, 3, "Adding the adapter to the base weights…"))
         requantized = False
         if quant in MERGED_TYPES:
-            count = write_merged(Path(base), Path(adapter), partial, MERGED_TYPES[quant], name=name, cancel=cancel)
+            count = write_merged(
+                Path(base), Path(adapter), partial, MERGED_TYPES[quant], name=name, cancel=cancel
+            )
         else:
             count = write_merged(Path(base), Path(adapter), unquantized, name=name, cancel=cancel)
             if cancel is not None:
@@ -76,7 +84,9 @@ def merge_adapter(
             report(Progress("merging", 1, 3, f"Quantizing to {quant}…"))
             requantized = not _quantize(unquantized, partial, FILE_TYPES[quant], allow_requantize=False)
             if requantized and not _quantize(unquantized, partial, FILE_TYPES[quant], allow_requantize=True):
-                raise TuningError("llama.cpp could not quantize the merged model; base and adapter are unchanged.")
+                raise TuningError(
+                    "llama.cpp could not quantize the merged model; base and adapter are unchanged."
+                )
         report(Progress("merging", 2, 3, "Checking the merged model…"))
         check_same_layout(Path(base), partial)
         os.replace(partial, out)
@@ -99,8 +109,11 @@ def lora_pairs(adapter: Path) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]],
         stem, _, side = tensor.name.rpartition(".lora_")
         if side not in ("a", "b"):
             continue
-        data = tensor.data if tensor.tensor_type == GGMLQuantizationType.F32 else dequantize(
-            tensor.data, tensor.tensor_type)
+        data = (
+            tensor.data
+            if tensor.tensor_type == GGMLQuantizationType.F32
+            else dequantize(tensor.data, tensor.tensor_type)
+        )
         halves.setdefault(stem, {})[side] = np.asarray(data, dtype=np.float32)
     pairs = {}
     for stem, sides in halves.items():
@@ -112,8 +125,15 @@ def lora_pairs(adapter: Path) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]],
     return pairs, alpha
 
 
-def write_merged(base: Path, adapter: Path, out: Path, tensor_type: GGMLQuantizationType = GGMLQuantizationType.F32,
-                 *, name: str | None = None, cancel: CancelToken | None = None) -> int:
+def write_merged(
+    base: Path,
+    adapter: Path,
+    out: Path,
+    tensor_type: GGMLQuantizationType = GGMLQuantizationType.F32,
+    *,
+    name: str | None = None,
+    cancel: CancelToken | None = None,
+) -> int:
     """The base with scale·B·A added to each touched weight, written as `tensor_type` (everything else
     copied as is); returns how many weights were merged."""
     as_f32 = tensor_type == GGMLQuantizationType.F32
@@ -130,7 +150,9 @@ def write_merged(base: Path, adapter: Path, out: Path, tensor_type: GGMLQuantiza
         if field.name == Keys.General.FILE_TYPE and as_f32:
             value = 0  # all F32 (for the touched tensors' sake); the quantizer writes the real one
         kind = field.types[0]
-        writer.add_key_value(field.name, value, kind, sub_type=field.types[-1] if kind == GGUFValueType.ARRAY else None)
+        writer.add_key_value(
+            field.name, value, kind, sub_type=field.types[-1] if kind == GGUFValueType.ARRAY else None
+        )
     if name and Keys.General.NAME not in reader.fields:
         writer.add_name(name)
     merged = 0
@@ -140,14 +162,18 @@ def write_merged(base: Path, adapter: Path, out: Path, tensor_type: GGMLQuantiza
             raise Cancelled("Merging stopped at your request; nothing was written.")
         pair = pairs.get(tensor.name)
         if pair is None:
-            writer.add_tensor(tensor.name, tensor.data, raw_shape=tensor.data.shape, raw_dtype=tensor.tensor_type)
+            writer.add_tensor(
+                tensor.name, tensor.data, raw_shape=tensor.data.shape, raw_dtype=tensor.tensor_type
+            )
             continue
         a, b = pair
         weight = np.asarray(dequantize(tensor.data, tensor.tensor_type), dtype=np.float32)
         if weight.shape != (b.shape[0], a.shape[1]) or a.shape[0] != b.shape[1]:
             writer.close()
-            raise TuningError(f"The adapter does not fit this base: {tensor.name} is {weight.shape[0]}×"
-                              f"{weight.shape[1]}, the adapter's update is {b.shape[0]}×{a.shape[1]}.")
+            raise TuningError(
+                f"The adapter does not fit this base: {tensor.name} is {weight.shape[0]}×"
+                f"{weight.shape[1]}, the adapter's update is {b.shape[0]}×{a.shape[1]}."
+            )
         scale = alpha / a.shape[0]
         updated = np.ascontiguousarray(weight + scale * (b @ a), dtype=np.float32)
         if tensor_type in (GGMLQuantizationType.F32, GGMLQuantizationType.F16):

@@ -53,19 +53,24 @@ class TrainingResult:
     validation_examples: int
 
 
-def new_run(runs_root: Path, training_set: TrainingSet, config: TuneConfig, base: BaseModel, cache_root: Path) -> Path:
+def new_run(
+    runs_root: Path, training_set: TrainingSet, config: TuneConfig, base: BaseModel, cache_root: Path
+) -> Path:
     """A fresh run folder holding the data as JSONL and everything the training process needs."""
     if not training_set.train:
         raise TuningError("There is nothing to train on: no usable examples were found.")
     run_dir = Path(runs_root) / datetime.now(UTC).strftime("run-%Y%m%d-%H%M%S-%f")
     run_dir.mkdir(parents=True)
     spec = {
-        "base_gguf": str(base.path), "base_sha256": base.sha256, "cache_root": str(cache_root),
+        "base_gguf": str(base.path),
+        "base_sha256": base.sha256,
+        "cache_root": str(cache_root),
         "config": config.as_dict(),
         "train_file": str(write_jsonl(training_set.train, run_dir / "train-completion.jsonl")),
         "validation_file": str(write_jsonl(training_set.validation, run_dir / "validation-completion.jsonl")),
         "adapter_file": str(run_dir / "adapter.gguf"),
-        "counts": training_set.counts(), "excluded": len(training_set.excluded),
+        "counts": training_set.counts(),
+        "excluded": len(training_set.excluded),
     }
     (run_dir / "run.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
     return run_dir
@@ -75,15 +80,22 @@ def can_resume(run_dir: Path) -> bool:
     return (Path(run_dir) / CHECKPOINT).is_file() and not (Path(run_dir) / "result.json").is_file()
 
 
-def train(run_dir: Path, progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> TrainingResult:
+def train(
+    run_dir: Path, progress: ProgressCallback | None = None, cancel: CancelToken | None = None
+) -> TrainingResult:
     """Run (or resume) the training in run_dir in its own process; blocks until it ends."""
     require_extra()
     report = progress or (lambda _p: None)
     report(Progress("training", 0, 0, "Starting the training process…"))
     with (Path(run_dir) / "train.log").open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "engine.tuning.trainer", str(run_dir)], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=log, cwd=_PROJECT_ROOT, env=_env(), bufsize=0,
+            [sys.executable, "-m", "engine.tuning.trainer", str(run_dir)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            cwd=_PROJECT_ROOT,
+            env=_env(),
+            bufsize=0,
         )
         try:
             done = _pump(process, report, cancel)
@@ -119,7 +131,9 @@ def _pump(process: subprocess.Popen, report: ProgressCallback, cancel: CancelTok
         if kind == "done":
             return event
         if kind == "cancelled":
-            raise Cancelled(f"Training stopped at step {event['step']} of {event['total']}; it can be resumed.")
+            raise Cancelled(
+                f"Training stopped at step {event['step']} of {event['total']}; it can be resumed."
+            )
         if kind == "error":
             raise TuningError(f"Training failed: {event.get('message')}. Details are in the run's train.log.")
         if kind == "step":
@@ -188,9 +202,17 @@ def _result(run_dir: Path, done: dict[str, Any]) -> TrainingResult:
     seconds = done["train_seconds"]
     config = TuneConfig.from_dict(json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["config"])
     return TrainingResult(
-        run_dir=run_dir, adapter=Path(done["adapter"]), steps=done["steps"], resumed_from=done["resumed_from"],
-        first_loss=losses[0], last_loss=losses[-1], val_start=done["val_start"], val_end=done["val_end"],
+        run_dir=run_dir,
+        adapter=Path(done["adapter"]),
+        steps=done["steps"],
+        resumed_from=done["resumed_from"],
+        first_loss=losses[0],
+        last_loss=losses[-1],
+        val_start=done["val_start"],
+        val_end=done["val_end"],
         train_seconds=seconds,
         examples_per_s=done["trained_steps"] * config.batch_size / seconds if seconds > 0 else 0.0,
-        device=done["device"], train_examples=done["train_examples"], validation_examples=done["validation_examples"],
+        device=done["device"],
+        train_examples=done["train_examples"],
+        validation_examples=done["validation_examples"],
     )

@@ -39,7 +39,9 @@ def read_records(path: Path) -> list[tuple[str, str]]:
     return [(training_prompt(row["prompt"]), row["completion"]) for row in rows]
 
 
-def encode(pairs: list[tuple[str, str]], tokenizer: Any, max_tokens: int) -> list[tuple[list[int], list[int]]]:
+def encode(
+    pairs: list[tuple[str, str]], tokenizer: Any, max_tokens: int
+) -> list[tuple[list[int], list[int]]]:
     """(input ids, labels) per example. Prompt and completion are tokenized apart, as at inference,
     where llama.cpp tokenizes the prompt and then generates; a too-long example loses its tail."""
     rows = []
@@ -87,7 +89,9 @@ def completion_loss(model: Any, batch: dict[str, Any]) -> Any:
     import torch.nn.functional as F
 
     causal_lm = model.get_base_model()
-    hidden = causal_lm.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+    hidden = causal_lm.model(
+        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
+    ).last_hidden_state
     targets = batch["labels"][:, 1:]
     keep = targets != IGNORE
     logits = causal_lm.lm_head(hidden[:, :-1][keep])
@@ -126,7 +130,12 @@ class Checkpoint:
         from peft import get_peft_model_state_dict
 
         partial = self.path.with_name(self.path.name + ".partial")
-        state = {"step": step, "lora": get_peft_model_state_dict(model), "optimizer": optimizer.state_dict(), **extra}
+        state = {
+            "step": step,
+            "lora": get_peft_model_state_dict(model),
+            "optimizer": optimizer.state_dict(),
+            **extra,
+        }
         torch.save(state, partial)
         os.replace(partial, self.path)
 
@@ -155,8 +164,12 @@ def prepare(spec: dict[str, Any], config: TuneConfig, events: Events) -> tuple[A
     say = lambda message: events.send("status", message=message)  # noqa: E731
     model, tokenizer = load_base(Path(spec["base_gguf"]), spec["base_sha256"], Path(spec["cache_root"]), say)
     lora = LoraConfig(
-        r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout, target_modules=list(config.targets),
-        bias="none", task_type="CAUSAL_LM",
+        r=config.rank,
+        lora_alpha=config.alpha,
+        lora_dropout=config.dropout,
+        target_modules=list(config.targets),
+        bias="none",
+        task_type="CAUSAL_LM",
     )
     return get_peft_model(model, lora).to(device), tokenizer, device
 
@@ -200,18 +213,35 @@ def train(run_dir: Path, spec: dict[str, Any], events: Events, cancel: threading
         step_times.append(time.perf_counter() - tick)
         recent = step_times[-10:]
         events.send(
-            "step", step=step + 1, total=total, loss=losses[-1], eta_s=sum(recent) / len(recent) * (total - step - 1),
+            "step",
+            step=step + 1,
+            total=total,
+            loss=losses[-1],
+            eta_s=sum(recent) / len(recent) * (total - step - 1),
             examples_per_s=config.batch_size / step_times[-1],
         )
         if (step + 1) % config.checkpoint_every == 0 and step + 1 < total:
             checkpoint.save(model, optimizer, step + 1, {"losses": losses, "val_start": val_start})
             events.send("checkpoint", step=step + 1)
-    finish(run_dir, spec, config, model, events, {
-        "steps": total, "resumed_from": start, "losses": losses, "val_start": val_start,
-        "val_end": mean_loss(model, validation, pad_id, device, config.batch_size),
-        "train_seconds": time.perf_counter() - began, "trained_steps": total - start, "device": device,
-        "train_examples": len(rows), "validation_examples": len(validation),
-    })
+    finish(
+        run_dir,
+        spec,
+        config,
+        model,
+        events,
+        {
+            "steps": total,
+            "resumed_from": start,
+            "losses": losses,
+            "val_start": val_start,
+            "val_end": mean_loss(model, validation, pad_id, device, config.batch_size),
+            "train_seconds": time.perf_counter() - began,
+            "trained_steps": total - start,
+            "device": device,
+            "train_examples": len(rows),
+            "validation_examples": len(validation),
+        },
+    )
 
 
 def finish(run_dir: Path, spec: dict, config: TuneConfig, model: Any, events: Events, summary: dict) -> None:

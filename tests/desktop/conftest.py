@@ -27,9 +27,22 @@ def seed_history(count: int) -> list[int]:
     articles = store.save_articles(sample_articles()[:count])
     ids = []
     for i, article in enumerate(articles):
-        riddle = Riddle(f"Riddle number {i}: I wait in the sample news.", f"answer{i}", ("first hint", "second hint"))
-        provenance = Provenance("m.gguf", "", "tiny", "few-shot", json.dumps({}), 1, 1, 1.0, 0.1, 1.0,
-                                datetime.now(UTC).isoformat())
+        riddle = Riddle(
+            f"Riddle number {i}: I wait in the sample news.", f"answer{i}", ("first hint", "second hint")
+        )
+        provenance = Provenance(
+            "m.gguf",
+            "",
+            "tiny",
+            "few-shot",
+            json.dumps({}),
+            1,
+            1,
+            1.0,
+            0.1,
+            1.0,
+            datetime.now(UTC).isoformat(),
+        )
         ids.append(store.save_riddle(article, riddle, provenance).id)
     store.close()
     return ids
@@ -42,8 +55,12 @@ def make_window(qtbot):
     def make(model: Path | None = None, n_ctx: int = 8192) -> MainWindow:
         paths = app_paths().ensure()
         override = ModelChoice(model, "", model.name, "tiny", "base") if model else None
-        context = AppContext(paths=paths, store=StoreProxy(paths.database),
-                             local_settings=LocalSettings(n_ctx=n_ctx, idle_unload_s=None), model_override=override)
+        context = AppContext(
+            paths=paths,
+            store=StoreProxy(paths.database),
+            local_settings=LocalSettings(n_ctx=n_ctx, idle_unload_s=None),
+            model_override=override,
+        )
         contexts.append(context)
         window = MainWindow(context)
         qtbot.addWidget(window)

@@ -33,13 +33,15 @@ def _open(window, qtbot) -> DiagnosticsDialog:
     return dialog
 
 
-def test_diagnostics_show_the_build_the_model_that_ran_the_history_and_errors(make_window, qtbot, random_gguf,
-                                                                              logged):
+def test_diagnostics_show_the_build_the_model_that_ran_the_history_and_errors(
+    make_window, qtbot, random_gguf, logged
+):
     seed_history(4)
     window = make_window(model=random_gguf)
     window.context.riddler().backend.load()  # a real worker loads the model, as a riddle would
-    logging.getLogger("engine.riddling").error("the model gave nothing usable for '%s'",
-                                               sample_articles()[0].title)
+    logging.getLogger("engine.riddling").error(
+        "the model gave nothing usable for '%s'", sample_articles()[0].title
+    )
     dialog = _open(window, qtbot)
     report = dialog.report.toPlainText()
     assert f"Version: {llama_cpp.__version__}" in report and "Compiled in: CPU :" in report
@@ -50,7 +52,9 @@ def test_diagnostics_show_the_build_the_model_that_ran_the_history_and_errors(ma
     assert sample_articles()[0].title not in report, "no feed contents in a bug report"
     assert dialog.facts["database"].text() == "4 riddles, healthy"
     assert dialog.facts["errors"].text() == "1 in the log"
-    assert dialog.facts["device"].text().startswith("Processor")  # the test's settings keep every layer on the CPU
+    assert (
+        dialog.facts["device"].text().startswith("Processor")
+    )  # the test's settings keep every layer on the CPU
     assert dialog.facts["model"].text().startswith(f"{random_gguf.name} (loaded in ")
 
 

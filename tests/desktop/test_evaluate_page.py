@@ -23,11 +23,36 @@ def _seed_run(tmp_path) -> None:
     for name, solved, seconds in ((FAST, False, 1.0), (GOOD, True, 6.0)):
         path = tmp_path / name
         path.write_bytes(b"GGUF" + bytes(2**20))
-        cid = runs.add_candidate(store, run_id, Candidate(str(path), "few-shot"), ResolvedModel(path, "", "custom"))
+        cid = runs.add_candidate(
+            store, run_id, Candidate(str(path), "few-shot"), ResolvedModel(path, "", "custom")
+        )
         for a in articles:
-            runs.save_row(store, cid, runs.EvalRow(
-                a.position, True, "", "I hide.", "thing", ("a", "b"), False, True, 1.0, solved,
-                a.answer_index if solved else (a.answer_index + 1) % 4, 7, 2, 90.0, 100, 30, 0.2, 40.0, seconds, ""))
+            runs.save_row(
+                store,
+                cid,
+                runs.EvalRow(
+                    a.position,
+                    True,
+                    "",
+                    "I hide.",
+                    "thing",
+                    ("a", "b"),
+                    False,
+                    True,
+                    1.0,
+                    solved,
+                    a.answer_index if solved else (a.answer_index + 1) % 4,
+                    7,
+                    2,
+                    90.0,
+                    100,
+                    30,
+                    0.2,
+                    40.0,
+                    seconds,
+                    "",
+                ),
+            )
         runs.finish_candidate(store, cid, 0.5, 300 * 2**20, None, complete=True)
     runs.set_run_status(store, run_id, "done")
     store.close()
@@ -46,7 +71,10 @@ def test_the_page_shows_the_latest_run_with_charts_and_a_recommendation(make_win
     bar_sets = page.bars.chart().series()[0].barSets()
     assert [b.label() for b in bar_sets] == ["fast · few-shot", "good · few-shot"]
     assert bar_sets[1].at(3) == 1.0 and bar_sets[0].at(3) == 0.0  # solvability
-    assert "is good · few-shot" in page.recommendation.text() and "above the 25% chance" in page.recommendation.text()
+    assert (
+        "is good · few-shot" in page.recommendation.text()
+        and "above the 25% chance" in page.recommendation.text()
+    )
     page.budget.setValue(20)  # good makes 10 riddles/min: out of budget
     assert "is fast · few-shot" in page.recommendation.text()
     page.budget.setValue(100)

@@ -46,8 +46,12 @@ def cell(page, row: int, column: int) -> str:
 
 
 def test_refresh_now_shows_new_items_and_each_feeds_own_error(make_window, qtbot, feed_server):
-    good = [feed_server.add(f"/f{i}", body=rss(f"Wire {i}", [(f"Story {i} about the harbour", f"https://w{i}.example.org/1")]))
-            for i in range(3)]
+    good = [
+        feed_server.add(
+            f"/f{i}", body=rss(f"Wire {i}", [(f"Story {i} about the harbour", f"https://w{i}.example.org/1")])
+        )
+        for i in range(3)
+    ]
     subscribe(*good, feed_server.add("/broken", body=b"<html>no feed here</html>"))
     _, page = page_of(make_window, qtbot, 4)
     assert page.suggested_button.isHidden()
@@ -62,9 +66,15 @@ def test_refresh_now_shows_new_items_and_each_feeds_own_error(make_window, qtbot
 
 
 def test_adding_a_site_address_discovers_its_feed_and_refreshes_it(make_window, qtbot, feed_server):
-    feed_server.add("/news/feed.xml", body=rss("Canal Courier", [("Lock gates replaced on the canal", "https://c.example.org/1")]))
-    site = feed_server.add("/news/", content_type="text/html",
-                           body=b'<head><link rel="alternate" type="application/rss+xml" href="feed.xml"></head>')
+    feed_server.add(
+        "/news/feed.xml",
+        body=rss("Canal Courier", [("Lock gates replaced on the canal", "https://c.example.org/1")]),
+    )
+    site = feed_server.add(
+        "/news/",
+        content_type="text/html",
+        body=b'<head><link rel="alternate" type="application/rss+xml" href="feed.xml"></head>',
+    )
     _, page = page_of(make_window, qtbot, 0)
     assert page.suggested_button.isVisibleTo(page)
     page.address.setText(site)
@@ -84,7 +94,11 @@ def test_a_bad_address_is_a_sentence_and_adds_nothing(make_window, qtbot, feed_s
 
 
 def test_rename_by_editing_the_cell_and_remove_keeps_articles(make_window, qtbot, feed_server):
-    subscribe(feed_server.add("/r", body=rss("R", [("A story to keep after unsubscribing", "https://r.example.org/1")])))
+    subscribe(
+        feed_server.add(
+            "/r", body=rss("R", [("A story to keep after unsubscribing", "https://r.example.org/1")])
+        )
+    )
     _, page = page_of(make_window, qtbot, 1)
     page.refresher.refresh_now()
     qtbot.waitUntil(lambda: cell(page, 0, NEW) == "1", timeout=10_000)
@@ -106,8 +120,9 @@ def test_opml_import_and_export_round_trip(make_window, qtbot, tmp_path):
     target = tmp_path / "out.opml"
     page.export_file(target)
     qtbot.waitUntil(lambda: target.exists() and "Wrote" in page.status.text(), timeout=5000)
-    assert {(s.url, s.title, s.category) for s in read_opml(target.read_bytes())} == \
-        {(s.url, s.title, s.category) for s in suggested}
+    assert {(s.url, s.title, s.category) for s in read_opml(target.read_bytes())} == {
+        (s.url, s.title, s.category) for s in suggested
+    }
 
 
 def test_mutes_are_added_listed_and_removed(make_window, qtbot):
@@ -123,10 +138,13 @@ def test_mutes_are_added_listed_and_removed(make_window, qtbot):
 
 
 def test_the_preview_shows_stored_articles_as_inert_text(make_window, qtbot, feed_server):
-    hostile = rss("Hostile", [("Tracked story about tides", "https://h.example.org/1")],
-                  extra=f'<content:encoded xmlns:content="http://purl.org/rss/1.0/modules/content/"><![CDATA['
-                        f'<p>Words.</p><img src="{feed_server.url("/pixel.gif")}"><script>alert(1)</script>'
-                        f'<a href="javascript:alert(2)">x</a>]]></content:encoded>')
+    hostile = rss(
+        "Hostile",
+        [("Tracked story about tides", "https://h.example.org/1")],
+        extra=f'<content:encoded xmlns:content="http://purl.org/rss/1.0/modules/content/"><![CDATA['
+        f'<p>Words.</p><img src="{feed_server.url("/pixel.gif")}"><script>alert(1)</script>'
+        f'<a href="javascript:alert(2)">x</a>]]></content:encoded>',
+    )
     subscribe(feed_server.add("/h", body=hostile))
     _, page = page_of(make_window, qtbot, 1)
     page.refresher.refresh_now()
@@ -144,7 +162,9 @@ def test_the_inert_browser_loads_no_resources_even_local_files(qtbot, tmp_path, 
     picture = QImage(4, 4, QImage.Format.Format_RGB32)
     picture.fill(QColor("red"))
     picture.save(str(image))
-    html = f'<img src="{QUrl.fromLocalFile(str(image)).toString()}"><img src="{feed_server.url("/beacon.png")}">'
+    html = (
+        f'<img src="{QUrl.fromLocalFile(str(image)).toString()}"><img src="{feed_server.url("/beacon.png")}">'
+    )
 
     kind, local = QTextDocument.ResourceType.ImageResource.value, QUrl.fromLocalFile(str(image))
     stock = QTextBrowser()  # proves the local file would load without the override
@@ -160,8 +180,11 @@ def test_the_inert_browser_loads_no_resources_even_local_files(qtbot, tmp_path, 
 
 
 def test_the_scheduled_refresh_fires_again_and_again(make_window, qtbot, feed_server):
-    subscribe(feed_server.add("/tick", body=rss("Tick", [("A story that never changes", "https://t.example.org/1")]),
-                              etag='"t"'))
+    subscribe(
+        feed_server.add(
+            "/tick", body=rss("Tick", [("A story that never changes", "https://t.example.org/1")]), etag='"t"'
+        )
+    )
     window = make_window()
     refresher = FeedRefresher(window.context, interval_s=0.3, on_start=True, limits=QUICK)
     reports = []
@@ -178,7 +201,9 @@ def test_the_scheduled_refresh_fires_again_and_again(make_window, qtbot, feed_se
 
 
 def test_offline_setting_refuses_to_refresh(make_window, qtbot, feed_server):
-    subscribe(feed_server.add("/o", body=rss("O", [("Offline means offline for sure", "https://o.example.org/1")])))
+    subscribe(
+        feed_server.add("/o", body=rss("O", [("Offline means offline for sure", "https://o.example.org/1")]))
+    )
     window = make_window()
     refresher = FeedRefresher(window.context, allowed=lambda: False)
     with qtbot.waitSignal(refresher.failed) as signal:
@@ -189,9 +214,19 @@ def test_offline_setting_refuses_to_refresh(make_window, qtbot, feed_server):
 
 def test_screenshot_of_the_feeds_page(make_window, qtbot, feed_server, tmp_path):
     feeds = [("Harbour Times", "World"), ("Canal Courier", "Local"), ("Atom Observer", "Science")]
-    urls = [feed_server.add(f"/s{i}", body=rss(name, [(f"{name} story {j} about the weather and the sea",
-                                                       f"https://s{i}.example.org/{j}") for j in range(4 + i)]))
-            for i, (name, _) in enumerate(feeds)]
+    urls = [
+        feed_server.add(
+            f"/s{i}",
+            body=rss(
+                name,
+                [
+                    (f"{name} story {j} about the weather and the sea", f"https://s{i}.example.org/{j}")
+                    for j in range(4 + i)
+                ],
+            ),
+        )
+        for i, (name, _) in enumerate(feeds)
+    ]
     store = Store(app_paths().ensure().database)
     for url, (_, category) in zip(urls, feeds, strict=True):
         add_feed(store, url, category=category)
@@ -201,7 +236,8 @@ def test_screenshot_of_the_feeds_page(make_window, qtbot, feed_server, tmp_path)
     store.close()
     window, page = page_of(make_window, qtbot, 4)
     window.show_page("feeds") if hasattr(window, "show_page") else window.nav.setCurrentRow(
-        [window.stack.widget(i) for i in range(window.stack.count())].index(page))
+        [window.stack.widget(i) for i in range(window.stack.count())].index(page)
+    )
     page.refresher.refresh_now()
     qtbot.waitUntil(lambda: "feeds checked" in page.status.text(), timeout=10_000)
     qtbot.waitUntil(lambda: any(cell(page, r, NAME) == "Harbour Times" for r in range(4)), timeout=5000)
@@ -209,21 +245,31 @@ def test_screenshot_of_the_feeds_page(make_window, qtbot, feed_server, tmp_path)
     qtbot.waitUntil(lambda: "Harbour Times story" in page.preview.toPlainText(), timeout=5000)
     image = window.grab()
     assert not image.isNull() and image.width() > 800
-    target = ROOT / "docs" / "screenshots" / "feeds.png" if os.environ.get("RIDDLEWIRE_SCREENSHOTS") \
+    target = (
+        ROOT / "docs" / "screenshots" / "feeds.png"
+        if os.environ.get("RIDDLEWIRE_SCREENSHOTS")
         else tmp_path / "feeds.png"
+    )
     assert image.save(str(target))
 
 
 def test_with_full_text_on_a_refresh_reads_the_pages_of_brief_articles(make_window, qtbot, feed_server):
     def story(name: str) -> str:
-        return feed_server.add(f"/{name}.html", content_type="text/html; charset=utf-8", body=(
-            "<html><body><nav><p>Menu items, sections and links that are not the article at all.</p></nav>"
-            f"<article><p>The {name} between the two islands now runs every hour, the harbour office said.</p>"
-            "</article></body></html>").encode())
+        return feed_server.add(
+            f"/{name}.html",
+            content_type="text/html; charset=utf-8",
+            body=(
+                "<html><body><nav><p>Menu items, sections and links that are not the article at all.</p></nav>"
+                f"<article><p>The {name} between the two islands now runs every hour, the harbour office said.</p>"
+                "</article></body></html>"
+            ).encode(),
+        )
 
     window = make_window()
     for name, full_text in (("ferry", False), ("barge", True)):
-        feed = feed_server.add(f"/{name}", body=rss(name, [(f"Island {name} now runs every hour", story(name))]))
+        feed = feed_server.add(
+            f"/{name}", body=rss(name, [(f"Island {name} now runs every hour", story(name))])
+        )
         window.context.store.run(add_feed, feed)  # through the window's one writer, as the Feeds page does
         window.context.settings = window.context.settings.with_value("news.full_text", full_text)
         refresher = FeedRefresher(window.context, limits=QUICK)

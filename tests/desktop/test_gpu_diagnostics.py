@@ -12,8 +12,9 @@ from desktop.diagnostics_dialog import DiagnosticsDialog
 from tests.engine.test_gpu_fallback import use_refusing_gpu_worker
 
 
-def test_diagnostics_give_the_reason_the_gpu_was_not_used(make_window, qtbot, scripted_gguf: Path,
-                                                          tmp_path: Path, monkeypatch):
+def test_diagnostics_give_the_reason_the_gpu_was_not_used(
+    make_window, qtbot, scripted_gguf: Path, tmp_path: Path, monkeypatch
+):
     gpu_tries = use_refusing_gpu_worker(tmp_path, monkeypatch)
     window = make_window(model=scripted_gguf)
     window.context.local_settings = replace(window.context.local_settings, n_gpu_layers=99)
@@ -22,7 +23,9 @@ def test_diagnostics_give_the_reason_the_gpu_was_not_used(make_window, qtbot, sc
     dialog = DiagnosticsDialog(window.context, window)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.diagnostics is not None, timeout=30_000)
-    assert dialog.facts["device"].text() == ("Processor. The GPU could not load this model (cudaMalloc failed: "
-                                             "out of memory), so it runs on the CPU.")
+    assert dialog.facts["device"].text() == (
+        "Processor. The GPU could not load this model (cudaMalloc failed: "
+        "out of memory), so it runs on the CPU."
+    )
     report = dialog.report.toPlainText()
     assert "CPU only (2 layers)" in report and "Fallback: The GPU could not load this model" in report

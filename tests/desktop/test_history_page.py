@@ -48,10 +48,20 @@ def test_search_finds_words_in_riddle_answer_headline_and_summary(make_window, q
 def test_browse_by_source_day_model_and_favourites(make_window, qtbot):
     ids = seed_game()
     store = Store(app_paths().database)
-    other = store.save_articles([Article("Another wire's story", "https://other.example.org/1", "Other Wire",
-                                         datetime.now(UTC), "Elsewhere.")])[0]
-    provenance = Provenance("big.gguf", "", "small", "few-shot", "{}", 1, 1, 1.0, 0.1, 1.0,
-                            datetime.now(UTC).isoformat())
+    other = store.save_articles(
+        [
+            Article(
+                "Another wire's story",
+                "https://other.example.org/1",
+                "Other Wire",
+                datetime.now(UTC),
+                "Elsewhere.",
+            )
+        ]
+    )[0]
+    provenance = Provenance(
+        "big.gguf", "", "small", "few-shot", "{}", 1, 1, 1.0, 0.1, 1.0, datetime.now(UTC).isoformat()
+    )
     store.save_riddle(other, Riddle("I come from elsewhere.", "elsewhere", ("a", "b")), provenance)
     plays.set_favourite(store, ids[0], True)
     store.close()
@@ -72,15 +82,23 @@ def test_browse_by_source_day_model_and_favourites(make_window, qtbot):
     # Selecting a riddle shows its provenance, and no answer before it is played.
     page.list.setCurrentIndex(page.model.index(0))
     qtbot.waitUntil(lambda: "big.gguf" in page.details.toPlainText(), timeout=5000)
-    assert "hidden until" in page.details.toPlainText() and "elsewhere" not in page.details.toPlainText().split(
-        "Answer")[1].split("Headline")[0]
+    assert (
+        "hidden until" in page.details.toPlainText()
+        and "elsewhere" not in page.details.toPlainText().split("Answer")[1].split("Headline")[0]
+    )
 
 
 def seed_many(count: int) -> None:
     store = Store(app_paths().ensure().database)
     now = datetime.now(UTC)
-    articles = store.save_articles([Article(f"Story {i}", f"https://news.example.org/many/{i}", "Wire",
-                                            now - timedelta(seconds=i), "") for i in range(count)])
+    articles = store.save_articles(
+        [
+            Article(
+                f"Story {i}", f"https://news.example.org/many/{i}", "Wire", now - timedelta(seconds=i), ""
+            )
+            for i in range(count)
+        ]
+    )
     provenance = Provenance("m.gguf", "", "tiny", "few-shot", "{}", 1, 1, 1.0, 0.1, 1.0, now.isoformat())
     for i, article in enumerate(articles):
         store.save_riddle(article, Riddle(f"Riddle {i}", f"answer {i}", ("a", "b")), provenance)
@@ -95,7 +113,9 @@ def test_the_list_pages_in_as_it_scrolls(make_window, qtbot):
     for expected in (400, 450):
         page.list.scrollToBottom()
         page.list.verticalScrollBar().setValue(page.list.verticalScrollBar().maximum())
-        qtbot.waitUntil(lambda n=expected: page.model.rowCount() == n and not page.model.loading, timeout=5000)
+        qtbot.waitUntil(
+            lambda n=expected: page.model.rowCount() == n and not page.model.loading, timeout=5000
+        )
     assert not page.model.canFetchMore()
     ids = [page.model.line_at(r).id for r in range(450)]
     assert ids == sorted(ids, reverse=True) and len(set(ids)) == 450
@@ -142,7 +162,9 @@ def test_backup_and_restore_round_trip_keeping_a_safety_copy(make_window, qtbot,
     page.restore_from(tmp_path / "backup.sqlite3")
     qtbot.waitUntil(lambda: "Restored 5 riddles" in page.status.text(), timeout=5000)
     store = Store(app_paths().database)
-    assert store.riddle(ids[0]).status == "new" and store.count_riddles() == len(GAME) and store.integrity_ok()
+    assert (
+        store.riddle(ids[0]).status == "new" and store.count_riddles() == len(GAME) and store.integrity_ok()
+    )
     store.close()
     safety = list((app_paths().data / "backups").glob("before-restore-*.sqlite3"))
     assert len(safety) == 1

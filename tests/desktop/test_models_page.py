@@ -52,7 +52,9 @@ def test_installed_and_available_are_views_of_one_model(page):
     assert column(page.installed, StateRole) == ["active"]  # the bundled starter
     files = sum(len(spec.files) for spec in load_catalog().entries)
     assert page.available.rowCount() == files - 1
-    assert set(column(page.available, FitRole)) <= {"fits", "tight", "wont_fit"} and column(page.available, FitRole)
+    assert set(column(page.available, FitRole)) <= {"fits", "tight", "wont_fit"} and column(
+        page.available, FitRole
+    )
     assert "RAM" in page.summary.text()
 
 
@@ -61,7 +63,9 @@ def test_size_first_then_quantization(page):
     assert set(column(page.available, TierRole)) == {"large"}
     page.tier_box.setCurrentIndex(page.tier_box.findData("small"))
     page.quant_box.setCurrentIndex(page.quant_box.findData("Q8_0"))
-    assert set(column(page.available, QuantRole)) == {"Q8_0"} and set(column(page.available, TierRole)) == {"small"}
+    assert set(column(page.available, QuantRole)) == {"Q8_0"} and set(column(page.available, TierRole)) == {
+        "small"
+    }
     assert page.available.rowCount() == 4
 
 
@@ -134,8 +138,13 @@ def test_a_missing_file_on_the_hub_shows_the_sentence_on_the_row(page, hub, qtbo
 def test_drop_a_gguf_to_import_it_then_use_it(page, qtbot, scripted_gguf: Path):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(scripted_gguf))])
-    drop = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     page.dropEvent(drop)
     qtbot.waitUntil(lambda: "Imported" in page.status.text(), timeout=60_000)
     assert "Test riddle:" in page.status.text() and "lantern" in page.status.text()
@@ -186,8 +195,9 @@ def test_the_active_model_says_where_it_ran_once_loaded(make_window, qtbot, scri
     assert page.running.text().endswith("scripted.gguf: CPU only (2 layers)")
 
 
-def test_a_gpu_that_refused_the_model_is_said_on_the_models_page(make_window, qtbot, scripted_gguf: Path,
-                                                                 tmp_path: Path, monkeypatch):
+def test_a_gpu_that_refused_the_model_is_said_on_the_models_page(
+    make_window, qtbot, scripted_gguf: Path, tmp_path: Path, monkeypatch
+):
     # This machine has no GPU: a wrapper around the real worker refuses GPU loads the way llama.cpp's
     # CUDA build does when the card is full (see tests/engine/test_gpu_fallback.py); the rest is real.
     gpu_tries = use_refusing_gpu_worker(tmp_path, monkeypatch)
@@ -199,5 +209,7 @@ def test_a_gpu_that_refused_the_model_is_said_on_the_models_page(make_window, qt
     _riddle_once(page.context).join(60)
     qtbot.waitUntil(lambda: "could not load" in page.running.text(), timeout=5_000)
     assert gpu_tries() == 1
-    assert page.running.text().endswith("CPU only (2 layers). The GPU could not load this model "
-                                        "(cudaMalloc failed: out of memory), so it runs on the CPU.")
+    assert page.running.text().endswith(
+        "CPU only (2 layers). The GPU could not load this model "
+        "(cudaMalloc failed: out of memory), so it runs on the CPU."
+    )

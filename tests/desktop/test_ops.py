@@ -18,9 +18,13 @@ def test_results_and_failures_arrive_on_the_ui_thread(qtbot):
         report("half way")
         return 42
 
-    op = BackgroundOp(work, on_success=lambda r: seen.update(result=r, ui=QThread.currentThread() is
-                                                            QApplication.instance().thread()),
-                      on_progress=lambda p: seen.setdefault("progress", p)).start()
+    op = BackgroundOp(
+        work,
+        on_success=lambda r: seen.update(
+            result=r, ui=QThread.currentThread() is QApplication.instance().thread()
+        ),
+        on_progress=lambda p: seen.setdefault("progress", p),
+    ).start()
     qtbot.waitUntil(lambda: op.done, timeout=5000)
     assert seen == {"worker": True, "progress": "half way", "result": 42, "ui": True}
 

@@ -81,7 +81,9 @@ def test_ui_thread_never_stalls_over_100ms_while_generating(make_window, qtbot, 
     probe.timeout.connect(tick)
     probe.start()
     reader.riddle_news()
-    qtbot.waitUntil(lambda: reader.riddle_button.isEnabled() and reader.model.rowCount() == 20, timeout=60_000)
+    qtbot.waitUntil(
+        lambda: reader.riddle_button.isEnabled() and reader.model.rowCount() == 20, timeout=60_000
+    )
     probe.stop()
     assert len(gaps) > 20, "the probe must have run during generation"
     assert max(gaps[1:]) < 0.100, f"UI thread stalled {max(gaps[1:]) * 1000:.0f} ms"

@@ -31,17 +31,38 @@ def seed_game(riddles: list[tuple[str, str]] = GAME) -> list[int]:  # noqa: B006
     """Riddles with real answers, each with its own article (a distinct headline), oldest first."""
     store = Store(app_paths().ensure().database)
     now = datetime.now(UTC)
-    articles = store.save_articles([
-        Article(f"Headline {i}: {answer} in the news", f"https://news.example.org/{i}", "Example Wire",
-                now - timedelta(minutes=i), f"Summary {i} about {answer}.")
-        for i, (_text, answer) in enumerate(riddles)
-    ])
+    articles = store.save_articles(
+        [
+            Article(
+                f"Headline {i}: {answer} in the news",
+                f"https://news.example.org/{i}",
+                "Example Wire",
+                now - timedelta(minutes=i),
+                f"Summary {i} about {answer}.",
+            )
+            for i, (_text, answer) in enumerate(riddles)
+        ]
+    )
     ids = []
     for article, (text, answer) in zip(articles, riddles, strict=True):
-        provenance = Provenance("m.gguf", "", "tiny", "few-shot", json.dumps({}), 1, 1, 1.0, 0.1, 1.0,
-                                datetime.now(UTC).isoformat(timespec="milliseconds"))
-        ids.append(store.save_riddle(article, Riddle(text, answer, ("A first clue.", "A second clue.")),
-                                     provenance).id)
+        provenance = Provenance(
+            "m.gguf",
+            "",
+            "tiny",
+            "few-shot",
+            json.dumps({}),
+            1,
+            1,
+            1.0,
+            0.1,
+            1.0,
+            datetime.now(UTC).isoformat(timespec="milliseconds"),
+        )
+        ids.append(
+            store.save_riddle(
+                article, Riddle(text, answer, ("A first clue.", "A second clue.")), provenance
+            ).id
+        )
     store.close()
     return ids
 
@@ -68,7 +89,11 @@ def reader(make_window, qtbot):
 
 
 def select(reader, qtbot, answer: str) -> int:
-    row = next(r for r in range(reader.model.rowCount()) if history(reader.model.line_at(r).id).stored.riddle.answer == answer)
+    row = next(
+        r
+        for r in range(reader.model.rowCount())
+        if history(reader.model.line_at(r).id).stored.riddle.answer == answer
+    )
     reader.list.setCurrentIndex(reader.model.index(row))
     riddle_id = reader.model.line_at(row).id
     qtbot.waitUntil(lambda: reader.card.entry is not None and reader.card.entry.id == riddle_id, timeout=5000)
@@ -170,7 +195,9 @@ def test_thumbs_comment_and_favourite_are_kept_for_the_dataset(reader, qtbot):
     store = Store(app_paths().database)
     rated = rated_riddles(store)
     store.close()
-    assert [(r.id, r.stored.rating, r.play.comment) for r in rated] == [(riddle_id, -1, "The answer was too vague.")]
+    assert [(r.id, r.stored.rating, r.play.comment) for r in rated] == [
+        (riddle_id, -1, "The answer was too vague.")
+    ]
     # Pressing the same thumb again takes the rating back.
     qtbot.waitUntil(lambda: card.thumbs_down.isChecked(), timeout=5000)
     qtbot.mouseClick(card.thumbs_down, Qt.MouseButton.LeftButton)
@@ -214,7 +241,9 @@ def test_the_game_is_keyboard_first(reader, qtbot):
     qtbot.waitUntil(lambda: card.entry.id == third and len(card.choices) == 4, timeout=5000)
     qtbot.keyClick(reader.list, Qt.Key.Key_S)
     qtbot.waitUntil(lambda: history(third).stored.status == "skipped", timeout=5000)
-    qtbot.waitUntil(lambda: card.entry.id == reader.model.line_at(3).id and len(card.choices) == 4, timeout=5000)
+    qtbot.waitUntil(
+        lambda: card.entry.id == reader.model.line_at(3).id and len(card.choices) == 4, timeout=5000
+    )
     fourth = card.entry.id
     right = card.choices.index(card.entry.stored.article.title) + 1
     qtbot.keyClick(reader.list, getattr(Qt.Key, f"Key_{right}"))
@@ -230,10 +259,25 @@ def test_text_size_and_accessible_names(reader, qtbot):
     assert card.riddle_text.font().pointSizeF() == pytest.approx(before)
     reader.set_text_scale(9.0)
     assert reader.text_scale == 2.0  # clamped
-    interactive = [card.hint_button, card.reveal_button, card.skip_button, card.favourite_button, card.guess_edit,
-                   card.guess_button, card.thumbs_up, card.thumbs_down, card.comment, *card.choice_buttons,
-                   reader.list, reader.riddle_button, reader.score_label, card.riddle_text]
-    assert all(w.accessibleName() for w in interactive), [w.objectName() for w in interactive if not w.accessibleName()]
+    interactive = [
+        card.hint_button,
+        card.reveal_button,
+        card.skip_button,
+        card.favourite_button,
+        card.guess_edit,
+        card.guess_button,
+        card.thumbs_up,
+        card.thumbs_down,
+        card.comment,
+        *card.choice_buttons,
+        reader.list,
+        reader.riddle_button,
+        reader.score_label,
+        card.riddle_text,
+    ]
+    assert all(w.accessibleName() for w in interactive), [
+        w.objectName() for w in interactive if not w.accessibleName()
+    ]
     assert all(w.objectName() for w in interactive)
 
 

@@ -59,16 +59,23 @@ def test_round_trip_through_the_window(make_window, qtbot):
     temperature.setValue(1.1)
     dialog.rows["news.refresh_on_start"].editor.setChecked(False)
     assert dialog.rows["inference.device"].reset_button.isEnabled()
-    assert load_settings(app_paths().settings_file)["inference.device"] == "auto", "nothing is kept before Save"
+    assert load_settings(app_paths().settings_file)["inference.device"] == "auto", (
+        "nothing is kept before Save"
+    )
     dialog.save_button.click()
 
-    assert _file() == {"inference": {"device": "cpu"}, "sampling": {"temperature": 1.1},
-                       "news": {"refresh_on_start": False}}
+    assert _file() == {
+        "inference": {"device": "cpu"},
+        "sampling": {"temperature": 1.1},
+        "news": {"refresh_on_start": False},
+    }
     assert context.settings["inference.device"] == "cpu" and len(heard) == 1
 
     again = SettingsDialog(context, window)
     qtbot.addWidget(again)
-    assert again.rows["inference.device"].value() == "cpu" and again.rows["sampling.temperature"].value() == 1.1
+    assert (
+        again.rows["inference.device"].value() == "cpu" and again.rows["sampling.temperature"].value() == 1.1
+    )
     again.rows["inference.device"].reset_button.click()
     assert again.rows["inference.device"].value() == "auto"
     assert not again.rows["inference.device"].reset_button.isEnabled()
@@ -79,8 +86,9 @@ def test_round_trip_through_the_window(make_window, qtbot):
 def test_restore_all_defaults_and_cancel_keeps_the_file(make_window, qtbot):
     window = make_window()
     context = window.context
-    context.apply_settings(context.settings.with_value("appearance.text_size", 130)
-                           .with_value("privacy.network", "offline"))
+    context.apply_settings(
+        context.settings.with_value("appearance.text_size", 130).with_value("privacy.network", "offline")
+    )
     dialog = SettingsDialog(context, window)
     qtbot.addWidget(dialog)
     dialog.restore_all.click()
@@ -129,8 +137,9 @@ def test_theme_and_text_size_apply_at_once_through_the_app(qtbot, restore_look):
     try:
         base = app.font().pointSizeF()
         context = window.context
-        context.apply_settings(context.settings.with_value("appearance.theme", "dark")
-                               .with_value("appearance.text_size", 150))
+        context.apply_settings(
+            context.settings.with_value("appearance.theme", "dark").with_value("appearance.text_size", 150)
+        )
         assert app.property("riddlewireTheme") == "dark"
         assert app.palette().window().color().name().lower() != LIGHT.window.lower()
         assert app.font().pointSizeF() == pytest.approx(base * 1.5, abs=0.2)

@@ -11,8 +11,9 @@ from tests.conftest import ROOT
 
 def test_the_app_reports_its_window_shown_and_quits(riddlewire_home):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "RIDDLEWIRE_STARTUP_PROBE": "1"}
-    done = subprocess.run([sys.executable, "-m", "desktop"], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "desktop"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     match = re.search(r"window shown (\d+\.\d\d) s after the process started", done.stdout)
     assert match and 0 < float(match.group(1)) < 120

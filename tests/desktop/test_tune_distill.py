@@ -10,8 +10,9 @@ from tests.desktop.test_tune_page import tune_page
 from tests.support.llama_server import llama_server
 
 
-def test_distilling_from_a_service_shows_what_was_kept_and_why_not(make_window, qtbot, installed_starter,
-                                                                   scripted_gguf):
+def test_distilling_from_a_service_shows_what_was_kept_and_why_not(
+    make_window, qtbot, installed_starter, scripted_gguf
+):
     seed_history(3)
     page = tune_page(make_window, qtbot)
     before = page.data.counts().get("distilled", 0)
@@ -32,8 +33,9 @@ def test_distilling_from_a_service_shows_what_was_kept_and_why_not(make_window, 
     # The scripted teacher writes the same riddle every time: one copy joins the data, the rest are
     # duplicates (riddle texts are deduplicated across every source).
     distinct = len({e.riddle for e in saved})
-    qtbot.waitUntil(lambda: page.op.done and page.data.counts().get("distilled", 0) == before + distinct,
-                    timeout=20_000)
+    qtbot.waitUntil(
+        lambda: page.op.done and page.data.counts().get("distilled", 0) == before + distinct, timeout=20_000
+    )
     assert f"({len(saved)} saved)" in page.use_distilled.text()
     page.use_distilled.setChecked(False)  # leave them out: the shown data follows
     qtbot.waitUntil(lambda: page.op.done and page.data.counts().get("distilled", 0) == 0, timeout=20_000)

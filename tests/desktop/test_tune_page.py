@@ -34,7 +34,9 @@ def test_the_data_is_shown_before_training(make_window, qtbot):
     assert page.train_button.isEnabled() == (not missing_extra())
 
 
-def test_without_the_extra_the_page_and_the_cli_explain_how_to_enable_it(make_window, qtbot, monkeypatch, capsys):
+def test_without_the_extra_the_page_and_the_cli_explain_how_to_enable_it(
+    make_window, qtbot, monkeypatch, capsys
+):
     # Stands in for an installation without torch & co.: the check itself is the real code path.
     monkeypatch.setattr("engine.tuning.EXTRA_MODULES", ("torch", "riddlewire_module_that_is_not_installed"))
     page = tune_page(make_window, qtbot)
@@ -71,8 +73,10 @@ def test_a_stopped_run_with_a_checkpoint_offers_resume_and_resumes_that_run(make
     # The training itself is the real code elsewhere (test_training.py resumes a real run); here only
     # which run the button hands to the workflow is checked, so train_adapter is recorded, not run.
     seen = []
-    monkeypatch.setattr("engine.tuning.workflow.train_adapter",
-                        lambda *a, **k: seen.append(k["resume"]) or SimpleNamespace(name="resumed"))
+    monkeypatch.setattr(
+        "engine.tuning.workflow.train_adapter",
+        lambda *a, **k: seen.append(k["resume"]) or SimpleNamespace(name="resumed"),
+    )
     page.evaluate_after.setChecked(False)
     page.resume_button.click()
     qtbot.waitUntil(lambda: bool(seen), timeout=20_000)
@@ -84,11 +88,16 @@ def test_adapters_are_listed_and_switched_on_off_and_deleted(make_window, qtbot,
     paths = app_paths().ensure()
     base = model_registry.load(paths).active
     folder = paths.data / "adapters" / "riddles-test"
-    lora = {"base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight": np.zeros((8, 640), np.float32),
-            "base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight": np.zeros((1024, 8), np.float32)}
+    lora = {
+        "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight": np.zeros((8, 640), np.float32),
+        "base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight": np.zeros((1024, 8), np.float32),
+    }
     write_adapter(folder / "adapter.gguf", lora, alpha=16.0, architecture="gemma3")
-    (folder / "provenance.json").write_text(json.dumps(
-        {"base_key": base.key, "training": {"train_examples": 4, "val_start": 3.0, "val_end": 2.5}}))
+    (folder / "provenance.json").write_text(
+        json.dumps(
+            {"base_key": base.key, "training": {"train_examples": 4, "val_start": 3.0, "val_end": 2.5}}
+        )
+    )
     page = tune_page(make_window, qtbot)
     assert page.adapters.count() == 1 and "riddles-test — off" in page.adapters.item(0).text()
     page.adapters.setCurrentRow(0)
@@ -109,10 +118,14 @@ def test_merge_makes_a_standalone_model_in_the_model_manager(make_window, qtbot,
     base = model_registry.load(paths).active
     folder = paths.data / "adapters" / "riddles-merge"
     rng = np.random.default_rng(0)
-    lora = {"base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight": rng.normal(0, 0.02, (8, 640)),
-            "base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight": rng.normal(0, 0.02, (1024, 8))}
+    lora = {
+        "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight": rng.normal(0, 0.02, (8, 640)),
+        "base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight": rng.normal(0, 0.02, (1024, 8)),
+    }
     write_adapter(folder / "adapter.gguf", lora, alpha=16.0, architecture="gemma3")
-    (folder / "provenance.json").write_text(json.dumps({"base_key": base.key, "training": {"train_examples": 4}}))
+    (folder / "provenance.json").write_text(
+        json.dumps({"base_key": base.key, "training": {"train_examples": 4}})
+    )
     page = tune_page(make_window, qtbot)
     page.adapters.setCurrentRow(0)
     page.adapter_buttons["merge"].click()

@@ -24,8 +24,15 @@ from tests.desktop.conftest import seed_history
 from tests.support.fake_hub import FakeHub
 
 SMALL_ID = "gemma-3-1b-instruct"
-MACHINE = Machine(ram_total=16 * 10**9, ram_available=12 * 10**9, disk_free=500 * 10**9, cpu_count=4,
-                  cpu_features=("avx2",), gpu=None, gpu_offload=False)
+MACHINE = Machine(
+    ram_total=16 * 10**9,
+    ram_available=12 * 10**9,
+    disk_free=500 * 10**9,
+    cpu_count=4,
+    cpu_features=("avx2",),
+    gpu=None,
+    gpu_offload=False,
+)
 
 
 @pytest.fixture
@@ -45,8 +52,14 @@ def small_catalog(tmp_path, scripted_gguf, hub):
         if item["id"] == SMALL_ID:
             filename = "gemma-3-1b-it-Q4_K_M.gguf"
             item["variant"] = "base"
-            item["files"] = [{"quant": "Q4_K_M", "filename": filename, "size_bytes": len(content),
-                              "sha256": hashlib.sha256(content).hexdigest()}]
+            item["files"] = [
+                {
+                    "quant": "Q4_K_M",
+                    "filename": filename,
+                    "size_bytes": len(content),
+                    "sha256": hashlib.sha256(content).hexdigest(),
+                }
+            ]
             hub.add(item["repo_id"], filename, content)
     path = tmp_path / "catalog.json"
     path.write_text(json.dumps(raw))
@@ -57,8 +70,9 @@ def _use_hub(context: AppContext, hub: FakeHub) -> None:
     context.apply_settings(context.settings.with_value("privacy.hub_endpoint", hub.url))
 
 
-def test_pick_small_download_in_background_switch_and_riddle_with_it(make_window, qtbot, hub, small_catalog,
-                                                                     scripted_gguf):
+def test_pick_small_download_in_background_switch_and_riddle_with_it(
+    make_window, qtbot, hub, small_catalog, scripted_gguf
+):
     seed_history(3)  # riddles to play at once (the first-launch riddling itself is tested in test_reader)
     window = make_window(model=scripted_gguf)
     context = window.context
@@ -81,7 +95,8 @@ def test_pick_small_download_in_background_switch_and_riddle_with_it(make_window
     assert "Recommended for this computer" in card_text and "MB to download" in card_text
     assert "Fits (CPU)" in card_text and "per riddle" in card_text and "sensible riddles" in card_text
     assert "already on this computer" in " ".join(
-        label.text() for label in welcome.card("tiny").findChildren(type(welcome.step_label)))
+        label.text() for label in welcome.card("tiny").findChildren(type(welcome.step_label))
+    )
     assert welcome.next_button.text() == "Download and continue"
 
     # Download in the background: the tour moves on and the reader stays playable meanwhile.
@@ -172,8 +187,10 @@ def test_opml_import_adds_choices_and_a_bad_file_gets_a_sentence(make_window, qt
     welcome = window.welcome
     before = len(welcome.feed_boxes)
     good = tmp_path / "mine.opml"
-    good.write_text('<opml version="2.0"><body><outline text="Local"><outline type="rss" text="Town news" '
-                    'xmlUrl="https://town.example.org/rss"/></outline></body></opml>')
+    good.write_text(
+        '<opml version="2.0"><body><outline text="Local"><outline type="rss" text="Town news" '
+        'xmlUrl="https://town.example.org/rss"/></outline></body></opml>'
+    )
     welcome.import_opml_file(str(good))
     assert len(welcome.feed_boxes) == before + 1
     assert welcome.feed_boxes[-1][1].url == "https://town.example.org/rss"

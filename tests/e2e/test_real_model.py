@@ -18,7 +18,11 @@ pytestmark = pytest.mark.slow
 
 def riddlewire(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "engine", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "engine", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env={**os.environ},
     )
 
@@ -36,8 +40,12 @@ def test_sample_feed_becomes_stored_riddles_with_the_real_model(installed_starte
     for item in stored:
         assert item.riddle.text.strip() and item.riddle.answer.strip()
         assert not leaks(item.riddle.answer, item.riddle.text)
-        assert len(item.riddle.hints) == 2 and not any(leaks(item.riddle.answer, h) for h in item.riddle.hints)
-        assert item.provenance.model_sha256 == "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+        assert len(item.riddle.hints) == 2 and not any(
+            leaks(item.riddle.answer, h) for h in item.riddle.hints
+        )
+        assert (
+            item.provenance.model_sha256 == "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+        )
         assert item.provenance.tokens_per_s > 0
 
 

@@ -13,8 +13,14 @@ pytestmark = pytest.mark.slow
 
 
 def self_test(env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "desktop", "--self-test"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=240, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "desktop", "--self-test"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+    )
 
 
 def test_self_test_passes_with_the_starter_model(installed_starter):

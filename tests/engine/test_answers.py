@@ -5,40 +5,49 @@ from hypothesis import strategies as st
 from engine.answers import Verdict, allowed_typos, edit_distance, judge, normalise
 
 
-@pytest.mark.parametrize(("guess", "answer"), [
-    ("moon", "the Moon"),  # article and case
-    ("The MOON", "moon"),
-    ("zurich", "Zürich"),  # accents
-    ("Les Miserables", "Les Misérables"),
-    ("eifel tower", "the Eiffel Tower"),  # one missing letter
-    ("Eiffel Towre", "Eiffel Tower"),  # two letters swapped
-    ("new-york", "New York"),  # punctuation
-    ("newyork", "New York"),  # spacing
-    ("salt & pepper", "salt and pepper"),
-    ("  mars. ", "Mars"),
-    ("el nino", "El Niño"),
-])
+@pytest.mark.parametrize(
+    ("guess", "answer"),
+    [
+        ("moon", "the Moon"),  # article and case
+        ("The MOON", "moon"),
+        ("zurich", "Zürich"),  # accents
+        ("Les Miserables", "Les Misérables"),
+        ("eifel tower", "the Eiffel Tower"),  # one missing letter
+        ("Eiffel Towre", "Eiffel Tower"),  # two letters swapped
+        ("new-york", "New York"),  # punctuation
+        ("newyork", "New York"),  # spacing
+        ("salt & pepper", "salt and pepper"),
+        ("  mars. ", "Mars"),
+        ("el nino", "El Niño"),
+    ],
+)
 def test_right_guesses(guess, answer):
     assert judge(guess, answer) is Verdict.RIGHT
 
 
-@pytest.mark.parametrize(("guess", "answer"), [
-    ("cat", "bat"),  # short answers must be exact
-    ("venus", "Mars"),
-    ("", "Mars"),
-    ("the", "the Moon"),
-    ("hard", "Die Hard"),  # "die" is not dropped as an article
-    ("eiffel tower paris france", "Eiffel Tower"),
-])
+@pytest.mark.parametrize(
+    ("guess", "answer"),
+    [
+        ("cat", "bat"),  # short answers must be exact
+        ("venus", "Mars"),
+        ("", "Mars"),
+        ("the", "the Moon"),
+        ("hard", "Die Hard"),  # "die" is not dropped as an article
+        ("eiffel tower paris france", "Eiffel Tower"),
+    ],
+)
 def test_wrong_guesses(guess, answer):
     assert judge(guess, answer) is not Verdict.RIGHT
 
 
-@pytest.mark.parametrize(("guess", "answer"), [
-    ("eiffel", "the Eiffel Tower"),
-    ("macron", "Emmanuel Macron"),
-    ("the olympic flame", "Olympic Games"),
-])
+@pytest.mark.parametrize(
+    ("guess", "answer"),
+    [
+        ("eiffel", "the Eiffel Tower"),
+        ("macron", "Emmanuel Macron"),
+        ("the olympic flame", "Olympic Games"),
+    ],
+)
 def test_part_of_the_answer_is_close(guess, answer):
     assert judge(guess, answer) is Verdict.CLOSE
 

@@ -33,7 +33,9 @@ class ShortPipeline:
 
 
 def riddler_for(model: LocalModel, sampling: Sampling, attempts: int = 3) -> Riddler:
-    return Riddler(model, ShortPipeline(), ModelIdentity("m.gguf", "", "tiny"), sampling, max_attempts=attempts)
+    return Riddler(
+        model, ShortPipeline(), ModelIdentity("m.gguf", "", "tiny"), sampling, max_attempts=attempts
+    )
 
 
 def run_batch(model: LocalModel, prompts: list[str], sampling: dict, width: int, **extra):
@@ -66,7 +68,9 @@ def test_greedy_batch_equals_one_by_one_token_for_token(random_model):
     sampling shows up at once. (Batched float numerics could in principle flip a near-tie; on this
     f32 model they do not, and the real-model test below measures the Q4_K case.)"""
     prompts = [f"w{i} w{i + 7} w{3 * i} w{i + 1}" for i in range(1, 7)]
-    one_by_one = [random_model.complete(p, Sampling(temperature=0.0, max_tokens=24, seed=7)).text for p in prompts]
+    one_by_one = [
+        random_model.complete(p, Sampling(temperature=0.0, max_tokens=24, seed=7)).text for p in prompts
+    ]
     done, events = run_batch(random_model, prompts, GREEDY, width=4, trace=True)
     assert done["finish_reason"] == "stop"
     by_job = {e["job"]: e for e in finished(events)}
@@ -121,7 +125,14 @@ def test_rejected_attempts_rejoin_the_queue_then_fail_with_the_riddlers_sentence
     assert not run.stored and len(run.failed) == 2
     assert all("after 3 tries" in sentence for _, sentence in run.failed)
     # Width 1 shows the queue order: each retry goes to the back, behind the other article.
-    assert [(e["job"], e["attempt"]) for e in finished(events)] == [(0, 1), (1, 1), (0, 2), (1, 2), (0, 3), (1, 3)]
+    assert [(e["job"], e["attempt"]) for e in finished(events)] == [
+        (0, 1),
+        (1, 1),
+        (0, 2),
+        (1, 2),
+        (0, 3),
+        (1, 3),
+    ]
     assert [e["retry"] for e in finished(events)] == [True, True, True, True, False, False]
 
 
@@ -217,10 +228,13 @@ class OneAtATime:
 
 
 def test_other_backends_fall_back_to_one_by_one_and_say_so(scripted, tmp_path):
-    riddler = Riddler(OneAtATime(scripted), ShortPipeline(), ModelIdentity("m", "", "tiny"), Sampling(temperature=0))
+    riddler = Riddler(
+        OneAtATime(scripted), ShortPipeline(), ModelIdentity("m", "", "tiny"), Sampling(temperature=0)
+    )
     messages = []
-    run = riddle_articles_batched(Store(tmp_path / "h.db"), sample_articles()[:2], riddler,
-                                  lambda p: messages.append(p.message))
+    run = riddle_articles_batched(
+        Store(tmp_path / "h.db"), sample_articles()[:2], riddler, lambda p: messages.append(p.message)
+    )
     assert len(run.stored) == 2
     assert any("one article at a time" in m for m in messages)
 
@@ -274,7 +288,9 @@ def test_a_service_gets_a_bounded_number_of_concurrent_requests(tmp_path):
 
     service = CountingService()
     backend = ServiceBackend(ServiceSettings(base_url=service.url, model="riddler"))
-    riddler = Riddler(backend, ShortPipeline(), ModelIdentity("service", "", "remote"), Sampling(temperature=0))
+    riddler = Riddler(
+        backend, ShortPipeline(), ModelIdentity("service", "", "remote"), Sampling(temperature=0)
+    )
     try:
         run = riddle_articles_batched(Store(tmp_path / "h.db"), sample_articles()[:7], riddler, width=3)
     finally:

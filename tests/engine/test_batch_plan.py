@@ -43,8 +43,16 @@ def test_unified_cache_holds_the_prefix_once_and_every_slot_its_longest_need():
     p = plan()
     need = 80 + 120 + UTF8_SLACK
     assert p.shared == 751 and p.n_ctx >= 751 + 16 * need and p.n_ctx % 256 == 0
-    separate = make_plan(prompts(20), [120] * 20, None, cores=2, gpu=False, free_memory=16 * GIB,
-                         cell_bytes=18_432, unified=False)
+    separate = make_plan(
+        prompts(20),
+        [120] * 20,
+        None,
+        cores=2,
+        gpu=False,
+        free_memory=16 * GIB,
+        cell_bytes=18_432,
+        unified=False,
+    )
     assert separate.n_ctx >= 17 * (751 + need)  # every sequence, and the prefix's own, holds a full copy
 
 
@@ -70,10 +78,21 @@ def test_fits_never_overdraws_the_unified_cache():
 
 
 def test_kv_bytes_per_token_from_gguf_metadata():
-    gemma = {"general.architecture": "gemma3", "gemma3.block_count": "18", "gemma3.embedding_length": "640",
-             "gemma3.attention.head_count": "4", "gemma3.attention.head_count_kv": "1",
-             "gemma3.attention.key_length": "256", "gemma3.attention.value_length": "256"}
+    gemma = {
+        "general.architecture": "gemma3",
+        "gemma3.block_count": "18",
+        "gemma3.embedding_length": "640",
+        "gemma3.attention.head_count": "4",
+        "gemma3.attention.head_count_kv": "1",
+        "gemma3.attention.key_length": "256",
+        "gemma3.attention.value_length": "256",
+    }
     assert kv_bytes_per_token(gemma) == 18 * 1 * 512 * 2
-    llama = {"general.architecture": "llama", "llama.block_count": "4", "llama.embedding_length": "256",
-             "llama.attention.head_count": "4", "llama.attention.head_count_kv": "[4, 4, 2, 2]"}
+    llama = {
+        "general.architecture": "llama",
+        "llama.block_count": "4",
+        "llama.embedding_length": "256",
+        "llama.attention.head_count": "4",
+        "llama.attention.head_count_kv": "[4, 4, 2, 2]",
+    }
     assert kv_bytes_per_token(llama) == 4 * 4 * (64 + 64) * 2

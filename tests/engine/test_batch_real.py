@@ -30,9 +30,12 @@ def first_divergence(batched: dict, serial_text: str) -> int | None:
     ours, theirs = batched["text"].encode(), serial_text.encode()
     if ours == theirs:
         return None
-    differs_at = next((i for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b),
-                      min(len(ours), len(theirs)))
-    return next((k for k, end in enumerate(batched["offsets"]) if end > differs_at), len(batched["offsets"]) - 1)
+    differs_at = next(
+        (i for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b), min(len(ours), len(theirs))
+    )
+    return next(
+        (k for k, end in enumerate(batched["offsets"]) if end > differs_at), len(batched["offsets"]) - 1
+    )
 
 
 @pytest.mark.slow
@@ -44,8 +47,10 @@ def test_greedy_batch_matches_one_by_one_except_at_measured_near_ties(starter_gg
     try:
         serial = [model.complete(p, greedy).text for p in prompts]
         events: list[dict] = []
-        jobs = [{"prompt": p, "primer": "", "seeds": [1], "sampling": {"temperature": 0.0, "max_tokens": TOKENS}}
-                for p in prompts]
+        jobs = [
+            {"prompt": p, "primer": "", "seeds": [1], "sampling": {"temperature": 0.0, "max_tokens": TOKENS}}
+            for p in prompts
+        ]
         model.call("engine.inference.batch:run", {"jobs": jobs, "width": 3, "trace": True}, events.append)
     finally:
         model.close()
@@ -55,6 +60,8 @@ def test_greedy_batch_matches_one_by_one_except_at_measured_near_ties(starter_gg
         at = first_divergence(batched[job], text)
         if at is not None:
             report.append((job, at, batched[job]["margins"][at]))
-    print(f"\nidentical: {len(prompts) - len(report)}/{len(prompts)}; divergences (job, token, top-2 gap): {report}")
+    print(
+        f"\nidentical: {len(prompts) - len(report)}/{len(prompts)}; divergences (job, token, top-2 gap): {report}"
+    )
     assert len(batched) == len(prompts)
     assert all(gap < NEAR_TIE for _, _, gap in report), report

@@ -18,7 +18,8 @@ def test_catalog_covers_four_tiers_two_families_and_both_variants():
     assert {spec.tier for spec in catalog.entries} == set(TIERS)
     assert len({spec.family for spec in catalog.entries}) >= 2
     families_with_both = {
-        spec.family for spec in catalog.entries
+        spec.family
+        for spec in catalog.entries
         if {s.variant for s in catalog.entries if s.family == spec.family} == {"base", "instruct"}
     }
     assert len(families_with_both) >= 2
@@ -29,7 +30,9 @@ def test_every_entry_is_complete_and_ids_are_unique():
     catalog = load_catalog()
     assert len({spec.id for spec in catalog.entries}) == len(catalog.entries)
     for spec in catalog.entries:
-        assert spec.name and spec.family and spec.license and spec.params_b > 0 and spec.context_length >= 2048
+        assert (
+            spec.name and spec.family and spec.license and spec.params_b > 0 and spec.context_length >= 2048
+        )
         assert spec.shape.layers > 0 and spec.shape.kv_heads > 0 and spec.shape.head_dim > 0
         assert spec.bundled or "/" in spec.repo_id, spec.id
         for file in spec.files:

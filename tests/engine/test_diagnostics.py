@@ -51,7 +51,9 @@ def test_report_has_no_feed_contents_or_personal_paths(paths, monkeypatch):
     start_logging(paths.logs, "info", console=False)
     try:
         title = sample_articles()[0].title
-        logging.getLogger("engine.feeds").error("feed https://secret.example.org/me.rss failed for '%s'", title)
+        logging.getLogger("engine.feeds").error(
+            "feed https://secret.example.org/me.rss failed for '%s'", title
+        )
         logging.getLogger("engine.x").error("cannot open %s", Path.home() / "private" / "file.gguf")
     finally:
         stop_logging()

@@ -79,10 +79,15 @@ def test_a_pinned_hash_that_the_hub_contradicts_stops_before_any_byte(hub: FakeH
     assert gets(hub) == []
 
 
-@pytest.mark.parametrize(("status", "words"), [
-    (401, "asked for a login.*HF_TOKEN"), (403, "gated.*Accept the licence"), (404, "was not found on the Hub"),
-    (500, "HTTP 500"),
-])
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [
+        (401, "asked for a login.*HF_TOKEN"),
+        (403, "gated.*Accept the licence"),
+        (404, "was not found on the Hub"),
+        (500, "HTTP 500"),
+    ],
+)
 def test_refusals_become_the_right_sentence(hub: FakeHub, tmp_path: Path, status: int, words: str):
     hub.state.status = status
     with pytest.raises(DownloadError, match=words):
@@ -190,7 +195,9 @@ def test_disk_full_while_writing_says_so(hub: FakeHub, tmp_path: Path):
         except DownloadError as e:
             print(e); sys.exit(3)
     """)
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 3, done.stderr
     assert "The disk is full" in done.stdout and "kept" in done.stdout
 
@@ -222,8 +229,10 @@ def test_sigkill_mid_transfer_then_restart_fetches_little_twice(tmp_path: Path):
     with FakeHub() as hub:
         sha = hub.add(REPO, NAME, content)
         hub.state.throttle_bps = 12_000_000
-        script = (f"from pathlib import Path; from engine.downloads import HubFile, download; "
-                  f"download(HubFile({REPO!r}, {NAME!r}), Path({str(tmp_path)!r}), endpoint={hub.url!r}, token='')")
+        script = (
+            f"from pathlib import Path; from engine.downloads import HubFile, download; "
+            f"download(HubFile({REPO!r}, {NAME!r}), Path({str(tmp_path)!r}), endpoint={hub.url!r}, token='')"
+        )
         child = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
         part = partial_path(HubFile(REPO, NAME), tmp_path)
         deadline = time.monotonic() + 30

@@ -22,14 +22,18 @@ def test_sample_feed_gives_twenty_normalised_articles():
 
 
 def test_canonical_link_strips_tracking_and_refuses_non_web_schemes():
-    assert canonical_link("https://Example.org/a?utm_source=x&id=3&fbclid=y#top") == "https://example.org/a?id=3"
+    assert (
+        canonical_link("https://Example.org/a?utm_source=x&id=3&fbclid=y#top") == "https://example.org/a?id=3"
+    )
     assert canonical_link("javascript:alert(1)") == ""
     assert canonical_link("file:///etc/passwd") == ""
     assert canonical_link("/story", base="https://example.org/news/") == "https://example.org/story"
 
 
 def test_html_to_text_drops_scripts_and_keeps_words():
-    text = html_to_text('<p>Hello <b>world</b><script>alert("x")</script><iframe src="http://x"></iframe></p>&amp; more')
+    text = html_to_text(
+        '<p>Hello <b>world</b><script>alert("x")</script><iframe src="http://x"></iframe></p>&amp; more'
+    )
     assert "alert" not in text and "iframe" not in text
     assert "Hello world" in text and "& more" in text
 

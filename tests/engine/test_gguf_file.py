@@ -70,28 +70,39 @@ def test_a_lora_adapter_is_recognised(tmp_path: Path):
 @pytest.mark.slow
 def test_reads_the_real_starter_model(starter_gguf: Path):
     info = read_header(starter_gguf)
-    assert (info.architecture, info.file_type, info.block_count, info.context_length) == ("gemma3", "Q4_K_M", 18, 32768)
+    assert (info.architecture, info.file_type, info.block_count, info.context_length) == (
+        "gemma3",
+        "Q4_K_M",
+        18,
+        32768,
+    )
     assert 0.25e9 < info.parameter_count < 0.3e9 and not info.has_chat_template
 
 
-@pytest.mark.parametrize(("data", "words"), [
-    (b"", "only 0 bytes"),
-    (b"GGUF\x03\x00", "only 6 bytes"),
-    (header(magic=b"GGML") + b"\0" * 8, "GGUF signature"),
-    (header(version=1), "version 1"),
-    (header(version=99), "version 99"),
-    (header(tensors=2**63), "claims 9,223,372,036,854,775,808 tensors"),
-    (header(kvs=2**40), "metadata entries"),
-    (header(kvs=1) + struct.pack("<Q", 2**62), "text field claims"),
-    (header(kvs=1) + gstr(b"k") + struct.pack("<IIQ", 9, 4, 2**40), "metadata list claims"),
-    (header(kvs=1) + gstr(b"k") + struct.pack("<IIQ", 9, 9, 2) + struct.pack("<IQ", 4, 1), "unknown type"),
-    (header(kvs=1) + gstr(b"k") + struct.pack("<I", 77), "unknown type (77)"),
-    (header(kvs=2) + kv_string(b"general.architecture", b"llama"), "truncated"),
-    (header(tensors=1) + gstr(b"t") + struct.pack("<I", 9), "9 dimensions"),
-    (header(tensors=1) + gstr(b"t") + struct.pack("<IQQQ", 3, 2**30, 2**30, 2**30), "impossible size"),
-    (header(tensors=1) + gstr(b"t") + struct.pack("<IQIQ", 1, 4, 999, 0), "unknown data type"),
-    (header(tensors=1) + gstr(b"t") + struct.pack("<IQIQ", 1, 4, 0, 2**50), "beyond the end"),
-])
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"", "only 0 bytes"),
+        (b"GGUF\x03\x00", "only 6 bytes"),
+        (header(magic=b"GGML") + b"\0" * 8, "GGUF signature"),
+        (header(version=1), "version 1"),
+        (header(version=99), "version 99"),
+        (header(tensors=2**63), "claims 9,223,372,036,854,775,808 tensors"),
+        (header(kvs=2**40), "metadata entries"),
+        (header(kvs=1) + struct.pack("<Q", 2**62), "text field claims"),
+        (header(kvs=1) + gstr(b"k") + struct.pack("<IIQ", 9, 4, 2**40), "metadata list claims"),
+        (
+            header(kvs=1) + gstr(b"k") + struct.pack("<IIQ", 9, 9, 2) + struct.pack("<IQ", 4, 1),
+            "unknown type",
+        ),
+        (header(kvs=1) + gstr(b"k") + struct.pack("<I", 77), "unknown type (77)"),
+        (header(kvs=2) + kv_string(b"general.architecture", b"llama"), "truncated"),
+        (header(tensors=1) + gstr(b"t") + struct.pack("<I", 9), "9 dimensions"),
+        (header(tensors=1) + gstr(b"t") + struct.pack("<IQQQ", 3, 2**30, 2**30, 2**30), "impossible size"),
+        (header(tensors=1) + gstr(b"t") + struct.pack("<IQIQ", 1, 4, 999, 0), "unknown data type"),
+        (header(tensors=1) + gstr(b"t") + struct.pack("<IQIQ", 1, 4, 0, 2**50), "beyond the end"),
+    ],
+)
 def test_hostile_headers_are_refused_with_a_sentence(tmp_path: Path, data: bytes, words: str):
     path = write(tmp_path, data)
     tracemalloc.start()
@@ -123,10 +134,15 @@ def test_a_huge_vocabulary_is_skipped_within_the_deadline(tmp_path: Path):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(tail=st.binary(max_size=400), version=st.sampled_from([2, 3]), tensors=st.integers(0, 2**64 - 1),
-       kvs=st.integers(0, 2**64 - 1))
-def test_random_headers_never_escape_as_anything_but_a_sentence(tmp_path: Path, tail: bytes, version: int,
-                                                               tensors: int, kvs: int):
+@given(
+    tail=st.binary(max_size=400),
+    version=st.sampled_from([2, 3]),
+    tensors=st.integers(0, 2**64 - 1),
+    kvs=st.integers(0, 2**64 - 1),
+)
+def test_random_headers_never_escape_as_anything_but_a_sentence(
+    tmp_path: Path, tail: bytes, version: int, tensors: int, kvs: int
+):
     path = write(tmp_path, header(version, tensors, kvs) + tail, "fuzz.gguf")
     try:
         read_header(path, deadline_s=1.0)

@@ -21,8 +21,9 @@ from engine.inference import Sampling
 from engine.inference.local import LocalModel, LocalSettings
 from tests.support.synthetic_gguf import write_random_model
 
-pytestmark = pytest.mark.skipif(os.environ.get("RIDDLEWIRE_GPU") != "1",
-                                reason="needs an NVIDIA GPU and a CUDA build (RIDDLEWIRE_GPU=1)")
+pytestmark = pytest.mark.skipif(
+    os.environ.get("RIDDLEWIRE_GPU") != "1", reason="needs an NVIDIA GPU and a CUDA build (RIDDLEWIRE_GPU=1)"
+)
 
 # 270M-shaped (Gemma 3 270M's 18 layers and width), f16: about 0.3 GB, so Auto offloads all of it.
 SMALL = dict(layers=18, width=640, ff=2048, heads=4, kv_heads=1, words=8000)
@@ -45,8 +46,12 @@ class VramHolder:
     allocates all but `leave` bytes with torch and keeps them until closed."""
 
     def __init__(self, leave: int):
-        self.proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(leave)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, str(leave)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         self.free_after = int(self.proc.stdout.readline())
 
     def close(self) -> None:
@@ -57,8 +62,10 @@ class VramHolder:
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("gpu-models")
-    return {name: write_random_model(folder / f"{name}.gguf", dtype=np.float16, **shape)
-            for name, shape in (("small", SMALL), ("large", LARGE))}
+    return {
+        name: write_random_model(folder / f"{name}.gguf", dtype=np.float16, **shape)
+        for name, shape in (("small", SMALL), ("large", LARGE))
+    }
 
 
 def test_auto_offloads_every_layer_and_says_so_from_llama_cpp(models, tmp_path):
@@ -97,8 +104,16 @@ def test_a_model_larger_than_free_vram_runs_on_the_cpu_with_the_reason(models, t
 def test_nvml_free_and_total_vram_match_nvidia_smi():
     gpu = nvml_gpu()
     assert gpu is not None and gpu.vram_total and gpu.vram_free is not None
-    out = subprocess.run([shutil.which("nvidia-smi") or "nvidia-smi", "--query-gpu=memory.free,memory.total",
-                          "--format=csv,noheader,nounits"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [
+            shutil.which("nvidia-smi") or "nvidia-smi",
+            "--query-gpu=memory.free,memory.total",
+            "--format=csv,noheader,nounits",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     mib = 1024**2
     free, total = (sum(int(line.split(",")[i]) for line in out.strip().splitlines()) * mib for i in (0, 1))
     assert abs(gpu.vram_total - total) < mib * len(out.strip().splitlines())

@@ -37,7 +37,7 @@ llama_model_load: error loading model: unable to allocate CUDA0 buffer
 llama_model_load_from_file_impl: failed to load model
 """
 
-SHIM = '''
+SHIM = """
 import os, signal, sys
 from pathlib import Path
 from engine.inference import worker
@@ -59,7 +59,7 @@ def load(self, request):
 
 worker.Worker.load = load
 worker.main()
-'''
+"""
 
 
 @pytest.fixture
@@ -77,6 +77,7 @@ def use_refusing_gpu_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("GPU_TRIES", str(tries))
     monkeypatch.setenv("GPU_LINES", str(tmp_path / "lines.txt"))
     monkeypatch.setenv("GPU_FAILURE", "error")
+
     def gpu_tries() -> int:
         return tries.read_text().splitlines().count("gpu") if tries.exists() else 0
 
@@ -92,8 +93,9 @@ def test_llama_cpp_refusing_the_gpu_falls_back_to_the_cpu_with_its_reason(refusi
         # the CPU load ran in a worker that cannot see the GPU, so it cannot fail on it again
         assert refusing_gpu.log.read_text().splitlines() == ["gpu", "cpu, CUDA_VISIBLE_DEVICES=''"]
         assert info.gpu_layers == 0 and info.backend == "CPU"
-        assert info.fallback == ("The GPU could not load this model (cudaMalloc failed: out of memory), "
-                                 "so it runs on the CPU.")
+        assert info.fallback == (
+            "The GPU could not load this model (cudaMalloc failed: out of memory), so it runs on the CPU."
+        )
         assert model.complete("News: x\nRiddle:", GREEDY).text == SCRIPT_TEXT  # and it riddles on the CPU
         assert "cudaMalloc failed" in ran_on(info)
     finally:
@@ -155,9 +157,11 @@ def test_placement_is_read_from_llama_cpp_log_lines():
     placed = read_placement(CUDA_OOM_LINES)
     assert (placed.gpu_layers, placed.layers_total) == (9, 9)
     assert placed.backend == "CUDA0 (NVIDIA H100 80GB HBM3)"
-    partial = read_placement("load_tensors: offloaded 7/19 layers to GPU\n"
-                             "load_tensors:      Vulkan0 model buffer size =   100.00 MiB\n"
-                             "load_tensors:   CPU_Mapped model buffer size =   200.00 MiB")
+    partial = read_placement(
+        "load_tensors: offloaded 7/19 layers to GPU\n"
+        "load_tensors:      Vulkan0 model buffer size =   100.00 MiB\n"
+        "load_tensors:   CPU_Mapped model buffer size =   200.00 MiB"
+    )
     assert (partial.gpu_layers, partial.layers_total, partial.backend) == (7, 19, "Vulkan0")
     assert read_placement("load_tensors: offloaded 0/19 layers to GPU").backend == "CPU"
     assert read_placement("load_tensors:   CPU_Mapped model buffer size =    14.42 MiB") is None
@@ -165,8 +169,10 @@ def test_placement_is_read_from_llama_cpp_log_lines():
 
 def test_the_cause_is_the_most_telling_line():
     assert failure_cause(CUDA_OOM_LINES.splitlines()) == "cudaMalloc failed: out of memory"
-    kv = ["llama_init_from_model: failed to initialize the context: failed to allocate buffer for kv cache",
-          "llama_init_from_model: failed to create llama_context"]
+    kv = [
+        "llama_init_from_model: failed to initialize the context: failed to allocate buffer for kv cache",
+        "llama_init_from_model: failed to create llama_context",
+    ]
     assert failure_cause(kv) == "failed to allocate buffer for kv cache"  # a KV cache that does not fit
     assert failure_cause(["load_tensors: loading model tensors"]) == ""
     assert fallback_sentence("") == "The GPU could not load this model, so it runs on the CPU."
@@ -178,14 +184,34 @@ def test_the_diagnostics_report_says_what_ran_and_why():
     from engine.paths import app_paths
     from engine.settings import Settings
 
-    on_gpu = ModelInfo("/m/small.gguf", 2048, 270_000_000, "llama", False, 19, 0.9, layers_total=19,
-                       backend="CUDA0 (NVIDIA H100 80GB HBM3)")
+    on_gpu = ModelInfo(
+        "/m/small.gguf",
+        2048,
+        270_000_000,
+        "llama",
+        False,
+        19,
+        0.9,
+        layers_total=19,
+        backend="CUDA0 (NVIDIA H100 80GB HBM3)",
+    )
     report = collect(app_paths().ensure(), Settings(), loaded=on_gpu).report()
     assert "all 19 layers on CUDA0 (NVIDIA H100 80GB HBM3), loaded in 0.90 s" in report
     assert "Fallback:" not in report
-    fell_back = ModelInfo("/m/large.gguf", 2048, 1_000_000_000, "llama", False, 0, 2.6, layers_total=9,
-                          fallback=fallback_sentence("cudaMalloc failed: out of memory"))
+    fell_back = ModelInfo(
+        "/m/large.gguf",
+        2048,
+        1_000_000_000,
+        "llama",
+        False,
+        0,
+        2.6,
+        layers_total=9,
+        fallback=fallback_sentence("cudaMalloc failed: out of memory"),
+    )
     report = collect(app_paths().ensure(), Settings(), loaded=fell_back).report()
     assert "CPU only (9 layers), loaded in 2.60 s" in report
-    assert ("Fallback: The GPU could not load this model (cudaMalloc failed: out of memory), so it runs on "
-            "the CPU.") in report
+    assert (
+        "Fallback: The GPU could not load this model (cudaMalloc failed: out of memory), so it runs on "
+        "the CPU."
+    ) in report

@@ -30,7 +30,10 @@ def feed(guide: GuidedRiddle, pieces: list[str]) -> list[str]:
 
 def test_fields_come_in_order_with_our_labels_and_read_back_as_a_valid_riddle():
     guide = GuidedRiddle()
-    steps = [guide.take(p) for p in [" light", "house", "\n", " I wink", " at ships.\n", " Tall.\n", " A lamp", "\n"]]
+    steps = [
+        guide.take(p)
+        for p in [" light", "house", "\n", " I wink", " at ships.\n", " Tall.\n", " A lamp", "\n"]
+    ]
     assert steps[2] == (False, "\nRiddle:") and steps[4] == (False, " at ships.\nHint 1:")
     feed(guide, [" easy"])
     assert guide.finished and not guide.failure
@@ -38,7 +41,11 @@ def test_fields_come_in_order_with_our_labels_and_read_back_as_a_valid_riddle():
     assert text == " lighthouse\nRiddle: I wink at ships.\nHint 1: Tall.\nHint 2: A lamp\nDifficulty: easy"
     riddle = parse_riddle(labelled("Answer:", text))
     assert (riddle.answer, riddle.text, riddle.hints, riddle.difficulty) == (
-        "lighthouse", "I wink at ships.", ("Tall.", "A lamp"), "easy")
+        "lighthouse",
+        "I wink at ships.",
+        ("Tall.", "A lamp"),
+        "easy",
+    )
 
 
 @pytest.mark.parametrize("piece", [" lantern", " Lantern", " LANTERNS", "lantern", " lanterns,", " lan"])
@@ -53,7 +60,10 @@ def test_the_answer_its_capitals_and_inflections_are_refused_in_the_riddle(piece
 def test_hints_are_guarded_too_and_other_words_pass():
     guide = GuidedRiddle()
     feed(guide, [" honey", "bees", "\n", " We hum.\n"])
-    assert feed(guide, [" A", " honeybee", " hive", " of", " Honeybees", " bees", "\n"]) == [" honeybee", " Honeybees"]
+    assert feed(guide, [" A", " honeybee", " hive", " of", " Honeybees", " bees", "\n"]) == [
+        " honeybee",
+        " Honeybees",
+    ]
     assert guide.values[2] == " A hive of bees"
 
 
@@ -88,13 +98,36 @@ def test_a_field_that_never_ends_stops_the_attempt_with_a_reason():
     assert guide.finished and guide.failure == f"runaway riddle cut at {GUIDED_FIELDS[1].max_tokens} tokens"
 
 
-_WORDS = st.sampled_from(["lantern", "Lanterns", "lan", "tern", "berry", "berries", "moon", "the", " ", "  ", ".",
-                          "\x07", "landing", "glow", "ies", "s", "ing", "ed", "é"])
+_WORDS = st.sampled_from(
+    [
+        "lantern",
+        "Lanterns",
+        "lan",
+        "tern",
+        "berry",
+        "berries",
+        "moon",
+        "the",
+        " ",
+        "  ",
+        ".",
+        "\x07",
+        "landing",
+        "glow",
+        "ies",
+        "s",
+        "ing",
+        "ed",
+        "é",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(answer=st.sampled_from(["lantern", "berry", "the Moon", "AI", "solid-state batteries"]),
-       pieces=st.lists(_WORDS, max_size=12))
+@given(
+    answer=st.sampled_from(["lantern", "berry", "the Moon", "AI", "solid-state batteries"]),
+    pieces=st.lists(_WORDS, max_size=12),
+)
 def test_text_that_may_not_leak_never_leaks_once_finished(answer: str, pieces: list[str]):
     """What guided generation guarantees: every text it lets through passes validation's leak check,
     read the way validation reads a field."""
@@ -125,15 +158,22 @@ def test_guided_riddles_never_say_the_answer_the_model_would_say(scripted):
     assert free.text.startswith(" lantern")  # what the model prefers to write in the riddle
     pieces: list[str] = []
     riddle, provenance = Riddler(scripted, pipeline, ModelIdentity("s", "", "tiny"), GREEDY).riddle(
-        sample_articles()[0], on_text=pieces.append)
+        sample_articles()[0], on_text=pieces.append
+    )
     assert riddle.answer == SCRIPT_ANSWER and provenance.attempts == 1
     assert riddle.text == "I glow in the window when the nights grow long."
     # A hint may not end as a copy of the riddle or the first hint: the model goes on to its next choices.
-    assert riddle.hints == (riddle.text + " It holds a flame.", riddle.text + " It holds a flame. Sailors hang one by the door.")
+    assert riddle.hints == (
+        riddle.text + " It holds a flame.",
+        riddle.text + " It holds a flame. Sailors hang one by the door.",
+    )
     assert not leaks(riddle.answer, riddle.text) and not any(leaks(riddle.answer, h) for h in riddle.hints)
     assert riddle.difficulty == "easy"  # its third choice: the only one a difficulty allows
     streamed = "".join(pieces)
-    assert streamed.startswith(" lantern\nRiddle: I glow") and parse_riddle(labelled("Answer:", streamed)) == riddle
+    assert (
+        streamed.startswith(" lantern\nRiddle: I glow")
+        and parse_riddle(labelled("Answer:", streamed)) == riddle
+    )
 
 
 def test_the_kept_cache_reuses_the_prefix_on_the_next_call(scripted):
@@ -158,7 +198,9 @@ def test_a_service_prompt_is_never_guided_and_a_local_one_is(scripted):
     article = sample_articles()[0]
     identity = ModelIdentity("s", "", "tiny")
     assert not Riddler(scripted, ServicePipeline(), identity).guides(ServicePipeline().prompt(article))
-    assert Riddler(scripted, FewShotPipeline(shots=1), identity).guides(FewShotPipeline(shots=1).prompt(article))
+    assert Riddler(scripted, FewShotPipeline(shots=1), identity).guides(
+        FewShotPipeline(shots=1).prompt(article)
+    )
     assert not Riddler(scripted, FewShotPipeline(shots=1), identity, guided=False).job(article).guided
 
 
@@ -169,6 +211,7 @@ def test_a_grammar_in_the_settings_does_not_bind_a_guided_riddle(scripted):
     from engine.riddles import LABELLED_GRAMMAR
 
     sampling = replace(GREEDY, grammar=LABELLED_GRAMMAR)
-    riddle, _ = Riddler(scripted, FewShotPipeline(shots=1), ModelIdentity("s", "", "tiny"), sampling,
-                        max_attempts=1).riddle(sample_articles()[1])
+    riddle, _ = Riddler(
+        scripted, FewShotPipeline(shots=1), ModelIdentity("s", "", "tiny"), sampling, max_attempts=1
+    ).riddle(sample_articles()[1])
     assert riddle.answer == SCRIPT_ANSWER and riddle.text == "I glow in the window when the nights grow long."

@@ -23,8 +23,15 @@ from engine.hardware import (
     nvml_gpu,
 )
 
-LAPTOP = Machine(ram_total=16 * GIB, ram_available=10 * GIB, disk_free=100 * GIB, cpu_count=8,
-                 cpu_features=("avx2",), gpu=None, gpu_offload=False)
+LAPTOP = Machine(
+    ram_total=16 * GIB,
+    ram_available=10 * GIB,
+    disk_free=100 * GIB,
+    cpu_count=8,
+    cpu_features=("avx2",),
+    gpu=None,
+    gpu_offload=False,
+)
 
 
 def test_kv_cache_follows_layers_heads_and_context():
@@ -56,19 +63,35 @@ def test_small_model_fits_large_model_is_tight_or_refused_on_cpu():
 
 def test_speed_class_falls_with_size():
     catalog = load_catalog()
-    speeds = [fit(s, s.file(), LAPTOP).tokens_per_s for s in
-              (catalog.get("gemma-3-270m-base"), catalog.get("gemma-3-4b-instruct"), catalog.get("gemma-3-12b-instruct"))]
+    speeds = [
+        fit(s, s.file(), LAPTOP).tokens_per_s
+        for s in (
+            catalog.get("gemma-3-270m-base"),
+            catalog.get("gemma-3-4b-instruct"),
+            catalog.get("gemma-3-12b-instruct"),
+        )
+    ]
     assert speeds == sorted(speeds, reverse=True)
-    assert fit(catalog.get("gemma-3-270m-base"), catalog.get("gemma-3-270m-base").file(), LAPTOP).speed_class == "fast"
+    assert (
+        fit(catalog.get("gemma-3-270m-base"), catalog.get("gemma-3-270m-base").file(), LAPTOP).speed_class
+        == "fast"
+    )
 
 
 def _gpu_machine(free_gib: float) -> Machine:
     return replace(LAPTOP, gpu=GpuInfo("Test GPU", 8 * GIB, int(free_gib * GIB)), gpu_offload=True)
 
 
-@pytest.mark.parametrize(("device", "free_gib", "backend"), [
-    ("cpu", 24, "CPU"), ("auto", 24, "GPU"), ("auto", 4, "GPU+CPU"), ("auto", 0.2, "CPU"), ("gpu", 0.2, "GPU"),
-])
+@pytest.mark.parametrize(
+    ("device", "free_gib", "backend"),
+    [
+        ("cpu", 24, "CPU"),
+        ("auto", 24, "GPU"),
+        ("auto", 4, "GPU+CPU"),
+        ("auto", 0.2, "CPU"),
+        ("gpu", 0.2, "GPU"),
+    ],
+)
 def test_gpu_plan_follows_device_choice_and_free_vram(device: str, free_gib: float, backend: str):
     spec = load_catalog().get("gemma-3-12b-instruct")
     need = memory_need(spec, spec.file(), 2048)
@@ -99,7 +122,9 @@ def test_cpu_only_build_falls_back_with_the_reason_in_words():
     machine = replace(_gpu_machine(24), gpu_offload=False)
     plan = gpu_layers_for("gpu", spec.shape, memory_need(spec, spec.file()), machine)
     assert plan.n_gpu_layers == 0 and "no GPU support" in plan.reason
-    no_gpu = gpu_layers_for("auto", spec.shape, memory_need(spec, spec.file()), replace(LAPTOP, gpu_offload=True))
+    no_gpu = gpu_layers_for(
+        "auto", spec.shape, memory_need(spec, spec.file()), replace(LAPTOP, gpu_offload=True)
+    )
     assert no_gpu.n_gpu_layers == 0 and "no GPU was found" in no_gpu.reason
 
 
@@ -125,8 +150,10 @@ def _has_nvidia_driver() -> bool:
     return bool(ctypes.util.find_library("nvidia-ml") or shutil.which("nvidia-smi"))
 
 
-@pytest.mark.skipif(_has_nvidia_driver(), reason="an NVIDIA driver is present: tests/engine/test_gpu_device.py "
-                    "covers that case (RIDDLEWIRE_GPU=1)")
+@pytest.mark.skipif(
+    _has_nvidia_driver(),
+    reason="an NVIDIA driver is present: tests/engine/test_gpu_device.py covers that case (RIDDLEWIRE_GPU=1)",
+)
 def test_nvml_without_an_nvidia_driver_means_no_gpu():
     """The real path on a machine without libnvidia-ml (this one, CI, and most laptops): nvidia-ml-py
     is installed, nvmlInit fails with LibraryNotFound, and detection says "no GPU" without an error."""

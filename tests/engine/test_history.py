@@ -18,15 +18,40 @@ from engine.store.history import HistoryFilter, match_expression
 from engine.store.migrations import MIGRATION_SET, migration_names, migrations
 
 
-def fill(store: Store, count: int, source=lambda i: "Wire", model=lambda i: "m.gguf",
-         made=lambda i: datetime.now(UTC)) -> list[int]:
-    articles = store.save_articles([
-        Article(f"Headline {i} about topic{i % 7}", f"https://news.example.org/{i}", source(i),
-                datetime.now(UTC), f"Summary {i} with tidbit{i % 5}.") for i in range(count)])
+def fill(
+    store: Store,
+    count: int,
+    source=lambda i: "Wire",
+    model=lambda i: "m.gguf",
+    made=lambda i: datetime.now(UTC),
+) -> list[int]:
+    articles = store.save_articles(
+        [
+            Article(
+                f"Headline {i} about topic{i % 7}",
+                f"https://news.example.org/{i}",
+                source(i),
+                datetime.now(UTC),
+                f"Summary {i} with tidbit{i % 5}.",
+            )
+            for i in range(count)
+        ]
+    )
     ids = []
     for i, article in enumerate(articles):
-        provenance = Provenance(model(i), "ab" * 32, "tiny", "few-shot", "{}", 10, 20, 1.0, 0.1, 20.0,
-                                made(i).isoformat(timespec="milliseconds"))
+        provenance = Provenance(
+            model(i),
+            "ab" * 32,
+            "tiny",
+            "few-shot",
+            "{}",
+            10,
+            20,
+            1.0,
+            0.1,
+            20.0,
+            made(i).isoformat(timespec="milliseconds"),
+        )
         riddle = Riddle(f"Riddle {i}: I am word{i % 3}.", f"answer{i}", ("first clue", "second clue"))
         ids.append(store.save_riddle(article, riddle, provenance).id)
     return ids
@@ -61,7 +86,8 @@ def test_search_pages_and_combines_with_filters(store):
     assert all("word1" in line.text for line in first + rest)
     assert history.count(store, HistoryFilter(query="tidbit2")) == 12  # summary
     assert history.count(store, HistoryFilter(query="topic3 tidbit3")) == sum(
-        1 for i in range(60) if i % 7 == 3 and i % 5 == 3)  # headline and summary words together
+        1 for i in range(60) if i % 7 == 3 and i % 5 == 3
+    )  # headline and summary words together
     both = HistoryFilter(query="word1", source="Post", model="m1.gguf")
     lines = history.lines(store, both)
     assert lines and len(lines) == history.count(store, both)
@@ -78,8 +104,13 @@ def test_user_words_never_become_fts_syntax(store):
 
 def test_browse_by_day_source_model_and_facets(store):
     today = datetime.now(UTC)
-    fill(store, 10, source=lambda i: f"S{i % 2}", model=lambda i: "a.gguf" if i < 4 else "b.gguf",
-         made=lambda i: today - timedelta(days=2 if i < 3 else 0))
+    fill(
+        store,
+        10,
+        source=lambda i: f"S{i % 2}",
+        model=lambda i: "a.gguf" if i < 4 else "b.gguf",
+        made=lambda i: today - timedelta(days=2 if i < 3 else 0),
+    )
     facets = history.facets(store)
     local_today = today.astimezone().date()
     earlier = (today - timedelta(days=2)).astimezone().date()
@@ -125,7 +156,10 @@ def test_rating_comment_favourite_and_rated_riddles(store):
     with pytest.raises(ValueError):
         plays.rate(store, a, 5)
     rated = history.rated_riddles(store)
-    assert [(r.id, r.stored.rating, r.play.comment) for r in rated] == [(b, -1, "too easy"), (a, 1, "clever one")]
+    assert [(r.id, r.stored.rating, r.play.comment) for r in rated] == [
+        (b, -1, "too easy"),
+        (a, 1, "clever one"),
+    ]
     assert history.entry(store, a).stored.favourite
     assert history.count(store, HistoryFilter(favourites=True)) == 1
 
@@ -174,12 +208,20 @@ def test_an_older_backup_is_brought_up_to_date(store, tmp_path):
 
     old = Database(tmp_path / "old.sqlite3")
     migrations(up_to="m001_initial").apply(old)
-    aid = old["articles"].insert({"key": "k", "title": "Old moon story", "published": "2026-01-01T00:00:00+00:00"}).last_pk
-    old["riddles"].insert({"article_id": aid, "text": "I am old.", "answer": "moon", "created_at": "2026-01-01"})
+    aid = (
+        old["articles"]
+        .insert({"key": "k", "title": "Old moon story", "published": "2026-01-01T00:00:00+00:00"})
+        .last_pk
+    )
+    old["riddles"].insert(
+        {"article_id": aid, "text": "I am old.", "answer": "moon", "created_at": "2026-01-01"}
+    )
     old.close()
     report = backups.restore(store, tmp_path / "old.sqlite3")
     assert report.riddles == 1
-    applied = [r["name"] for r in store.db["_sqlite_migrations"].rows_where("migration_set = ?", [MIGRATION_SET])]
+    applied = [
+        r["name"] for r in store.db["_sqlite_migrations"].rows_where("migration_set = ?", [MIGRATION_SET])
+    ]
     assert sorted(applied) == sorted(migration_names())
     assert history.count(store, HistoryFilter(query="old moon")) == 1
     assert history.entry(store, 1).play.hints_used == 0
@@ -190,15 +232,21 @@ def test_restore_refuses_newer_damaged_and_foreign_files_untouched(store, tmp_pa
     newer = tmp_path / "newer.sqlite3"
     backups.backup(store, newer)
     with sqlite3.connect(newer) as conn:
-        conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES (?, 'm999_x', 'x')",
-                     [MIGRATION_SET])
+        conn.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES (?, 'm999_x', 'x')",
+            [MIGRATION_SET],
+        )
     foreign = tmp_path / "foreign.sqlite3"
     with sqlite3.connect(foreign) as conn:
         conn.execute("CREATE TABLE t (x)")
     junk = tmp_path / "junk.sqlite3"
     junk.write_bytes(b"\0junk" * 1000)
-    for path, words in ((newer, "newer version"), (foreign, "not a Riddlewire history"),
-                        (junk, "not a Riddlewire history"), (tmp_path / "absent", "not a file")):
+    for path, words in (
+        (newer, "newer version"),
+        (foreign, "not a Riddlewire history"),
+        (junk, "not a Riddlewire history"),
+        (tmp_path / "absent", "not a file"),
+    ):
         with pytest.raises(StoreError, match=words):
             backups.restore(store, path)
     assert store.count_riddles() == 2

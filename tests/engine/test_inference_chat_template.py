@@ -26,12 +26,16 @@ def escape_templates(marker: Path) -> list[str]:
         "{{ ''.__class__.__mro__[1].__subclasses__()[0]('" + command + "') }}",
         "{{ self._TemplateReference__context.cycler.__init__.__globals__.os.system('" + command + "') }}",
         "{% set x = namespace() %}{{ x.__init__.__globals__['os'].system('" + command + "') }}",
-        "{{ messages.append({'role': 'system'}) }}{{ raise_exception.__globals__['os'].system('" + command + "') }}",
+        "{{ messages.append({'role': 'system'}) }}{{ raise_exception.__globals__['os'].system('"
+        + command
+        + "') }}",
     ]
 
 
 def test_renders_a_chat_template_with_special_tokens():
-    text = ChatTemplate("{{ bos_token }}" + CHATML, bos_token="<s>").render([{"role": "user", "content": "hi"}])
+    text = ChatTemplate("{{ bos_token }}" + CHATML, bos_token="<s>").render(
+        [{"role": "user", "content": "hi"}]
+    )
     assert text == "<s><|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
 
 

@@ -70,7 +70,11 @@ def test_recent_errors_come_from_the_log_files_newest_last(log_folder):
         logging.getLogger("engine.x").exception("it broke")
     _text(log_folder)
     errors = recent_errors(log_folder, limit=3)
-    assert [e.line.split(": ", 1)[1] for e in errors] == ["failure number 20", "failure number 30", "it broke"]
+    assert [e.line.split(": ", 1)[1] for e in errors] == [
+        "failure number 20",
+        "failure number 30",
+        "it broke",
+    ]
     assert all(" ERROR engine.x" in e.line for e in errors)
 
 

@@ -37,13 +37,16 @@ def paths():
     return app_paths().ensure()
 
 
-def fake_download(paths, spec_id: str = "qwen2.5-0.5b-instruct", content: bytes = b"weights") -> registry.InstalledModel:
+def fake_download(
+    paths, spec_id: str = "qwen2.5-0.5b-instruct", content: bytes = b"weights"
+) -> registry.InstalledModel:
     spec = load_catalog().get(spec_id)
     file = spec.file()
     target = paths.models / file.filename
     target.write_bytes(content)
-    return registry.register_download(paths, spec, file, Downloaded(target, "ab" * 32, len(content), "c" * 40,
-                                                                   len(content), 0))
+    return registry.register_download(
+        paths, spec, file, Downloaded(target, "ab" * 32, len(content), "c" * 40, len(content), 0)
+    )
 
 
 def write_adapter(path: Path, rank: int = 4, width: int = 64) -> Path:
@@ -97,7 +100,9 @@ def test_a_damaged_registry_is_set_aside_not_lost(paths):
     assert registry.registry_file(paths).with_suffix(".json.broken").read_text() == "{broken"
 
 
-def test_import_keeps_the_file_in_place_and_remove_only_forgets_it(paths, scripted_gguf: Path, tmp_path: Path):
+def test_import_keeps_the_file_in_place_and_remove_only_forgets_it(
+    paths, scripted_gguf: Path, tmp_path: Path
+):
     own = tmp_path / "my-finetune.gguf"
     shutil.copyfile(scripted_gguf, own)
     model = registry.import_gguf(paths, own)
@@ -132,7 +137,9 @@ def test_import_checked_rejects_a_file_llama_cpp_cannot_load(paths, scripted_ggu
     assert len(registry.load(paths).models) == 1
 
 
-def test_active_choice_follows_the_registry_and_falls_back_to_the_starter(paths, scripted_gguf, installed_starter):
+def test_active_choice_follows_the_registry_and_falls_back_to_the_starter(
+    paths, scripted_gguf, installed_starter
+):
     model = registry.import_gguf(paths, scripted_gguf)
     registry.set_active(paths, model.key)
     assert active_choice(paths).path == scripted_gguf and active_choice(paths).key == model.key
@@ -167,8 +174,9 @@ def test_device_choice_becomes_gpu_layers_from_the_file_header(tmp_path: Path):
     path = write_random_model(tmp_path / "r.gguf", layers=6, width=256, heads=4, kv_heads=2)
     shape = shape_of(read_header(path))
     assert (shape.layers, shape.kv_heads, shape.head_dim) == (6, 2, 64)
-    choice = choice_for(registry.InstalledModel("k", "r", str(path), "", 1, "import", "base", "custom", "F32"),
-                        app_paths())
+    choice = choice_for(
+        registry.InstalledModel("k", "r", str(path), "", 1, "import", "base", "custom", "F32"), app_paths()
+    )
     base = LocalSettings(n_ctx=2048)
     gpu = Machine(32 * GIB, 16 * GIB, 100 * GIB, 8, (), GpuInfo("Test GPU", 8 * GIB, 8 * GIB), True)
     on_gpu, plan = settings_for(choice, base, "auto", gpu)

@@ -11,7 +11,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def all_engine_modules() -> list[str]:
-    return sorted(m.name for m in pkgutil.walk_packages(engine.__path__, prefix="engine.") if m.name != "engine.__main__")
+    return sorted(
+        m.name
+        for m in pkgutil.walk_packages(engine.__path__, prefix="engine.")
+        if m.name != "engine.__main__"
+    )
 
 
 def test_there_are_modules_to_check():
@@ -27,6 +31,8 @@ def test_importing_every_engine_module_never_imports_qt():
         "bad = sorted(k for k in sys.modules if k.split('.')[0] in ('PySide6', 'shiboken6', 'desktop'))\n"
         "print(','.join(bad))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "", f"engine imported: {result.stdout}"

@@ -46,14 +46,17 @@ def test_control_characters_are_not_kept():
     assert "\x00" not in riddle.text and "\x07" not in riddle.text
 
 
-@pytest.mark.parametrize(("answer", "text"), [
-    ("wolves", "I hunt through the forest and see the wolf."),  # seen in a guided starter riddle
-    ("wolf", "A pack of wolves howls."),
-    ("horse", "Two horses ran."),
-    ("trees", "The tree sways."),
-    ("knife", "Sharp knives gleam."),
-    ("move", "It moved at night."),
-])
+@pytest.mark.parametrize(
+    ("answer", "text"),
+    [
+        ("wolves", "I hunt through the forest and see the wolf."),  # seen in a guided starter riddle
+        ("wolf", "A pack of wolves howls."),
+        ("horse", "Two horses ran."),
+        ("trees", "The tree sways."),
+        ("knife", "Sharp knives gleam."),
+        ("move", "It moved at night."),
+    ],
+)
 def test_leak_guard_sees_silent_e_and_f_v_inflections(answer: str, text: str):
     assert leaks(answer, text)
 

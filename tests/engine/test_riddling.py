@@ -9,7 +9,9 @@ from tests.support.synthetic_gguf import SCRIPT_ANSWER
 
 def test_first_run_riddles_the_bundled_sample_news_into_the_store(scripted_gguf, tmp_path):
     choice = ModelChoice(scripted_gguf, "00" * 32, "scripted", "tiny", "base")
-    riddler, model = open_riddler(choice, LocalSettings(n_ctx=8192, idle_unload_s=None), Sampling(temperature=0.0))
+    riddler, model = open_riddler(
+        choice, LocalSettings(n_ctx=8192, idle_unload_s=None), Sampling(temperature=0.0)
+    )
     store = Store(tmp_path / "h.db")
     seen = []
     try:
@@ -27,7 +29,9 @@ def test_first_run_riddles_the_bundled_sample_news_into_the_store(scripted_gguf,
 
 def test_unusable_output_is_retried_then_reported_not_stored(random_gguf, tmp_path):
     choice = ModelChoice(random_gguf, "", "random", "tiny", "base")
-    riddler, model = open_riddler(choice, LocalSettings(n_ctx=8192, idle_unload_s=None), Sampling(max_tokens=8))
+    riddler, model = open_riddler(
+        choice, LocalSettings(n_ctx=8192, idle_unload_s=None), Sampling(max_tokens=8)
+    )
     store = Store(tmp_path / "h.db")
     try:
         run = riddle_pending(store, riddler, limit=2)
@@ -112,12 +116,22 @@ def test_the_riddler_keeps_its_last_attempt_guided_or_not_accepted_or_not(tmp_pa
     from tests.support.synthetic_gguf import FALLBACKS, SCRIPT, write_scripted_model
 
     # Free, the model writes the answer into the riddle; guided, that piece is refused.
-    leaky = write_scripted_model(tmp_path / "leaky.gguf", (*SCRIPT[:3], " like a lantern", *SCRIPT[3:]),
-                                 fallbacks={**FALLBACKS, " I glow in the window": (" when the nights grow long.",)})
-    article = Article(title="Harbour lights restored", link="https://example.org/lights", source="Example",
-                      published=datetime(2026, 11, 26, 10, tzinfo=UTC), summary="The old harbour lamps shine again.")
+    leaky = write_scripted_model(
+        tmp_path / "leaky.gguf",
+        (*SCRIPT[:3], " like a lantern", *SCRIPT[3:]),
+        fallbacks={**FALLBACKS, " I glow in the window": (" when the nights grow long.",)},
+    )
+    article = Article(
+        title="Harbour lights restored",
+        link="https://example.org/lights",
+        source="Example",
+        published=datetime(2026, 11, 26, 10, tzinfo=UTC),
+        summary="The old harbour lamps shine again.",
+    )
     settings = LocalSettings(n_ctx=8192, idle_unload_s=None)
-    riddler, model = open_riddler(ModelChoice(leaky, "", "leaky", "tiny", "base"), settings, Sampling(temperature=0.0))
+    riddler, model = open_riddler(
+        ModelChoice(leaky, "", "leaky", "tiny", "base"), settings, Sampling(temperature=0.0)
+    )
     riddler.max_attempts = 1
     try:
         riddle, provenance = riddler.riddle(article)
@@ -130,7 +144,9 @@ def test_the_riddler_keeps_its_last_attempt_guided_or_not_accepted_or_not(tmp_pa
         assert not riddler.last_guided and "like a lantern" in riddler.last.text
     finally:
         model.close()
-    riddler, model = open_riddler(ModelChoice(random_gguf, "", "random", "tiny", "base"), settings, Sampling(max_tokens=8))
+    riddler, model = open_riddler(
+        ModelChoice(random_gguf, "", "random", "tiny", "base"), settings, Sampling(max_tokens=8)
+    )
     riddler.max_attempts = 1
     try:
         with pytest.raises(GenerationError):

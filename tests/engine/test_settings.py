@@ -35,10 +35,23 @@ def test_every_setting_explains_itself_and_has_a_valid_default():
 
 
 def test_the_issue_s_settings_all_exist():
-    wanted = ["model.pipeline", "inference.device", "inference.threads", "inference.context_length",
-              "sampling.temperature", "sampling.top_p", "sampling.max_tokens", "sampling.seed",
-              "news.refresh_every_minutes", "privacy.network", "storage.data_folder", "appearance.theme",
-              "appearance.text_size", "appearance.language", "diagnostics.log_level"]
+    wanted = [
+        "model.pipeline",
+        "inference.device",
+        "inference.threads",
+        "inference.context_length",
+        "sampling.temperature",
+        "sampling.top_p",
+        "sampling.max_tokens",
+        "sampling.seed",
+        "news.refresh_every_minutes",
+        "privacy.network",
+        "storage.data_folder",
+        "appearance.theme",
+        "appearance.text_size",
+        "appearance.language",
+        "diagnostics.log_level",
+    ]
     assert set(wanted) <= set(BY_KEY)
 
 
@@ -49,12 +62,21 @@ def test_missing_file_gives_defaults_without_a_notice(settings_file):
 
 
 def test_round_trip_keeps_changes_and_writes_only_what_differs(settings_file):
-    changed = (Settings().with_value("inference.device", "cpu").with_value("sampling.temperature", 1.2)
-               .with_value("news.refresh_on_start", False).with_value("storage.data_folder", "/tmp/x y"))
+    changed = (
+        Settings()
+        .with_value("inference.device", "cpu")
+        .with_value("sampling.temperature", 1.2)
+        .with_value("news.refresh_on_start", False)
+        .with_value("storage.data_folder", "/tmp/x y")
+    )
     save_settings(changed, settings_file)
     document = tomllib.loads(settings_file.read_text())
-    assert document == {"inference": {"device": "cpu"}, "sampling": {"temperature": 1.2},
-                        "news": {"refresh_on_start": False}, "storage": {"data_folder": "/tmp/x y"}}
+    assert document == {
+        "inference": {"device": "cpu"},
+        "sampling": {"temperature": 1.2},
+        "news": {"refresh_on_start": False},
+        "storage": {"data_folder": "/tmp/x y"},
+    }
     again = load_settings(settings_file)
     assert again.values == changed.values and again.notice == ""
     assert not again.is_default("inference.device")
@@ -80,7 +102,9 @@ def test_binary_garbage_is_a_damaged_file_too(settings_file):
 
 
 def test_a_bad_value_falls_back_for_that_setting_only(settings_file):
-    settings_file.write_text('[inference]\ndevice = "quantum"\nthreads = 4\n[sampling]\ntemperature = "hot"\n')
+    settings_file.write_text(
+        '[inference]\ndevice = "quantum"\nthreads = 4\n[sampling]\ntemperature = "hot"\n'
+    )
     settings = load_settings(settings_file)
     assert settings["inference.device"] == "auto" and settings["sampling.temperature"] == 0.7
     assert settings["inference.threads"] == 4
@@ -89,16 +113,23 @@ def test_a_bad_value_falls_back_for_that_setting_only(settings_file):
 
 
 def test_unknown_keys_from_a_newer_version_survive_a_save(settings_file):
-    settings_file.write_text('[future]\nfeature = 3\n[inference]\nthreads = 2\n')
+    settings_file.write_text("[future]\nfeature = 3\n[inference]\nthreads = 2\n")
     settings = load_settings(settings_file)
     save_settings(settings.with_value("appearance.text_size", 120), settings_file)
     document = tomllib.loads(settings_file.read_text())
     assert document["future"] == {"feature": 3} and document["inference"]["threads"] == 2
 
 
-@pytest.mark.parametrize(("key", "value"), [("inference.threads", -1), ("inference.threads", 2.5),
-                                            ("appearance.theme", "pink"), ("news.refresh_on_start", 1),
-                                            ("sampling.top_p", 0.0)])
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("inference.threads", -1),
+        ("inference.threads", 2.5),
+        ("appearance.theme", "pink"),
+        ("news.refresh_on_start", 1),
+        ("sampling.top_p", 0.0),
+    ],
+)
 def test_with_value_refuses_what_is_not_allowed_with_a_sentence(key, value):
     with pytest.raises(ValueError, match=re.escape(BY_KEY[key].title)):
         Settings().with_value(key, value)
@@ -115,7 +146,9 @@ def test_settings_become_the_engine_s_local_settings_and_sampling():
     assert local_settings(base, gpu_offload=True).n_gpu_layers == -1
     assert local_settings(base, gpu_offload=False).n_gpu_layers == 0
     assert local_settings(base.with_value("inference.device", "gpu"), gpu_offload=False).n_gpu_layers == -1
-    assert local_settings(Settings().with_value("inference.idle_unload_minutes", 0), False).idle_unload_s is None
+    assert (
+        local_settings(Settings().with_value("inference.idle_unload_minutes", 0), False).idle_unload_s is None
+    )
     assert local_settings(Settings(), False).n_threads is None
     s = sampling(Settings().with_value("sampling.seed", 7).with_value("sampling.max_tokens", 64))
     assert (s.seed, s.max_tokens, s.temperature) == (7, 64, 0.7)

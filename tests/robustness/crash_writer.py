@@ -19,8 +19,12 @@ def main(path: str, start: int) -> None:
     for i in range(start, start + 100_000):
         now = datetime.now(UTC)
         key = f"https://crash.example.org/{i}"
-        article = store.save_articles([Article(f"Crash story {i}", key, "Crash Wire", now, f"Summary {i}.")])[0]
-        provenance = Provenance("m.gguf", "", "tiny", "few-shot", "{}", 1, 1, 0.1, 0.01, 10.0, now.isoformat())
+        article = store.save_articles([Article(f"Crash story {i}", key, "Crash Wire", now, f"Summary {i}.")])[
+            0
+        ]
+        provenance = Provenance(
+            "m.gguf", "", "tiny", "few-shot", "{}", 1, 1, 0.1, 0.01, 10.0, now.isoformat()
+        )
         stored = store.save_riddle(article, Riddle(f"Riddle {i}", f"answer{i}", ("a", "b")), provenance)
         print(f"ack {stored.id} {key}", flush=True)
         if previous is not None:  # updates too, not only inserts

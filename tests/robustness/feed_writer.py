@@ -18,11 +18,25 @@ def main(path: str, start: int) -> None:
     print("ready", flush=True)
     for batch in range(start, start + 100_000):
         now = datetime.now(UTC)
-        articles = tuple(Article(f"Killed story {batch}-{i} about topic {batch * 7 + i}",
-                                 f"https://kill.example.org/{batch}/{i}", "Kill Wire", now, "Words. " * 80)
-                         for i in range(8))
-        outcome = FeedOutcome(feed.id, feed.url, OK, now.isoformat(timespec="seconds"), etag=f'"{batch}"',
-                              body_hash=str(batch), articles=articles)
+        articles = tuple(
+            Article(
+                f"Killed story {batch}-{i} about topic {batch * 7 + i}",
+                f"https://kill.example.org/{batch}/{i}",
+                "Kill Wire",
+                now,
+                "Words. " * 80,
+            )
+            for i in range(8)
+        )
+        outcome = FeedOutcome(
+            feed.id,
+            feed.url,
+            OK,
+            now.isoformat(timespec="seconds"),
+            etag=f'"{batch}"',
+            body_hash=str(batch),
+            articles=articles,
+        )
         save_outcome(store, outcome)
         print(f"ack {feed.id} {articles[-1].key}", flush=True)
 

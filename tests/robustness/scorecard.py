@@ -54,8 +54,11 @@ def worst(suite: str, name: str, value: float) -> None:
 
 def snapshot(outcomes: dict[str, str], seconds: float) -> dict:
     return {
-        "mode": MODE, "finished": datetime.now(UTC).isoformat(timespec="seconds"), "seconds": round(seconds, 1),
-        "machine": _machine(), "commit": _commit(),
+        "mode": MODE,
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": round(seconds, 1),
+        "machine": _machine(),
+        "commit": _commit(),
         "counts": {suite: dict(values) for suite, values in _counts.items()},
         "worst": {suite: dict(values) for suite, values in _worst.items()},
         "outcomes": outcomes,
@@ -81,8 +84,9 @@ def _machine() -> str:
 
 def _commit() -> str:
     try:
-        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              timeout=10)
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        )
         return done.stdout.strip()
     except OSError:
         return ""

@@ -59,7 +59,9 @@ class StallTrace:
         self.path = Path(path)
         self.stalls: list[Stall] = []
         self.names: dict[int, str] = {}  # native thread id -> Python thread name, as seen while running
-        self.idents: dict[int, int] = {}  # native thread id -> Python's thread ident (faulthandler's "Thread 0x...")
+        self.idents: dict[
+            int, int
+        ] = {}  # native thread id -> Python's thread ident (faulthandler's "Thread 0x...")
         self._main = threading.main_thread()
         self._current: Stall | None = None
         self._last_tick = time.perf_counter()
@@ -68,12 +70,24 @@ class StallTrace:
         self._dump = open(self.path.with_suffix(".faulthandler.txt"), "w")  # noqa: SIM115 - kept open for C
         self._armed = 0.0
         self._gc_start = self._gc_cpu = 0.0
-        self.collections: list[tuple[float, float, int, str, int, float]] = []  # start, end, generation, thread, freed, CPU s
+        self.collections: list[
+            tuple[float, float, int, str, int, float]
+        ] = []  # start, end, generation, thread, freed, CPU s
         self._thread = threading.Thread(target=self._watch, name="stall-watchdog", daemon=True)
         self._timeline = self.path.with_suffix(".timeline.jsonl")
         self._monitor = subprocess.Popen(
-            [sys.executable, "-m", "tests.robustness.thread_monitor", str(os.getpid()), str(self._main.native_id),
-             str(self._timeline)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT)
+            [
+                sys.executable,
+                "-m",
+                "tests.robustness.thread_monitor",
+                str(os.getpid()),
+                str(self._main.native_id),
+                str(self._timeline),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=ROOT,
+        )
         self._monitor.stdout.readline()  # watching: start the meter only now (starting a process takes a while)
 
     def attach(self, meter) -> StallTrace:  # noqa: ANN001 - StallMeter
@@ -107,8 +121,16 @@ class StallTrace:
         if phase == "start":
             self._gc_start, self._gc_cpu = now, time.thread_time()
         else:
-            self.collections.append((self._gc_start, now, info["generation"], threading.current_thread().name,
-                                     info["collected"], time.thread_time() - self._gc_cpu))
+            self.collections.append(
+                (
+                    self._gc_start,
+                    now,
+                    info["generation"],
+                    threading.current_thread().name,
+                    info["collected"],
+                    time.thread_time() - self._gc_cpu,
+                )
+            )
 
     # -- on the watchdog thread ---------------------------------------------------------------
     def _watch(self) -> None:
@@ -135,8 +157,12 @@ class StallTrace:
             frame = sys._current_frames().get(ident)
             if frame is not None:
                 stack = traceback.extract_stack(frame)[-8:]
-                stall.samples.append("".join(
-                    f"      {Path(f.filename).name}:{f.lineno} {f.name}: {(f.line or '').strip()[:90]}\n" for f in stack))
+                stall.samples.append(
+                    "".join(
+                        f"      {Path(f.filename).name}:{f.lineno} {f.name}: {(f.line or '').strip()[:90]}\n"
+                        for f in stack
+                    )
+                )
 
     # -- the report ------------------------------------------------------------------------------
     def close(self, meter=None) -> None:  # noqa: ANN001 - the StallMeter, for its totals
@@ -159,15 +185,21 @@ class StallTrace:
         blocks = [self._explain(stall, ui, everyone, verdicts) for stall in self.stalls]
         head = f"{len(self.stalls)} stalls over {STALL_REPORT_MS:.0f} ms: {dict(verdicts)}\n"
         if meter is not None:
-            head += (f"ticks {meter.ticks}, longest {meter.longest_ms:.0f} ms, 99th percentile "
-                     f"{meter.percentile(0.99):.1f} ms, load {os.getloadavg()[0]:.1f}\n")
+            head += (
+                f"ticks {meter.ticks}, longest {meter.longest_ms:.0f} ms, 99th percentile "
+                f"{meter.percentile(0.99):.1f} ms, load {os.getloadavg()[0]:.1f}\n"
+            )
         full = [c for c in self.collections if c[2] == 2]
         if full:
-            head += (f"{len(full)} full collections, {max(c[1] - c[0] for c in full) * 1000:.0f} ms the longest "
-                     f"({max(c[5] for c in full) * 1000:.0f} ms CPU); ")
-        head += (f"{len(self.collections)} collections in all; heap {self.heap_at_start} objects at start, "
-                     f"{len(gc.get_objects())} at the end; a full collection now takes {wall * 1000:.0f} ms "
-                     f"({cpu * 1000:.0f} ms CPU), frozen {gc.get_freeze_count()}\n  grown by: {kinds}\n")
+            head += (
+                f"{len(full)} full collections, {max(c[1] - c[0] for c in full) * 1000:.0f} ms the longest "
+                f"({max(c[5] for c in full) * 1000:.0f} ms CPU); "
+            )
+        head += (
+            f"{len(self.collections)} collections in all; heap {self.heap_at_start} objects at start, "
+            f"{len(gc.get_objects())} at the end; a full collection now takes {wall * 1000:.0f} ms "
+            f"({cpu * 1000:.0f} ms CPU), frozen {gc.get_freeze_count()}\n  grown by: {kinds}\n"
+        )
         self.path.write_text(head + "\n" + "\n\n".join(blocks) + "\n")
 
     def _explain(self, stall: Stall, ui: list, everyone: list, verdicts: collections.Counter) -> str:
@@ -180,12 +212,21 @@ class StallTrace:
         waiting = (after[5] - before[5]) * ms if before and after else 0.0
         span = (stall.end - stall.start) * 1000
         asleep = span - on_cpu - waiting
-        verdict = ("ui-code" if on_cpu > span / 2 else "scheduling" if waiting > span / 2
-                   else "asleep" if asleep > span / 2 else "mixed")
+        verdict = (
+            "ui-code"
+            if on_cpu > span / 2
+            else "scheduling"
+            if waiting > span / 2
+            else "asleep"
+            if asleep > span / 2
+            else "mixed"
+        )
         verdicts[verdict] += 1
-        lines = [f"STALL {stall.gap_ms:.0f} ms at {stall.start:.3f}: UI thread on a CPU {on_cpu:.0f} ms, runnable "
-                 f"and waiting for a CPU {waiting:.0f} ms, asleep {asleep:.0f} ms => {verdict}",
-                 f"  UI thread states sampled every 2 ms: {dict(states.most_common())}"]
+        lines = [
+            f"STALL {stall.gap_ms:.0f} ms at {stall.start:.3f}: UI thread on a CPU {on_cpu:.0f} ms, runnable "
+            f"and waiting for a CPU {waiting:.0f} ms, asleep {asleep:.0f} ms => {verdict}",
+            f"  UI thread states sampled every 2 ms: {dict(states.most_common())}",
+        ]
         first, last = _at(everyone, stall.start), _at(everyone, stall.end, after=True)
         if first and last:
             rows = []
@@ -194,8 +235,13 @@ class StallTrace:
                 d_on, d_wait = (on - was[1]) * ms, (wait - was[2]) * ms
                 if d_on >= 2 or d_wait >= 5:
                     label = self.names.get(int(tid), name)
-                    rows.append((d_on + d_wait, int(tid),
-                                 f"    {label} [{tid}]: on a CPU {d_on:.0f} ms, waiting for one {d_wait:.0f} ms"))
+                    rows.append(
+                        (
+                            d_on + d_wait,
+                            int(tid),
+                            f"    {label} [{tid}]: on a CPU {d_on:.0f} ms, waiting for one {d_wait:.0f} ms",
+                        )
+                    )
             lines.append(f"  threads from {first[0]:.3f} to {last[0]:.3f}:")
             rows.sort(reverse=True)
             lines += [text for _, _, text in rows]
@@ -208,13 +254,17 @@ class StallTrace:
                     lines.append(f"  faulthandler, {self.names.get(tid)}:\n" + "\n".join(dump[ident][:8]))
         for start, end, generation, thread, freed, cpu in self.collections:
             if start < stall.end and end > stall.start and end - start > 0.002:
-                lines.append(f"  garbage collection of generation {generation} in {thread}: {(end - start) * 1000:.0f} ms "
-                             f"({cpu * 1000:.0f} ms on a CPU) "
-                             f"({freed} freed), {max(0.0, min(end, stall.end) - max(start, stall.start)) * 1000:.0f} ms "
-                             "of it inside the stall")
+                lines.append(
+                    f"  garbage collection of generation {generation} in {thread}: {(end - start) * 1000:.0f} ms "
+                    f"({cpu * 1000:.0f} ms on a CPU) "
+                    f"({freed} freed), {max(0.0, min(end, stall.end) - max(start, stall.start)) * 1000:.0f} ms "
+                    "of it inside the stall"
+                )
         counted = collections.Counter(stall.samples)
-        lines.append(f"  UI thread's Python stack, {len(stall.samples)} samples (the sampler was up to "
-                     f"{stall.sampler_late_ms:.0f} ms late):")
+        lines.append(
+            f"  UI thread's Python stack, {len(stall.samples)} samples (the sampler was up to "
+            f"{stall.sampler_late_ms:.0f} ms late):"
+        )
         for stack, n in counted.most_common(3):
             lines.append(f"   x{n}:\n" + stack.rstrip())
         return "\n".join(lines)
@@ -235,8 +285,11 @@ def _read_dumps(path: Path) -> list[tuple[float, dict[int, list[str]]]]:
         threads: dict[int, list[str]] = {}
         for block in rest.split("\nThread 0x")[1:]:
             ident_text, _, frames = block.partition(" ")
-            threads[int(ident_text, 16)] = ["      " + line.strip().replace(str(ROOT) + "/", "")
-                                            for line in frames.splitlines()[1:] if line.strip().startswith("File")]
+            threads[int(ident_text, 16)] = [
+                "      " + line.strip().replace(str(ROOT) + "/", "")
+                for line in frames.splitlines()[1:]
+                if line.strip().startswith("File")
+            ]
         dumps.append((armed + DUMP_AFTER_S, threads))
     return dumps
 

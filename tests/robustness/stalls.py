@@ -32,7 +32,9 @@ class StallMeter(QObject):
         self.ticks = 0
         self.longest_ms = 0.0
         self.gaps_ms: list[float] = []
-        self.own_ms: list[float] = []  # each gap less the time the machine kept the runnable UI thread off a CPU
+        self.own_ms: list[
+            float
+        ] = []  # each gap less the time the machine kept the runnable UI thread off a CPU
         self.longest_waited_ms = 0.0  # how much of the longest gap the machine's scheduling took
         self._last = 0.0
         self._waited = 0

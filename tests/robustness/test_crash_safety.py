@@ -24,7 +24,10 @@ ROUNDS = 12
 def run_and_kill(db: Path, start: int, rng: random.Random, wait_ready: bool) -> list[tuple[int, str]]:
     writer = subprocess.Popen(
         [sys.executable, "-m", "tests.robustness.crash_writer", str(db), str(start)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:
@@ -51,16 +54,22 @@ def test_repeated_sigkill_of_a_writer_loses_no_acknowledged_riddle(tmp_path):
     db = tmp_path / "history.sqlite3"
     acknowledged: list[tuple[int, str]] = []
     for round_number in range(ROUNDS):
-        acknowledged += run_and_kill(db, start=round_number * 100_000, rng=rng, wait_ready=round_number % 2 == 1)
+        acknowledged += run_and_kill(
+            db, start=round_number * 100_000, rng=rng, wait_ready=round_number % 2 == 1
+        )
         store = Store(db)  # opens (and finishes any migration) after every kill
         try:
             assert store.integrity_ok(), f"seed {seed}, round {round_number}"
             store.db.execute("INSERT INTO history_fts(history_fts, rank) VALUES ('integrity-check', 1)")
-            found = dict(store.db.execute("SELECT r.id, a.key FROM riddles r JOIN articles a ON a.id = r.article_id"))
+            found = dict(
+                store.db.execute("SELECT r.id, a.key FROM riddles r JOIN articles a ON a.id = r.article_id")
+            )
             missing = [(rid, key) for rid, key in acknowledged if found.get(rid) != key]
             assert not missing, f"seed {seed}, round {round_number}: lost {missing[:5]}"
             assert count(store, HistoryFilter(query="crash story")) == len(found)
         finally:
             store.close()
     if len(acknowledged) < ROUNDS:
-        pytest.fail(f"the writer acknowledged only {len(acknowledged)} riddles; the kills came too early (seed {seed})")
+        pytest.fail(
+            f"the writer acknowledged only {len(acknowledged)} riddles; the kills came too early (seed {seed})"
+        )

@@ -46,10 +46,14 @@ def child(script: str) -> list[str]:
 
 
 def download_script(hub: FakeHub, folder: Path, limit: int | None = None) -> list[str]:
-    fence = f"""
+    fence = (
+        f"""
         import resource, signal
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
-        resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))""" if limit else ""
+        resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))"""
+        if limit
+        else ""
+    )
     return child(f"""{fence}
         import sys
         from pathlib import Path
@@ -66,7 +70,11 @@ def download_script(hub: FakeHub, folder: Path, limit: int | None = None) -> lis
 def finish_download(hub: FakeHub, folder: Path, content: bytes) -> None:
     hub.state.throttle_bps = None
     done = download(HubFile(REPO, NAME), folder, endpoint=hub.url, token="")
-    assert done.sha256 == hashlib.sha256(content).hexdigest() == hashlib.sha256(done.path.read_bytes()).hexdigest()
+    assert (
+        done.sha256
+        == hashlib.sha256(content).hexdigest()
+        == hashlib.sha256(done.path.read_bytes()).hexdigest()
+    )
 
 
 # -- downloads --------------------------------------------------------------------------------------
@@ -78,8 +86,13 @@ def test_sigkill_at_random_moments_of_a_download_then_it_resumes(tmp_path: Path,
         hub.state.throttle_bps = 6_000_000 // scaled(1)  # the soak's 40 kills fit in one slower download
         for _ in range(kills):
             before = _kept(tmp_path)
-            process = subprocess.Popen(download_script(hub, tmp_path), cwd=ROOT, env=ENV,
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            process = subprocess.Popen(
+                download_script(hub, tmp_path),
+                cwd=ROOT,
+                env=ENV,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             time.sleep(rng.uniform(0.2, 1.4))  # from interpreter start-up to mid-transfer
             process.send_signal(signal.SIGKILL)
             process.wait(10)
@@ -102,8 +115,14 @@ def test_a_full_disk_during_a_download_says_so_and_the_download_resumes(tmp_path
         hub.add(REPO, NAME, content)
         limits = sorted(random.Random(7).sample(range(2 * 2**20, SIZE - 2**20, 2**18), scaled(3)))
         for limit in limits:
-            done = subprocess.run(download_script(hub, tmp_path, limit), cwd=ROOT, env=ENV, capture_output=True,
-                                  text=True, timeout=120)
+            done = subprocess.run(
+                download_script(hub, tmp_path, limit),
+                cwd=ROOT,
+                env=ENV,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             tally(SUITE, faults=1, iterations=1)
             assert done.returncode == 3, done.stderr[-2000:]
             assert "The disk is full" in done.stdout and "kept" in done.stdout
@@ -142,8 +161,13 @@ def test_offline_a_download_is_a_sentence_and_nothing_is_left_behind(tmp_path: P
 
 
 # -- the worker ------------------------------------------------------------------------------------
-WORDS = {signal.SIGKILL: "killed", signal.SIGSEGV: "memory fault", signal.SIGILL: "illegal instruction",
-         signal.SIGBUS: "bus error", signal.SIGABRT: "aborted"}
+WORDS = {
+    signal.SIGKILL: "killed",
+    signal.SIGSEGV: "memory fault",
+    signal.SIGILL: "illegal instruction",
+    signal.SIGBUS: "bus error",
+    signal.SIGABRT: "aborted",
+}
 
 
 def test_the_worker_killed_or_crashing_at_random_moments_is_a_sentence_then_it_restarts(random_gguf: Path):
@@ -182,12 +206,20 @@ def _complete_into(model: LocalModel, sampling: Sampling, outcome: list) -> None
 
 # -- the database ----------------------------------------------------------------------------------
 def _kill_feed_writer(db: Path, start: int, wait_s: float) -> list[str]:
-    writer = subprocess.Popen([sys.executable, "-m", "tests.robustness.feed_writer", str(db), str(start)], cwd=ROOT,
-                              env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "tests.robustness.feed_writer", str(db), str(start)],
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     time.sleep(wait_s)
     writer.send_signal(signal.SIGKILL)
     output, _ = writer.communicate(timeout=30)
-    return [line.split()[2] for line in output.splitlines() if line.startswith("ack ") and len(line.split()) == 3]
+    return [
+        line.split()[2] for line in output.splitlines() if line.startswith("ack ") and len(line.split()) == 3
+    ]
 
 
 def test_sigkill_during_feed_writes_loses_no_acknowledged_article(tmp_path: Path):
@@ -240,10 +272,15 @@ DB_FULL = """
 
 
 def _fill_the_disk(db: Path, room: int) -> tuple[int, list[str], str]:
-    done = subprocess.run([*child(DB_FULL), str(db), str(room)], cwd=ROOT, env=ENV, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [*child(DB_FULL), str(db), str(room)], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120
+    )
     lines = done.stdout.splitlines()
-    return done.returncode, [line.split()[1] for line in lines if line.startswith("ack ")], (lines or [""])[-1]
+    return (
+        done.returncode,
+        [line.split()[1] for line in lines if line.startswith("ack ")],
+        (lines or [""])[-1],
+    )
 
 
 def test_a_full_disk_during_database_writes_loses_nothing_and_the_history_works_after(tmp_path: Path):

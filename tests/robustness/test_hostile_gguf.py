@@ -33,7 +33,9 @@ QUICK = LocalSettings(n_ctx=512, idle_unload_s=None, load_timeout_s=60)
 
 @pytest.fixture(scope="module")
 def model_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    path = write_scripted_model(tmp_path_factory.mktemp("gguf") / "whole.gguf", chat_template="{{ messages }}")
+    path = write_scripted_model(
+        tmp_path_factory.mktemp("gguf") / "whole.gguf", chat_template="{{ messages }}"
+    )
     return path.read_bytes()
 
 
@@ -68,11 +70,17 @@ def test_a_header_that_lies_is_refused_in_words(tmp_path: Path, name: str):
     tally(SUITE, inputs=1)
 
 
-@settings(max_examples=scaled(150), derandomize=not SOAK, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=scaled(150),
+    derandomize=not SOAK,
+    deadline=2000,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(damage=st.lists(st.tuples(st.integers(0, 7615), st.integers(0, 255)), min_size=1, max_size=12))
-def test_random_header_damage_is_read_or_refused_never_anything_else(tmp_path: Path, model_bytes: bytes,
-                                                                       damage: list[tuple[int, int]]):
-    data = bytearray(model_bytes[:field_map(model_bytes).data_start + 64])
+def test_random_header_damage_is_read_or_refused_never_anything_else(
+    tmp_path: Path, model_bytes: bytes, damage: list[tuple[int, int]]
+):
+    data = bytearray(model_bytes[: field_map(model_bytes).data_start + 64])
     for at, value in damage:
         data[at] = value
     path = tmp_path / "damaged.gguf"
@@ -92,20 +100,27 @@ def damaged_models(model_bytes: bytes) -> dict[str, bytes]:
     fields, rng = field_map(model_bytes), np.random.default_rng(9)
     data_len = len(model_bytes) - fields.data_start
     garbage = bytearray(model_bytes)
-    garbage[fields.data_start:] = rng.bytes(data_len)
+    garbage[fields.data_start :] = rng.bytes(data_len)
     nan = bytearray(model_bytes)
-    nan[fields.data_start:] = b"\xff" * data_len
+    nan[fields.data_start :] = b"\xff" * data_len
     past_end = bytearray(model_bytes)
     struct.pack_into("<Q", past_end, fields.tensor_offset_fields[0], data_len - 4)
     misaligned = bytearray(model_bytes)
     struct.pack_into("<Q", misaligned, fields.tensor_offset_fields[1], 3)
-    return {"garbage weights": bytes(garbage), "NaN weights": bytes(nan), "tensor past the end": bytes(past_end),
-            "misaligned tensor": bytes(misaligned)}
+    return {
+        "garbage weights": bytes(garbage),
+        "NaN weights": bytes(nan),
+        "tensor past the end": bytes(past_end),
+        "misaligned tensor": bytes(misaligned),
+    }
 
 
-@pytest.mark.parametrize("name", ["garbage weights", "NaN weights", "tensor past the end", "misaligned tensor"])
-def test_a_good_header_over_bad_weights_ends_in_words_through_llama_cpp(tmp_path: Path, model_bytes: bytes,
-                                                                         riddlewire_home: Path, name: str):
+@pytest.mark.parametrize(
+    "name", ["garbage weights", "NaN weights", "tensor past the end", "misaligned tensor"]
+)
+def test_a_good_header_over_bad_weights_ends_in_words_through_llama_cpp(
+    tmp_path: Path, model_bytes: bytes, riddlewire_home: Path, name: str
+):
     """The import path a user takes: bounded header check, then llama.cpp in the worker, then one
     test riddle. Nothing broken is registered."""
     path = tmp_path / "damaged.gguf"
@@ -142,8 +157,11 @@ def test_a_hostile_chat_template_runs_nothing_and_says_why(tmp_path: Path, monke
     monkeypatch.chdir(tmp_path)
     source = ESCAPES[name].replace("MARKER", str(tmp_path / "escaped"))
     tally(SUITE, inputs=1)
-    with pytest.raises(ModelError) as caught, bounded(SUITE, "hostile template refused", 4.0), \
-            python_memory(SUITE, "hostile template", 64):
+    with (
+        pytest.raises(ModelError) as caught,
+        bounded(SUITE, "hostile template refused", 4.0),
+        python_memory(SUITE, "hostile template", 64),
+    ):
         ChatTemplate(source).render([{"role": "user", "content": "Riddle this."}])
     assert_sentence(caught.value.sentence)
     assert "few-shot" in caught.value.sentence
@@ -164,13 +182,20 @@ def test_a_model_whose_template_escapes_is_not_imported(tmp_path: Path, riddlewi
     assert not marker.exists()
 
 
-def test_the_window_stays_alive_while_hostile_files_are_imported(make_window, qtbot, tmp_path: Path,  # noqa: F811
-                                                                 model_bytes: bytes, scripted_gguf: Path):
+def test_the_window_stays_alive_while_hostile_files_are_imported(
+    make_window,
+    qtbot,
+    tmp_path: Path,  # noqa: F811
+    model_bytes: bytes,
+    scripted_gguf: Path,
+):
     window = make_window(scripted_gguf)
     page = window.page("models")
     qtbot.waitUntil(lambda: page.loaded, timeout=15_000)
-    corpus = {**{f"h{i}.gguf": data for i, data in enumerate(hostile_headers().values())},
-              "noise.gguf": damaged_models(model_bytes)["tensor past the end"]}
+    corpus = {
+        **{f"h{i}.gguf": data for i, data in enumerate(hostile_headers().values())},
+        "noise.gguf": damaged_models(model_bytes)["tensor past the end"],
+    }
     meter = StallMeter().start()
     for name, data in corpus.items():
         path = tmp_path / name

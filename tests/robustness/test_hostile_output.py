@@ -35,26 +35,75 @@ _LONG = tuple(f" w{i:03d} goes on and on and on" for i in range(140))
 REFUSED = {
     "empty": (("\n###",), "empty output"),
     "wrong format": ((" Once upon a time", " a lamp was lit.", "\n###"), "no riddle text"),
-    "answer leaked": ((" A lantern glows", " in the dark.", "\nAnswer: lantern", "\nHint 1: It holds a flame.",
-                       "\nHint 2: Sailors hang one.", "\nDifficulty: easy", "\n###"), "leaked"),
-    "answer leaked into a hint": ((" I glow at night.", "\nAnswer: lantern", "\nHint 1: A lantern!",
-                                   "\nHint 2: Sailors hang one.", "\nDifficulty: easy", "\n###"), "leaked"),
+    "answer leaked": (
+        (
+            " A lantern glows",
+            " in the dark.",
+            "\nAnswer: lantern",
+            "\nHint 1: It holds a flame.",
+            "\nHint 2: Sailors hang one.",
+            "\nDifficulty: easy",
+            "\n###",
+        ),
+        "leaked",
+    ),
+    "answer leaked into a hint": (
+        (
+            " I glow at night.",
+            "\nAnswer: lantern",
+            "\nHint 1: A lantern!",
+            "\nHint 2: Sailors hang one.",
+            "\nDifficulty: easy",
+            "\n###",
+        ),
+        "leaked",
+    ),
     "no hints": ((" I glow at night.", "\nAnswer: lantern", "\nDifficulty: easy", "\n###"), "two hints"),
     "huge line": (_LONG, "runaway output"),
-    "huge answer": ((" I glow at night.", "\nAnswer: one two three", " four five six seven", " eight nine ten",
-                     "\nHint 1: It holds a flame.", "\nHint 2: Sailors hang one.", "\n###"), "answer too long"),
+    "huge answer": (
+        (
+            " I glow at night.",
+            "\nAnswer: one two three",
+            " four five six seven",
+            " eight nine ten",
+            "\nHint 1: It holds a flame.",
+            "\nHint 2: Sailors hang one.",
+            "\n###",
+        ),
+        "answer too long",
+    ),
 }
 ACCEPTED = {
-    "control characters": (" I glow\x1b[2J\x07 at", " night\x7f by doors.", "\nAnswer: lantern",
-                           "\nHint 1: It holds\x1b[31m a flame.", "\nHint 2: Sailors hang one.",
-                           "\nDifficulty: easy", "\n###"),
-    "markup": (" I <b>glow</b> <img src=x>", " by doors at night.", "\nAnswer: lantern",
-               "\nHint 1: It <script>", "holds</script>", " a flame.", "\nHint 2:", " <a href='javascript:x'>",
-               "Sailors</a> hang one.",
-               "\nDifficulty: easy", "\n###"),
+    "control characters": (
+        " I glow\x1b[2J\x07 at",
+        " night\x7f by doors.",
+        "\nAnswer: lantern",
+        "\nHint 1: It holds\x1b[31m a flame.",
+        "\nHint 2: Sailors hang one.",
+        "\nDifficulty: easy",
+        "\n###",
+    ),
+    "markup": (
+        " I <b>glow</b> <img src=x>",
+        " by doors at night.",
+        "\nAnswer: lantern",
+        "\nHint 1: It <script>",
+        "holds</script>",
+        " a flame.",
+        "\nHint 2:",
+        " <a href='javascript:x'>",
+        "Sailors</a> hang one.",
+        "\nDifficulty: easy",
+        "\n###",
+    ),
 }
-ARTICLE = Article("Harbour lights return to the old port", "https://port.example.org/lights", "Port News",
-                  datetime(2026, 11, 26, tzinfo=UTC), "The old port lit its lamps again after ten years.")
+ARTICLE = Article(
+    "Harbour lights return to the old port",
+    "https://port.example.org/lights",
+    "Port News",
+    datetime(2026, 11, 26, tzinfo=UTC),
+    "The old port lit its lamps again after ten years.",
+)
 
 
 class CountingBackend:
@@ -75,7 +124,9 @@ class CountingBackend:
 def riddle_with(path: Path, store: Store) -> tuple[object, CountingBackend]:
     # One example, not six: the prompt is ~1,000 byte tokens for these tiny vocabularies, not ~4,500.
     backend = CountingBackend(LocalModel(path, LocalSettings(n_ctx=4096, idle_unload_s=None)))
-    riddler = Riddler(backend, FewShotPipeline(shots=1), ModelIdentity(path.name, "", "tiny"), GREEDY, max_attempts=3)
+    riddler = Riddler(
+        backend, FewShotPipeline(shots=1), ModelIdentity(path.name, "", "tiny"), GREEDY, max_attempts=3
+    )
     try:
         with bounded(SUITE, "hostile output to a verdict", 60):
             run = riddle_articles(store, [ARTICLE], riddler)
@@ -85,7 +136,9 @@ def riddle_with(path: Path, store: Store) -> tuple[object, CountingBackend]:
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
-def test_unusable_output_is_retried_a_bounded_number_of_times_then_refused_in_words(tmp_path: Path, name: str):
+def test_unusable_output_is_retried_a_bounded_number_of_times_then_refused_in_words(
+    tmp_path: Path, name: str
+):
     script, reason = REFUSED[name]
     store = Store(tmp_path / "history.sqlite3")
     try:
@@ -130,7 +183,9 @@ def test_endless_output_is_cut_at_the_token_limit_every_time(tmp_path: Path, ran
         store.close()
 
 
-_LABELS = st.sampled_from(["Riddle:", "Answer:", "Hint 1:", "Hint 2:", "Hint:", "Difficulty:", "ANSWER：", "riddle :"])
+_LABELS = st.sampled_from(
+    ["Riddle:", "Answer:", "Hint 1:", "Hint 2:", "Hint:", "Difficulty:", "ANSWER：", "riddle :"]
+)
 _JUNK = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
 _LINE = st.one_of(st.tuples(_LABELS, _JUNK).map(" ".join), _JUNK, st.just("x" * 5000), st.just("\x00\x1b[2J"))
 
@@ -158,8 +213,13 @@ def test_a_megabyte_of_output_is_parsed_in_bounded_time():
         parse_riddle(text)
 
 
-def test_markup_in_a_stored_riddle_is_shown_as_text_in_the_reader(make_window, qtbot, tmp_path: Path,  # noqa: F811
-                                                                   scripted_gguf: Path, riddlewire_home: Path):
+def test_markup_in_a_stored_riddle_is_shown_as_text_in_the_reader(
+    make_window,
+    qtbot,
+    tmp_path: Path,  # noqa: F811
+    scripted_gguf: Path,
+    riddlewire_home: Path,
+):
     """A riddle, hint or headline with HTML must not be rendered as rich text (an <img> would be loaded
     from disk, a <table> could stall the window): the card shows it as it was written."""
     from engine.paths import app_paths
@@ -177,5 +237,6 @@ def test_markup_in_a_stored_riddle_is_shown_as_text_in_the_reader(make_window, q
     qtbot.waitUntil(lambda: "<b>glow</b>" in card.riddle_text.text(), timeout=15_000)
     tally(SUITE, inputs=1)
     for label in (card.riddle_text, card.hints, card.headline, card.summary, card.answer):
-        assert label.textFormat() == Qt.TextFormat.PlainText or not Qt.mightBeRichText(label.text()), \
+        assert label.textFormat() == Qt.TextFormat.PlainText or not Qt.mightBeRichText(label.text()), (
             f"{label.objectName()} renders {label.text()!r} as rich text"
+        )

@@ -23,8 +23,19 @@ UI_EVERY_S = 0.002
 ALL_EVERY_S = 0.010
 RESCAN_EVERY_S = 0.05
 GDB_AFTER_S, GDB_DUMPS = 0.1, 3  # RIDDLEWIRE_STALL_GDB=1: native stacks when the UI waits this long
-SYSCALLS = {"202": "futex", "7": "poll", "271": "ppoll", "232": "epoll_wait", "281": "epoll_pwait", "0": "read",
-            "1": "write", "230": "nanosleep", "35": "nanosleep", "23": "select", "270": "pselect"}
+SYSCALLS = {
+    "202": "futex",
+    "7": "poll",
+    "271": "ppoll",
+    "232": "epoll_wait",
+    "281": "epoll_pwait",
+    "0": "read",
+    "1": "write",
+    "230": "nanosleep",
+    "35": "nanosleep",
+    "23": "select",
+    "270": "pselect",
+}
 
 
 def _pread(fd: int) -> str:
@@ -35,7 +46,10 @@ def _pread(fd: int) -> str:
 
 
 def main(pid: int, ui_tid: int, out: str) -> None:
-    ui = {name: os.open(f"/proc/{pid}/task/{ui_tid}/{name}", os.O_RDONLY) for name in ("stat", "syscall", "schedstat")}
+    ui = {
+        name: os.open(f"/proc/{pid}/task/{ui_tid}/{name}", os.O_RDONLY)
+        for name in ("stat", "syscall", "schedstat")
+    }
     threads: dict[int, tuple[str, int]] = {}  # tid -> (name, schedstat fd)
     lines: list[str] = []
     next_all = next_scan = 0.0
@@ -50,19 +64,30 @@ def main(pid: int, ui_tid: int, out: str) -> None:
         stat = _pread(ui["stat"])
         state = stat.rsplit(")", 1)[-1].split()[0] if stat else "?"
         call = _pread(ui["syscall"]).split(" ", 1)[0].strip()
-        on_cpu, waiting, *_ = (_pread(ui["schedstat"]).split() or ["0", "0"])
-        lines.append(json.dumps([round(now, 5), "ui", state, SYSCALLS.get(call, call), int(on_cpu), int(waiting)]))
+        on_cpu, waiting, *_ = _pread(ui["schedstat"]).split() or ["0", "0"]
+        lines.append(
+            json.dumps([round(now, 5), "ui", state, SYSCALLS.get(call, call), int(on_cpu), int(waiting)])
+        )
         recent.append(call == "202")
-        if len(recent) == recent.maxlen and sum(recent) > 0.8 * len(recent) and dumps < GDB_DUMPS and os.environ.get(
-                "RIDDLEWIRE_STALL_GDB"):
+        if (
+            len(recent) == recent.maxlen
+            and sum(recent) > 0.8 * len(recent)
+            and dumps < GDB_DUMPS
+            and os.environ.get("RIDDLEWIRE_STALL_GDB")
+        ):
             # Native stacks of every thread, to see who holds what the UI thread waits for. gdb stops
             # the process for a second or two, so only a few times per run, and only when asked.
             dumps += 1
             with open(f"{out}.gdb{dumps}.txt", "w") as f:
                 f.write(f"UI thread mostly in futex for {GDB_AFTER_S * 1000:.0f} ms; gdb at {now:.3f}\n")
                 f.flush()
-                subprocess.run(["gdb", "-p", str(pid), "-batch", "-nx", "-ex", "thread apply all bt 25"],
-                               stdout=f, stderr=subprocess.STDOUT, timeout=60, check=False)
+                subprocess.run(
+                    ["gdb", "-p", str(pid), "-batch", "-nx", "-ex", "thread apply all bt 25"],
+                    stdout=f,
+                    stderr=subprocess.STDOUT,
+                    timeout=60,
+                    check=False,
+                )
             recent.clear()
         if now >= next_scan:
             next_scan = now + RESCAN_EVERY_S

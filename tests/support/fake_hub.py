@@ -22,7 +22,9 @@ CHUNK = 64 * 1024
 @dataclass
 class HubState:
     files: dict[str, bytes] = field(default_factory=dict)  # "owner/repo/filename" -> content
-    digests: dict[str, str] = field(default_factory=dict)  # computed once: the real Hub does not hash per request
+    digests: dict[str, str] = field(
+        default_factory=dict
+    )  # computed once: the real Hub does not hash per request
     commit: str = "0123456789abcdef0123456789abcdef01234567"
     throttle_bps: float | None = None
     fail_after: int | None = None
@@ -140,7 +142,11 @@ class _Handler(BaseHTTPRequestHandler):
         return start, end
 
     def _refuse(self, status: int) -> None:
-        message = {401: b"Invalid credentials", 403: b"Access to this repo is restricted", 404: b"Entry not found"}
+        message = {
+            401: b"Invalid credentials",
+            403: b"Access to this repo is restricted",
+            404: b"Entry not found",
+        }
         text = message.get(status, b"error")
         self.send_response(status)
         self.send_header("X-Error-Message", text.decode())
@@ -155,10 +161,10 @@ class _Handler(BaseHTTPRequestHandler):
         began = time.monotonic()
         position = start
         while position < end:
-            piece = content[position:min(position + CHUNK, end)]
+            piece = content[position : min(position + CHUNK, end)]
             if hub.corrupt_at is not None and position <= hub.corrupt_at < position + len(piece):
                 at = hub.corrupt_at - position
-                piece = piece[:at] + bytes([piece[at] ^ 0xFF]) + piece[at + 1:]
+                piece = piece[:at] + bytes([piece[at] ^ 0xFF]) + piece[at + 1 :]
             if hub.fail_after is not None and hub.fail_times > 0 and sent + len(piece) > hub.fail_after:
                 with hub.lock:
                     hub.fail_times -= 1

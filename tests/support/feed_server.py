@@ -40,7 +40,9 @@ class FeedServer:
         self._stopping = threading.Event()
         self._httpd = _Listener(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="feed-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, args=(0.05,), name="feed-server", daemon=True
+        )
 
     @property
     def base(self) -> str:
@@ -111,7 +113,9 @@ def _handler_for(server: FeedServer) -> type[BaseHTTPRequestHandler]:
 
         def _not_modified(self, route: Route) -> bool:
             etag, since = self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
-            return bool((route.etag and etag == route.etag) or (route.last_modified and since == route.last_modified))
+            return bool(
+                (route.etag and etag == route.etag) or (route.last_modified and since == route.last_modified)
+            )
 
         def _send(self, status: int, body: bytes, content_type: str, route: Route | None = None) -> None:
             self.send_response(status)

@@ -83,8 +83,12 @@ def _kv(key: bytes, kind: int, payload: bytes) -> bytes:
 
 
 def _tensor(name: bytes, dims: list[int], ggml_type: int = 0, offset: int = 0) -> bytes:
-    return _str(name) + struct.pack("<I", len(dims)) + b"".join(struct.pack("<Q", d) for d in dims) \
+    return (
+        _str(name)
+        + struct.pack("<I", len(dims))
+        + b"".join(struct.pack("<Q", d) for d in dims)
         + struct.pack("<IQ", ggml_type, offset)
+    )
 
 
 ARCH = _kv(b"general.architecture", _STRING, _str(b"llama"))
@@ -112,15 +116,22 @@ def hostile_headers() -> dict[str, bytes]:
         "key length 2^62": _head(kvs=1) + struct.pack("<Q", 2**62) + PAD,
         "key length past end": _head(kvs=1) + struct.pack("<Q", 1000) + b"general",
         "string value 2^40": _head(kvs=1) + _str(b"general.name") + struct.pack("<IQ", _STRING, 2**40) + PAD,
-        "string value past end": _head(kvs=1) + _str(b"general.name") + struct.pack("<IQ", _STRING, 500) + b"x",
+        "string value past end": _head(kvs=1)
+        + _str(b"general.name")
+        + struct.pack("<IQ", _STRING, 500)
+        + b"x",
         "value type 13": _head(kvs=1) + _kv(b"general.x", 13, PAD),
         "value type max": _head(kvs=1) + _kv(b"general.x", 2**32 - 1, PAD),
-        "array count 2^40": _head(kvs=1) + _kv(b"tokenizer.ggml.tokens", _ARRAY, struct.pack("<IQ", _STRING, 2**40)),
-        "array count max": _head(kvs=1) + _kv(b"tokenizer.ggml.scores", _ARRAY, struct.pack("<IQ", 6, u64_max)),
-        "array of arrays": _head(kvs=1) + _kv(b"general.x", _ARRAY, struct.pack("<IQ", _ARRAY, 3)
-                                              + struct.pack("<IQ", _ARRAY, 3) * 3) + PAD,
-        "array of strings past end": _head(kvs=1) + _kv(b"tokenizer.ggml.tokens", _ARRAY,
-                                                        struct.pack("<IQ", _STRING, 3_000_000)) + _str(b"a"),
+        "array count 2^40": _head(kvs=1)
+        + _kv(b"tokenizer.ggml.tokens", _ARRAY, struct.pack("<IQ", _STRING, 2**40)),
+        "array count max": _head(kvs=1)
+        + _kv(b"tokenizer.ggml.scores", _ARRAY, struct.pack("<IQ", 6, u64_max)),
+        "array of arrays": _head(kvs=1)
+        + _kv(b"general.x", _ARRAY, struct.pack("<IQ", _ARRAY, 3) + struct.pack("<IQ", _ARRAY, 3) * 3)
+        + PAD,
+        "array of strings past end": _head(kvs=1)
+        + _kv(b"tokenizer.ggml.tokens", _ARRAY, struct.pack("<IQ", _STRING, 3_000_000))
+        + _str(b"a"),
         "tensor with 0 dims": _head(tensors=1, kvs=1) + ARCH + _tensor(b"w", []) + PAD,
         "tensor with 5 dims": _head(tensors=1, kvs=1) + ARCH + _tensor(b"w", [2] * 5) + PAD,
         "tensor dims overflow": _head(tensors=1, kvs=1) + ARCH + _tensor(b"w", [2**32, 2**32]) + PAD,

@@ -24,8 +24,21 @@ def free_port() -> int:
 def llama_server(model: Path, *, api_key: str | None = None, n_ctx: int = 2048) -> Iterator[str]:
     """Start the server and yield its base URL ("http://127.0.0.1:PORT/v1"); stop it afterwards."""
     port = free_port()
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-               "--port", str(port), "--n_ctx", str(n_ctx), "--model_alias", "riddler"]
+    command = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        str(n_ctx),
+        "--model_alias",
+        "riddler",
+    ]
     if api_key:
         command += ["--api_key", api_key]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -47,7 +60,9 @@ def _wait_ready(proc: subprocess.Popen, base: str, api_key: str | None, timeout:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError("llama_cpp.server exited: " + proc.stderr.read().decode("utf-8", "replace")[-2000:])
+            raise RuntimeError(
+                "llama_cpp.server exited: " + proc.stderr.read().decode("utf-8", "replace")[-2000:]
+            )
         try:
             if httpx.get(f"{base}/models", headers=headers, timeout=1).status_code == 200:
                 return

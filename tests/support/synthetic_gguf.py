@@ -57,8 +57,19 @@ def _base_vocab(words: list[str]) -> tuple[list[str], list[int]]:
 
 
 def _write(
-    path: Path, tokens: list[str], types: list[int], tensors: dict[str, np.ndarray], *, width: int, layers: int,
-    heads: int, kv_heads: int, ff: int, ctx: int, chat_template: str | None = None, name: str = "synthetic",
+    path: Path,
+    tokens: list[str],
+    types: list[int],
+    tensors: dict[str, np.ndarray],
+    *,
+    width: int,
+    layers: int,
+    heads: int,
+    kv_heads: int,
+    ff: int,
+    ctx: int,
+    chat_template: str | None = None,
+    name: str = "synthetic",
 ) -> Path:
     writer = GGUFWriter(str(path), "llama")
     writer.add_name(name)
@@ -105,7 +116,11 @@ def _layer_tensors(i: int, width: int, kv_width: int, ff: int, fill) -> dict[str
 
 
 def write_scripted_model(
-    path: Path, script: tuple[str, ...] = SCRIPT, *, layers: int = 1, chat_template: str | None = None,
+    path: Path,
+    script: tuple[str, ...] = SCRIPT,
+    *,
+    layers: int = 1,
+    chat_template: str | None = None,
     fallbacks: dict[str, tuple[str, ...]] | None = None,
 ) -> Path:
     """A model whose greedy continuation after a final ':' is exactly ''.join(script), then EOS.
@@ -134,17 +149,41 @@ def write_scripted_model(
         current = colon if after == ":" else tokens.index(after.replace(" ", "▁"))
         for rank, piece in enumerate(p for p in choices if p in script):
             output[tokens.index(piece.replace(" ", "▁")), current] = 50.0 - 10.0 * rank
-    tensors = {"token_embd.weight": embed, "output_norm.weight": np.ones(width, dtype=np.float32),
-               "output.weight": output}
+    tensors = {
+        "token_embd.weight": embed,
+        "output_norm.weight": np.ones(width, dtype=np.float32),
+        "output.weight": output,
+    }
     for i in range(layers):
         tensors.update(_layer_tensors(i, width, width, ff, lambda shape: np.zeros(shape, dtype=np.float32)))
-    return _write(path, tokens, types, tensors, width=width, layers=layers, heads=heads, kv_heads=heads, ff=ff,
-                  ctx=4096, chat_template=chat_template, name="scripted-riddler")
+    return _write(
+        path,
+        tokens,
+        types,
+        tensors,
+        width=width,
+        layers=layers,
+        heads=heads,
+        kv_heads=heads,
+        ff=ff,
+        ctx=4096,
+        chat_template=chat_template,
+        name="scripted-riddler",
+    )
 
 
 def write_random_model(
-    path: Path, *, layers: int = 4, width: int = 256, ff: int = 512, heads: int = 4, kv_heads: int = 4,
-    words: int = 2000, dtype: type = np.float32, seed: int = 0, chat_template: str | None = None,
+    path: Path,
+    *,
+    layers: int = 4,
+    width: int = 256,
+    ff: int = 512,
+    heads: int = 4,
+    kv_heads: int = 4,
+    words: int = 2000,
+    dtype: type = np.float32,
+    seed: int = 0,
+    chat_template: str | None = None,
 ) -> Path:
     """Random weights in a chosen shape: fast to load, useless words, realistic arithmetic."""
     rng = np.random.default_rng(seed)
@@ -155,9 +194,24 @@ def write_random_model(
     def fill(shape: tuple[int, ...]) -> np.ndarray:
         return (rng.standard_normal(shape) * 0.02).astype(dtype)
 
-    tensors = {"token_embd.weight": fill((vocab, width)), "output_norm.weight": np.ones(width, dtype=np.float32),
-               "output.weight": fill((vocab, width))}
+    tensors = {
+        "token_embd.weight": fill((vocab, width)),
+        "output_norm.weight": np.ones(width, dtype=np.float32),
+        "output.weight": fill((vocab, width)),
+    }
     for i in range(layers):
         tensors.update(_layer_tensors(i, width, kv_width, ff, fill))
-    return _write(path, tokens, types, tensors, width=width, layers=layers, heads=heads, kv_heads=kv_heads, ff=ff,
-                  ctx=2048, chat_template=chat_template, name="random")
+    return _write(
+        path,
+        tokens,
+        types,
+        tensors,
+        width=width,
+        layers=layers,
+        heads=heads,
+        kv_heads=kv_heads,
+        ff=ff,
+        ctx=2048,
+        chat_template=chat_template,
+        name="random",
+    )

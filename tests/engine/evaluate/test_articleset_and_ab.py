@@ -26,7 +26,9 @@ def test_each_article_gets_its_own_headline_and_three_same_day_distractors():
 
 def test_distractors_come_from_the_nearest_days_when_a_day_is_thin():
     start = datetime(2026, 11, 1, tzinfo=UTC)
-    news = [Article(f"Story {i}", f"https://x.org/{i}", "X", start + timedelta(days=i), "text") for i in range(6)]
+    news = [
+        Article(f"Story {i}", f"https://x.org/{i}", "X", start + timedelta(days=i), "text") for i in range(6)
+    ]
     frozen = freeze(news, 6, seed=0)
     first = frozen[0]
     assert set(first.options) == {"Story 0", "Story 1", "Story 2", "Story 3"}
@@ -36,7 +38,9 @@ def test_distractors_come_from_the_nearest_days_when_a_day_is_thin():
 
 def _candidate(name: str, solved: list[bool]) -> CandidateRecord:
     rows = tuple(
-        EvalRow(i, True, "", "r", "a", ("h1", "h2"), False, True, 1.0, s, 0, 1, 1, 50.0, 1, 1, 0.1, 10.0, 1.0, "")
+        EvalRow(
+            i, True, "", "r", "a", ("h1", "h2"), False, True, 1.0, s, 0, 1, 1, 50.0, 1, 1, 0.1, 10.0, 1.0, ""
+        )
         for i, s in enumerate(solved)
     )
     return CandidateRecord(1, name, name, "", "few-shot", 1, 0.1, None, None, "done", rows)

@@ -24,8 +24,15 @@ SETTINGS = LocalSettings(n_ctx=8192, idle_unload_s=None)  # byte-level vocabular
 
 
 def _spec(model, solver, articles=3, **changes) -> RunSpec:
-    return RunSpec((Candidate(str(model), "few-shot"),), articles=articles, seed=11, solver=str(solver),
-                   solver_rotations=2, settings=SETTINGS, **changes)
+    return RunSpec(
+        (Candidate(str(model), "few-shot"),),
+        articles=articles,
+        seed=11,
+        solver=str(solver),
+        solver_rotations=2,
+        settings=SETTINGS,
+        **changes,
+    )
 
 
 def test_a_run_on_the_synthetic_model_is_stored_measured_reported_and_reproducible(scripted_gguf, tmp_path):
@@ -39,7 +46,9 @@ def test_a_run_on_the_synthetic_model_is_stored_measured_reported_and_reproducib
     for row in candidate.rows:
         assert row.valid and row.answer == SCRIPT_ANSWER and not row.leaked
         assert not row.grounded  # a lantern is in none of the sample stories
-        assert row.choice in range(4) and row.solved == (row.choice == record.articles[row.position].answer_index)
+        assert row.choice in range(4) and row.solved == (
+            row.choice == record.articles[row.position].answer_index
+        )
         assert row.completion_tokens > 0 and row.generation_s > 0
     (summary,) = summarize(record)
     assert summary.validity == 1.0 and summary.grounding == 0.0 and summary.leakage == 0.0
@@ -59,7 +68,9 @@ def test_a_run_on_the_synthetic_model_is_stored_measured_reported_and_reproducib
 
     again = evaluate(store, _spec(scripted_gguf, scripted_gguf), paths)
     assert again.id != record.id and again.articles == record.articles
-    assert [(r.riddle, r.choice) for r in again.candidates[0].rows] == [(r.riddle, r.choice) for r in candidate.rows]
+    assert [(r.riddle, r.choice) for r in again.candidates[0].rows] == [
+        (r.riddle, r.choice) for r in candidate.rows
+    ]
     store.close()
 
 
@@ -74,14 +85,19 @@ def test_a_local_candidate_is_measured_guided_as_the_reader_riddles(tmp_path):
     paths = app_paths().ensure()
     store = Store(paths.database)
     said = []
-    record = evaluate(store, _spec(leaky, leaky, articles=2, solve=False), paths, progress=lambda p: said.append(p.message))
+    record = evaluate(
+        store, _spec(leaky, leaky, articles=2, solve=False), paths, progress=lambda p: said.append(p.message)
+    )
     store.close()
     rows = record.candidates[0].rows
     # Measured the unguided way, every row leaked the answer and was invalid.
     assert len(rows) == 2 and all(r.valid and not r.leaked for r in rows), [r.reason for r in rows]
     assert all(r.answer == SCRIPT_ANSWER and "like a lantern" not in r.output for r in rows)
     # What the harness keeps per row still comes from the guided attempt.
-    assert all(r.completion_tokens > 0 and r.prompt_tokens > 0 and 0 < r.first_token_s <= r.generation_s for r in rows)
+    assert all(
+        r.completion_tokens > 0 and r.prompt_tokens > 0 and 0 < r.first_token_s <= r.generation_s
+        for r in rows
+    )
     assert any("riddled 2 of 2 (guided)" in m for m in said)
 
 
@@ -95,8 +111,13 @@ def test_a_cancelled_run_resumes_where_it_stopped(scripted_gguf):
             cancel.cancel()
 
     with pytest.raises(Cancelled):
-        evaluate(store, _spec(scripted_gguf, scripted_gguf, solve=False), paths, progress=stop_after_first,
-                 cancel=cancel)
+        evaluate(
+            store,
+            _spec(scripted_gguf, scripted_gguf, solve=False),
+            paths,
+            progress=stop_after_first,
+            cancel=cancel,
+        )
     run_id = runs.latest_run_id(store)
     stopped = runs.load_run(store, run_id)
     assert stopped.status == "cancelled" and len(stopped.candidates[0].rows) == 1
@@ -109,8 +130,26 @@ def test_a_cancelled_run_resumes_where_it_stopped(scripted_gguf):
 
 
 def test_ab_from_the_cli_reports_a_difference_with_an_interval(scripted_gguf, random_gguf, tmp_path, capsys):
-    code = main(["eval", "--ab", str(random_gguf), str(scripted_gguf), "--articles", "4", "--solver",
-                 str(scripted_gguf), "--rotations", "1", "--n-ctx", "8192", "--report", str(tmp_path), "--format", "md"])
+    code = main(
+        [
+            "eval",
+            "--ab",
+            str(random_gguf),
+            str(scripted_gguf),
+            "--articles",
+            "4",
+            "--solver",
+            str(scripted_gguf),
+            "--rotations",
+            "1",
+            "--n-ctx",
+            "8192",
+            "--report",
+            str(tmp_path),
+            "--format",
+            "md",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert "scripted.gguf solved" in out and "interval" in out and "random.gguf" in out
@@ -128,7 +167,9 @@ def test_an_unknown_model_is_refused_with_a_sentence(capsys):
 
 
 def test_an_unknown_pipeline_is_refused_before_any_work(scripted_gguf, capsys):
-    assert main(["eval", "--models", str(scripted_gguf), "--pipelines", "few-shot,telepathy", "--no-solve"]) == 1
+    assert (
+        main(["eval", "--models", str(scripted_gguf), "--pipelines", "few-shot,telepathy", "--no-solve"]) == 1
+    )
     assert "Unknown pipeline telepathy" in capsys.readouterr().err
     store = Store(app_paths().database)
     assert runs.latest_run_id(store) is None

@@ -8,10 +8,16 @@ from engine.evaluate.metrics import grounding, measure, measure_output, reading_
 from engine.evaluate.solver import CHANCE, headline_scores, pick, rotated, solver_prompt
 from engine.riddles import Riddle
 
-ARTICLE = ("Historic lighthouse on Gannet Point shines again. Volunteers restored the 150-year-old lighthouse "
-           "and its lamp now guides fishing boats along the rocky coast.")
-GOOD = Riddle("I stand on the rocks and wink one bright eye at the boats all night.", "lighthouse",
-              ("It keeps sailors safe.", "A tall tower with a lamp."), "easy")
+ARTICLE = (
+    "Historic lighthouse on Gannet Point shines again. Volunteers restored the 150-year-old lighthouse "
+    "and its lamp now guides fishing boats along the rocky coast."
+)
+GOOD = Riddle(
+    "I stand on the rocks and wink one bright eye at the boats all night.",
+    "lighthouse",
+    ("It keeps sailors safe.", "A tall tower with a lamp."),
+    "easy",
+)
 
 
 def test_a_clean_grounded_riddle_scores_well():

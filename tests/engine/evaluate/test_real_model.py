@@ -15,8 +15,13 @@ from engine.store import Store
 def test_the_starter_model_evaluated_on_sample_news_is_in_range_and_reproducible(installed_starter):
     paths = app_paths().ensure()
     store = Store(paths.database)
-    spec = RunSpec((Candidate("starter", "few-shot"),), articles=2, seed=3, solver_rotations=1,
-                   settings=LocalSettings(n_ctx=2048, idle_unload_s=None))
+    spec = RunSpec(
+        (Candidate("starter", "few-shot"),),
+        articles=2,
+        seed=3,
+        solver_rotations=1,
+        settings=LocalSettings(n_ctx=2048, idle_unload_s=None),
+    )
     first = evaluate(store, spec, paths)
     assert first.solver_model.endswith("gemma-3-270m-q4_k_m.gguf")  # the largest (only) installed model
     (summary,) = summarize(first)

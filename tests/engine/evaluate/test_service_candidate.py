@@ -16,8 +16,14 @@ def test_a_service_candidate_is_evaluated_like_a_local_one(scripted_gguf):
     store = Store(paths.database)
     with llama_server(scripted_gguf, n_ctx=4096) as base_url:
         spec = RunSpec(
-            candidates=(Candidate(f"{base_url}#riddler", "service"), Candidate(str(scripted_gguf), "few-shot")),
-            articles=3, seed=5, solve=False, settings=LocalSettings(n_ctx=8192, idle_unload_s=None),
+            candidates=(
+                Candidate(f"{base_url}#riddler", "service"),
+                Candidate(str(scripted_gguf), "few-shot"),
+            ),
+            articles=3,
+            seed=5,
+            solve=False,
+            settings=LocalSettings(n_ctx=8192, idle_unload_s=None),
         )
         record = evaluate(store, spec, paths)
     service, local = record.candidates

@@ -27,8 +27,10 @@ def rss(title: str, items: list[tuple[str, str]], extra: str = "") -> bytes:
         f"<description>Story {i} of {title}: {headline}.</description>{extra}</item>"
         for i, (headline, link) in enumerate(items)
     )
-    return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>{title}</title>'
-            f"<link>https://{title.lower().replace(' ', '')}.example.org/</link>{body}</channel></rss>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>{title}</title>'
+        f"<link>https://{title.lower().replace(' ', '')}.example.org/</link>{body}</channel></rss>"
+    ).encode()
 
 
 @pytest.fixture

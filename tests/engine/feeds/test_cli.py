@@ -16,9 +16,15 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def test_add_list_rename_refresh_export_remove(feed_server, capsys, tmp_path):
-    feed_server.add("/site/rss", body=rss("Lagoon Post", [("Flamingos return to the lagoon", "https://lagoon.example.org/1")]))
-    page = feed_server.add("/site/", content_type="text/html",
-                           body=b'<head><link rel="alternate" type="application/rss+xml" href="/site/rss"></head>')
+    feed_server.add(
+        "/site/rss",
+        body=rss("Lagoon Post", [("Flamingos return to the lagoon", "https://lagoon.example.org/1")]),
+    )
+    page = feed_server.add(
+        "/site/",
+        content_type="text/html",
+        body=b'<head><link rel="alternate" type="application/rss+xml" href="/site/rss"></head>',
+    )
     code, out, _ = run(capsys, "add", page, "--category", "Nature")
     assert code == 0 and "Subscribed to Lagoon Post" in out and "1 items now" in out
 
@@ -31,7 +37,11 @@ def test_add_list_rename_refresh_export_remove(feed_server, capsys, tmp_path):
     code, out, _ = run(capsys, "list", "--json")
     [row] = [json.loads(line) for line in out.splitlines()]
     assert (row["url"], row["title"], row["category"], row["last_status"]) == (
-        feed_server.url("/site/rss"), "My lagoon", "Nature", "ok")
+        feed_server.url("/site/rss"),
+        "My lagoon",
+        "Nature",
+        "ok",
+    )
 
     target = tmp_path / "subs.opml"
     assert run(capsys, "export", str(target))[0] == 0

@@ -30,13 +30,18 @@ def test_article_text_keeps_the_articles_paragraphs_only():
 
 
 def test_a_page_without_article_tags_gives_its_long_paragraphs():
-    html = "<body><p>" + "A long enough paragraph about the harbour and its new ferry. " * 2 + "</p><p>tiny</p></body>"
+    html = (
+        "<body><p>"
+        + "A long enough paragraph about the harbour and its new ferry. " * 2
+        + "</p><p>tiny</p></body>"
+    )
     assert article_text(html).startswith("A long enough paragraph") and "tiny" not in article_text(html)
 
 
 def _article(title: str, link: str, summary: str = "Brief.") -> Article:
-    return Article(title=title, link=link, source="Wire", published=datetime(2026, 11, 24, tzinfo=UTC),
-                   summary=summary)
+    return Article(
+        title=title, link=link, source="Wire", published=datetime(2026, 11, 24, tzinfo=UTC), summary=summary
+    )
 
 
 def test_brief_unriddled_articles_get_their_page_text_and_failures_say_why(feed_server, tmp_path):
@@ -46,13 +51,20 @@ def test_brief_unriddled_articles_get_their_page_text_and_failures_say_why(feed_
     missing = server.add("/gone.html", status=404, body=b"no")
     riddled_link = server.add("/riddled.html", body=PAGE.encode(), content_type="text/html")
     long_summary = "Already enough words to riddle from. " * 10
-    brief, gone, riddled, rich = store.save_articles([
-        _article("Comet brightens", page), _article("Gone story", missing), _article("Riddled", riddled_link),
-        _article("Rich story", server.url("/rich.html"), summary=long_summary),
-    ])
+    brief, gone, riddled, rich = store.save_articles(
+        [
+            _article("Comet brightens", page),
+            _article("Gone story", missing),
+            _article("Riddled", riddled_link),
+            _article("Rich story", server.url("/rich.html"), summary=long_summary),
+        ]
+    )
     assert len(long_summary) >= SHORT_SUMMARY_CHARS
-    store.save_riddle(riddled, Riddle("I glow.", "lamp", ("a", "b")),
-                      Provenance("m", "", "tiny", "few-shot", json.dumps({}), 1, 1, 1.0, 0.1, 1.0, "2026"))
+    store.save_riddle(
+        riddled,
+        Riddle("I glow.", "lamp", ("a", "b")),
+        Provenance("m", "", "tiny", "few-shot", json.dumps({}), 1, 1, 1.0, 0.1, 1.0, "2026"),
+    )
 
     report = fill_full_text(store)
 
@@ -61,8 +73,12 @@ def test_brief_unriddled_articles_get_their_page_text_and_failures_say_why(feed_
     assert [link for link, _sentence in report.failed] == [missing]
     assert "404" in report.failed[0][1]
     assert store.article(gone.id).summary == "Brief."
-    assert server.hits("/riddled.html") == [] and server.hits("/rich.html") == []  # nothing fetched needlessly
+    assert (
+        server.hits("/riddled.html") == [] and server.hits("/rich.html") == []
+    )  # nothing fetched needlessly
     assert store.article(rich.id).summary == long_summary
     # The full-text index follows: the page's words are searchable now.
-    hits = store.db.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'observatory'").fetchone()
+    hits = store.db.execute(
+        "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'observatory'"
+    ).fetchone()
     assert hits == (1,)

@@ -24,20 +24,29 @@ FOREIGN_OPML = b"""<?xml version="1.0" encoding="UTF-8"?>
 def test_reading_another_readers_export():
     assert read_opml(FOREIGN_OPML) == [
         Subscription("https://top.example.org/rss", "Top level", ""),
-        Subscription("https://chips.example.org/feed", "Chip News", "Tech/Gadgets", "https://chips.example.org/"),
+        Subscription(
+            "https://chips.example.org/feed", "Chip News", "Tech/Gadgets", "https://chips.example.org/"
+        ),
     ]
 
 
 def test_round_trip_keeps_every_field():
-    subs = [Subscription("https://a.example.org/rss", "Alpha & Co", "World", "https://a.example.org/"),
-            Subscription("https://b.example.org/rss", "Beta", "World"),
-            Subscription("https://c.example.org/rss?x=1&y=2", "", "Science/Space"),
-            Subscription("https://d.example.org/rss", "Delta <live>", "")]
+    subs = [
+        Subscription("https://a.example.org/rss", "Alpha & Co", "World", "https://a.example.org/"),
+        Subscription("https://b.example.org/rss", "Beta", "World"),
+        Subscription("https://c.example.org/rss?x=1&y=2", "", "Science/Space"),
+        Subscription("https://d.example.org/rss", "Delta <live>", ""),
+    ]
     written = write_opml(subs)
     assert written.startswith(b"<?xml version='1.0' encoding='utf-8'?>\n<opml version=\"2.0\">")
     back = read_opml(written)
     assert [(s.url, s.category, s.site) for s in back] == [(s.url, s.category, s.site) for s in subs]
-    assert [s.title for s in back] == ["Alpha & Co", "Beta", "https://c.example.org/rss?x=1&y=2", "Delta <live>"]
+    assert [s.title for s in back] == [
+        "Alpha & Co",
+        "Beta",
+        "https://c.example.org/rss?x=1&y=2",
+        "Delta <live>",
+    ]
 
 
 def test_the_bundled_default_list_is_valid_and_https():
@@ -46,11 +55,14 @@ def test_the_bundled_default_list_is_valid_and_https():
     assert all(s.url.startswith("https://") and s.title and s.category for s in subs)
 
 
-@pytest.mark.parametrize("data, words", [
-    (b"not xml at all", "not readable OPML"),
-    (b"<rss><channel/></rss>", "not OPML"),
-    (b'<!DOCTYPE opml [<!ENTITY a "aaaa">]><opml><body/></opml>', "entities"),
-])
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        (b"not xml at all", "not readable OPML"),
+        (b"<rss><channel/></rss>", "not OPML"),
+        (b'<!DOCTYPE opml [<!ENTITY a "aaaa">]><opml><body/></opml>', "entities"),
+    ],
+)
 def test_bad_opml_is_a_sentence(data, words):
     with pytest.raises(FeedError, match=words):
         read_opml(data)
@@ -65,25 +77,34 @@ def test_feed_links_from_a_page_head():
       <link rel="alternate" type="text/html" hreflang="fr" href="/fr/">
     </head></html>"""
     assert feed_links(html, "https://site.example.org/news/page") == [
-        "https://site.example.org/feed.xml", "https://cdn.example.org/atom"]
+        "https://site.example.org/feed.xml",
+        "https://cdn.example.org/atom",
+    ]
 
 
 def test_find_feed_follows_a_page_to_its_feed(feed_server):
     feed_server.add("/blog/feed", body=fixture_bytes("rss20.xml"))
-    page = feed_server.add("/blog/", content_type="text/html",
-                           body=b'<html><head><link rel="alternate" type="application/rss+xml" href="feed"></head>'
-                                b"<body>Welcome</body></html>")
+    page = feed_server.add(
+        "/blog/",
+        content_type="text/html",
+        body=b'<html><head><link rel="alternate" type="application/rss+xml" href="feed"></head>'
+        b"<body>Welcome</body></html>",
+    )
     found = find_feed(page)
     assert found.url == feed_server.url("/blog/feed")
     assert found.title == "Harbour Times" and len(found.parsed.articles) == 2
 
 
 def test_find_feed_accepts_a_feed_address_directly(feed_server):
-    url = feed_server.add("/rss", body=rss("Direct", [("A direct story about lighthouses", "https://d.example.org/1")]))
+    url = feed_server.add(
+        "/rss", body=rss("Direct", [("A direct story about lighthouses", "https://d.example.org/1")])
+    )
     assert find_feed(url).url == url
 
 
 def test_a_page_without_feeds_is_a_sentence(feed_server):
-    page = feed_server.add("/plain", content_type="text/html", body=b"<html><head></head><body>Hi</body></html>")
+    page = feed_server.add(
+        "/plain", content_type="text/html", body=b"<html><head></head><body>Hi</body></html>"
+    )
     with pytest.raises(FeedError, match="neither a feed nor a page that names one"):
         find_feed(page)

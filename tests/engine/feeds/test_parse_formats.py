@@ -14,7 +14,10 @@ WHEN = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 def test_rss_090_keeps_titles_and_strips_tracking():
     feed = parse_feed(fixture_bytes("rss090.rdf"), feed_url="http://old.example.org/rss", fetched_at=WHEN)
     assert feed.title == "Old Netscape Wire"
-    assert [a.link for a in feed.articles] == ["http://old.example.org/lighthouse", "http://old.example.org/ferry"]
+    assert [a.link for a in feed.articles] == [
+        "http://old.example.org/lighthouse",
+        "http://old.example.org/ferry",
+    ]
     assert all(a.published == WHEN for a in feed.articles), "undated items take the fetch time"
 
 
@@ -34,7 +37,9 @@ def test_rss_10_dates_are_utc_and_authors_kept():
 
 def test_rss_20_prefers_full_content_and_resolves_relative_links():
     first, second = parse(fixture_bytes("rss20.xml"), feed_url="https://harbour.example.org/feed.xml")
-    assert first.summary.startswith("Twelve tall ships sailed into the harbour"), "content:encoded beats a teaser"
+    assert first.summary.startswith("Twelve tall ships sailed into the harbour"), (
+        "content:encoded beats a teaser"
+    )
     assert "<" not in first.summary
     assert first.link == "https://harbour.example.org/regatta?id=7"
     assert first.published == datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -56,8 +61,10 @@ def test_missing_encoding_declaration_is_read_as_utf8():
 
 
 def test_wrong_declared_encoding_keeps_items_with_a_warning():
-    body = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Mislabelled</title>'
-            "<item><title>Caf\xe9 reopens</title><link>http://e.org/c</link></item></channel></rss>").encode("latin-1")
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Mislabelled</title>'
+        "<item><title>Caf\xe9 reopens</title><link>http://e.org/c</link></item></channel></rss>"
+    ).encode("latin-1")
     feed = parse_feed(body, feed_url="http://e.org/rss")
     assert len(feed.articles) == 1
     assert feed.articles[0].title.startswith("Caf") and "reopens" in feed.articles[0].title
@@ -66,7 +73,9 @@ def test_wrong_declared_encoding_keeps_items_with_a_warning():
 
 def test_http_charset_header_wins_over_a_missing_declaration():
     body = "<rss version='2.0'><channel><title>T</title><item><title>Señor</title></item></channel></rss>"
-    [article] = parse(body.encode("cp1252"), headers={"Content-Type": "application/rss+xml; charset=windows-1252"})
+    [article] = parse(
+        body.encode("cp1252"), headers={"Content-Type": "application/rss+xml; charset=windows-1252"}
+    )
     assert article.title == "Señor"
 
 
@@ -84,9 +93,11 @@ def test_scripts_iframes_and_javascript_links_become_inert_text():
 
 def test_an_entity_expansion_bomb_is_defused_quickly():
     levels = "".join(f'<!ENTITY e{i} "{"".join(f"&e{i - 1};" for _ in range(10))}">' for i in range(1, 10))
-    body = (f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY e0 "boom">{levels}]>'
-            '<rss version="2.0"><channel><title>Bomb</title><item><title>Safe &e9;</title>'
-            "<link>http://e.org/b</link></item></channel></rss>").encode()
+    body = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY e0 "boom">{levels}]>'
+        '<rss version="2.0"><channel><title>Bomb</title><item><title>Safe &e9;</title>'
+        "<link>http://e.org/b</link></item></channel></rss>"
+    ).encode()
     import time
 
     started = time.perf_counter()
@@ -104,12 +115,19 @@ def test_a_feed_over_the_cap_is_refused_with_a_sentence():
 
 def test_an_html_page_is_not_a_feed():
     with pytest.raises(FeedError, match="No news items could be read from http://e.org/page"):
-        parse(b"<!doctype html><html><head><title>Home</title></head><body>Hi</body></html>", feed_url="http://e.org/page")
+        parse(
+            b"<!doctype html><html><head><title>Home</title></head><body>Hi</body></html>",
+            feed_url="http://e.org/page",
+        )
 
 
 def test_at_most_500_items_are_kept():
-    items = "".join(f"<item><title>Story number {i}</title><link>http://e.org/{i}</link></item>" for i in range(600))
-    assert len(parse(f"<rss version='2.0'><channel><title>Big</title>{items}</channel></rss>".encode())) == 500
+    items = "".join(
+        f"<item><title>Story number {i}</title><link>http://e.org/{i}</link></item>" for i in range(600)
+    )
+    assert (
+        len(parse(f"<rss version='2.0'><channel><title>Big</title>{items}</channel></rss>".encode())) == 500
+    )
 
 
 def test_html_to_text_stays_linear_on_unclosed_tag_runs():

@@ -15,8 +15,17 @@ from tests.engine.feeds.conftest import QUICK, rss
 
 def healthy(server, n: int) -> list[str]:
     return [
-        server.add(f"/feed{i}", body=rss(f"Wire {i}", [(f"Story {i}.{j} about the harbour regatta", f"https://w{i}.example.org/{j}")
-                                                       for j in range(5)]), etag=f'"w{i}"')
+        server.add(
+            f"/feed{i}",
+            body=rss(
+                f"Wire {i}",
+                [
+                    (f"Story {i}.{j} about the harbour regatta", f"https://w{i}.example.org/{j}")
+                    for j in range(5)
+                ],
+            ),
+            etag=f'"w{i}"',
+        )
         for i in range(n)
     ]
 
@@ -55,42 +64,78 @@ def test_second_refresh_uses_conditional_get_and_parses_nothing(feed_server, sto
 
 
 def test_unchanged_body_without_validators_is_not_parsed_again(feed_server, store):
-    feed = add_feed(store, feed_server.add("/plain", body=rss("Plain", [("A plain story about tides", "https://p.example.org/1")])))
+    feed = add_feed(
+        store,
+        feed_server.add(
+            "/plain", body=rss("Plain", [("A plain story about tides", "https://p.example.org/1")])
+        ),
+    )
     assert refresh(store, limits=QUICK).outcomes[0].status == OK
     assert refresh(store, limits=QUICK).outcomes[0].status == UNCHANGED
-    feed_server.routes["/plain"].body = rss("Plain", [("A plain story about tides", "https://p.example.org/1"),
-                                                      ("A second story about the moon", "https://p.example.org/2")])
+    feed_server.routes["/plain"].body = rss(
+        "Plain",
+        [
+            ("A plain story about tides", "https://p.example.org/1"),
+            ("A second story about the moon", "https://p.example.org/2"),
+        ],
+    )
     again = refresh(store, limits=QUICK).outcomes[0]
     assert (again.status, again.new) == (OK, 1)
     assert sorted(a.title for a in feed_articles(store, feed.url)) == [
-        "A plain story about tides", "A second story about the moon"]
+        "A plain story about tides",
+        "A second story about the moon",
+    ]
 
 
 def test_dedupe_across_feeds_by_link_and_by_title(feed_server, store):
-    first = feed_server.add("/a", body=rss("Alpha", [
-        ("Parliament passes the clean rivers bill", "https://alpha.example.org/rivers?utm_source=a"),
-        ("Storm closes mountain passes overnight", "https://alpha.example.org/storm"),
-    ]))
-    second = feed_server.add("/b", body=rss("Beta", [
-        ("Parliament Passes the Clean-Rivers Bill - Beta News", "https://beta.example.org/other-link"),
-        ("A different story about rail fares", "https://alpha.example.org/storm?utm_campaign=x"),
-        ("Rail fares frozen for a year", "https://beta.example.org/fares"),
-    ]))
+    first = feed_server.add(
+        "/a",
+        body=rss(
+            "Alpha",
+            [
+                ("Parliament passes the clean rivers bill", "https://alpha.example.org/rivers?utm_source=a"),
+                ("Storm closes mountain passes overnight", "https://alpha.example.org/storm"),
+            ],
+        ),
+    )
+    second = feed_server.add(
+        "/b",
+        body=rss(
+            "Beta",
+            [
+                (
+                    "Parliament Passes the Clean-Rivers Bill - Beta News",
+                    "https://beta.example.org/other-link",
+                ),
+                ("A different story about rail fares", "https://alpha.example.org/storm?utm_campaign=x"),
+                ("Rail fares frozen for a year", "https://beta.example.org/fares"),
+            ],
+        ),
+    )
     add_feed(store, first)
     add_feed(store, second)
     report = refresh(store, limits=QUICK, workers=1)
     assert report.new == 3
     titles = sorted(a.title for a in feed_articles(store, first) + feed_articles(store, second))
-    assert titles == ["Parliament passes the clean rivers bill", "Rail fares frozen for a year",
-                      "Storm closes mountain passes overnight"]
+    assert titles == [
+        "Parliament passes the clean rivers bill",
+        "Rail fares frozen for a year",
+        "Storm closes mountain passes overnight",
+    ]
 
 
 def test_muted_keywords_and_sources_are_never_stored(feed_server, store):
-    url = feed_server.add("/m", body=rss("Mixed", [
-        ("Celebrity gossip roundup of the week", "https://m.example.org/1"),
-        ("Award for the best lighthouse keeper", "https://m.example.org/2"),
-        ("Sports club wins the war of words", "https://spam.example.com/3"),
-    ]))
+    url = feed_server.add(
+        "/m",
+        body=rss(
+            "Mixed",
+            [
+                ("Celebrity gossip roundup of the week", "https://m.example.org/1"),
+                ("Award for the best lighthouse keeper", "https://m.example.org/2"),
+                ("Sports club wins the war of words", "https://spam.example.com/3"),
+            ],
+        ),
+    )
     add_feed(store, url)
     add_mute(store, "keyword", "gossip")
     add_mute(store, "keyword", "war")
@@ -129,6 +174,8 @@ def test_progress_reports_each_feed(feed_server, store):
 def test_failed_status_is_replaced_by_the_next_good_refresh(feed_server, store):
     feed = add_feed(store, feed_server.url("/later"))
     assert refresh(store, limits=QUICK).outcomes[0].status == FAILED
-    feed_server.add("/later", body=rss("Later", [("The feed came back online today", "https://l.example.org/1")]))
+    feed_server.add(
+        "/later", body=rss("Later", [("The feed came back online today", "https://l.example.org/1")])
+    )
     refresh(store, limits=QUICK)
     assert (get_feed(store, feed.id).last_status, get_feed(store, feed.id).last_error) == (OK, "")

@@ -12,23 +12,29 @@ from engine.tuning.data import HeldOutItem
 from engine.tuning.format import adapter_pipeline, article_for
 from tests.support.synthetic_gguf import SCRIPT_ANSWER
 
-ITEMS = [HeldOutItem("Lantern festival lights the old town", "Paper lanterns everywhere.", "lantern"),
-         HeldOutItem("Council raises parking charges", "Fees up by a fifth.", "parking"),
-         HeldOutItem("Rail line reopens after floods", "Trains run again.", "railway"),
-         HeldOutItem("School lunch menu goes vegetarian", "Meat twice a week.", "menu"),
-         HeldOutItem("Harbour dredging begins", "Deeper channel for ferries.", "harbour")]
+ITEMS = [
+    HeldOutItem("Lantern festival lights the old town", "Paper lanterns everywhere.", "lantern"),
+    HeldOutItem("Council raises parking charges", "Fees up by a fifth.", "parking"),
+    HeldOutItem("Rail line reopens after floods", "Trains run again.", "railway"),
+    HeldOutItem("School lunch menu goes vegetarian", "Meat twice a week.", "menu"),
+    HeldOutItem("Harbour dredging begins", "Deeper channel for ferries.", "harbour"),
+]
 ARMS = [Arm("few-shot", False, FewShotPipeline()), Arm("no examples", False, adapter_pipeline())]
 
 
 def test_ab_measures_validity_speed_and_solvability_per_arm(scripted_gguf):
     result = run_ab(scripted_gguf, scripted_gguf, ITEMS, ARMS, n_ctx=8192)
     assert result.solver == scripted_gguf.name
-    options = {fold(a.title): a for a in freeze([article_for(i.title, i.summary) for i in ITEMS], len(ITEMS), 7)}
+    options = {
+        fold(a.title): a for a in freeze([article_for(i.title, i.summary) for i in ITEMS], len(ITEMS), 7)
+    }
     judge = Solver(scripted_gguf, LocalSettings(n_ctx=8192, idle_unload_s=None))
     try:
         riddle = "I glow in the window when the nights grow long."
-        expected = sum(judge.choose(riddle, options[fold(i.title)], 7) == options[fold(i.title)].answer_index
-                       for i in ITEMS)
+        expected = sum(
+            judge.choose(riddle, options[fold(i.title)], 7) == options[fold(i.title)].answer_index
+            for i in ITEMS
+        )
     finally:
         judge.close()
     for arm in result.arms:

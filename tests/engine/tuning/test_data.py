@@ -19,9 +19,18 @@ from engine.tuning.history import history_examples
 from tests.engine.test_store import provenance
 
 
-def example(title: str, answer: str = "lantern", source: str = "shipped", riddle: str = "") -> TrainingExample:
-    return TrainingExample(title, "A summary.", riddle or f"I glow for {title}.", answer,
-                           ("It holds a flame.", "Sailors hang one."), "easy", source)
+def example(
+    title: str, answer: str = "lantern", source: str = "shipped", riddle: str = ""
+) -> TrainingExample:
+    return TrainingExample(
+        title,
+        "A summary.",
+        riddle or f"I glow for {title}.",
+        answer,
+        ("It holds a flame.", "Sailors hang one."),
+        "easy",
+        source,
+    )
 
 
 def test_shipped_and_heldout_sets_are_big_enough_and_disjoint():
@@ -35,23 +44,33 @@ def test_shipped_and_heldout_sets_are_big_enough_and_disjoint():
 
 def test_leaks_duplicates_and_heldout_stories_are_left_out_with_a_reason():
     data = assemble(
-        [example("Lamp story"), example("Lamp  STORY", riddle="Another riddle"), example("Leaky", answer="glow"),
-         example("Held out story", answer="kite"), example("Same riddle", riddle="I glow for Lamp story.")],
+        [
+            example("Lamp story"),
+            example("Lamp  STORY", riddle="Another riddle"),
+            example("Leaky", answer="glow"),
+            example("Held out story", answer="kite"),
+            example("Same riddle", riddle="I glow for Lamp story."),
+        ],
         [HeldOutItem("Held out story", "", "kite")],
     )
     assert dict(data.excluded) == {
-        "Lamp  STORY": "duplicate", "Leaky": "answer leaked into the riddle",
-        "Held out story": "the story is in the held-out set", "Same riddle": "duplicate",
+        "Lamp  STORY": "duplicate",
+        "Leaky": "answer leaked into the riddle",
+        "Held out story": "the story is in the held-out set",
+        "Same riddle": "duplicate",
     }
     assert [e.title for e in (*data.train, *data.validation)] == ["Lamp story"]
 
 
 def test_a_distilled_riddle_may_add_to_a_written_story_but_not_copy_one():
-    data = assemble([
-        example("Lamp story"), example("Lamp story", source="distilled", riddle="A teacher's own lamp riddle."),
-        example("Lamp story", source="distilled", riddle="A second teacher riddle."),
-        example("Copy", source="distilled", riddle="I glow for Lamp story."),
-    ])
+    data = assemble(
+        [
+            example("Lamp story"),
+            example("Lamp story", source="distilled", riddle="A teacher's own lamp riddle."),
+            example("Lamp story", source="distilled", riddle="A second teacher riddle."),
+            example("Copy", source="distilled", riddle="I glow for Lamp story."),
+        ]
+    )
     kept = [(e.title, e.source) for e in (*data.train, *data.validation)]
     assert kept == [("Lamp story", "shipped"), ("Lamp story", "distilled")]
     assert dict(data.excluded) == {"Lamp story": "duplicate", "Copy": "duplicate"}
@@ -70,8 +89,10 @@ def test_history_wins_a_duplicate_and_the_split_is_stable_as_the_set_grows():
 def test_history_gives_liked_and_solved_riddles_and_counts_rated_down(tmp_path):
     store = Store(tmp_path / "h.db")
     articles = store.save_articles(sample_articles()[:4])
-    ids = [store.save_riddle(a, Riddle(f"I am riddle {i}.", f"thing{i}", ("one", "two")), provenance()).id
-           for i, a in enumerate(articles)]
+    ids = [
+        store.save_riddle(a, Riddle(f"I am riddle {i}.", f"thing{i}", ("one", "two")), provenance()).id
+        for i, a in enumerate(articles)
+    ]
     store.db.execute("UPDATE riddles SET rating = 1 WHERE id = ?", [ids[0]])
     store.set_status(ids[1], "solved")
     store.db.execute("UPDATE riddles SET rating = -1 WHERE id = ?", [ids[2]])
@@ -88,8 +109,11 @@ def test_export_is_the_evaluation_completion_format_and_matches_the_inference_pr
     record = json.loads(path.read_text().splitlines()[0])
     first = data.train[0]
     prompt, completion = training_pair(first, adapter_pipeline())
-    assert training_prompt(record["prompt"]) == prompt == adapter_pipeline().prompt(
-        article_for(first.title, first.summary)).text
+    assert (
+        training_prompt(record["prompt"])
+        == prompt
+        == adapter_pipeline().prompt(article_for(first.title, first.summary)).text
+    )
     assert completion == record["completion"] and completion.endswith("\n###")
     assert completion.startswith(f" {first.answer}\nRiddle: {first.riddle}\n")  # answer first, as prompted
 

@@ -23,12 +23,17 @@ from engine.tuning.workflow import training_set
 from tests.support.llama_server import llama_server
 from tests.support.synthetic_gguf import SCRIPT_ANSWER
 
-NEWS = [NewsItem("Lantern festival fills the old town with paper lights", "Hundreds of paper lanterns glowed "
-                 "in windows and along the river for the winter festival.", "history"),
-        NewsItem("Council raises parking charges in the city centre", "Hourly fees rise by a fifth.", "history"),
-        NewsItem("Striker signs a record transfer deal", "The club paid a fee never seen before.", "history"),
-        NewsItem("Bank holds interest rates steady", "Borrowing costs stay where they were.", "history"),
-        NewsItem("New vaccine trial enrols thousands", "Volunteers join a large medical study.", "history")]
+NEWS = [
+    NewsItem(
+        "Lantern festival fills the old town with paper lights",
+        "Hundreds of paper lanterns glowed in windows and along the river for the winter festival.",
+        "history",
+    ),
+    NewsItem("Council raises parking charges in the city centre", "Hourly fees rise by a fifth.", "history"),
+    NewsItem("Striker signs a record transfer deal", "The club paid a fee never seen before.", "history"),
+    NewsItem("Bank holds interest rates steady", "Borrowing costs stay where they were.", "history"),
+    NewsItem("New vaccine trial enrols thousands", "Volunteers join a large medical study.", "history"),
+]
 
 
 def test_only_riddles_that_pass_every_check_are_kept_and_saved(installed_starter, scripted_gguf):
@@ -40,7 +45,9 @@ def test_only_riddles_that_pass_every_check_are_kept_and_saved(installed_starter
         teacher = resolve_teacher(paths, f"{base_url}#riddler")
         result = distill(paths, teacher, news, solver_path=installed_starter)
     assert result.tried == 5 and result.solver == installed_starter.name
-    assert [(e.title, e.answer, e.source) for e in result.kept] == [(NEWS[0].title, SCRIPT_ANSWER, "distilled")]
+    assert [(e.title, e.answer, e.source) for e in result.kept] == [
+        (NEWS[0].title, SCRIPT_ANSWER, "distilled")
+    ]
     assert result.reasons() == {NOT_SOLVED: 4}
     saved = distilled_examples(paths)
     assert saved == list(result.kept)
@@ -57,8 +64,13 @@ def test_a_teacher_with_invalid_riddles_gives_reasons_and_the_base_cannot_teach_
     assert [t.spec for t in teachers(paths)] == [random_model.key]
     with pytest.raises(TuningError, match="cannot teach"):
         resolve_teacher(paths, base_key)
-    result = distill(paths, resolve_teacher(paths, random_model.name), NEWS[:4], solver_path=random_gguf,
-                     settings=LocalSettings(n_ctx=8192, idle_unload_s=None))
+    result = distill(
+        paths,
+        resolve_teacher(paths, random_model.name),
+        NEWS[:4],
+        solver_path=random_gguf,
+        settings=LocalSettings(n_ctx=8192, idle_unload_s=None),
+    )
     assert result.tried == 4 and not result.kept and len(result.rejected) == 4
     assert NOT_SOLVED not in result.reasons()  # nothing valid reached the solver
     assert distilled_examples(paths) == []

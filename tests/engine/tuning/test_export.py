@@ -28,8 +28,14 @@ def peft_lora(scale: float = 0.01, rank: int = RANK, out: int = WIDTH) -> dict[s
 
 
 def test_peft_names_map_to_llama_cpp_names():
-    assert gguf_tensor_name("base_model.model.model.layers.3.self_attn.q_proj.lora_A.weight") == "blk.3.attn_q.weight.lora_a"
-    assert gguf_tensor_name("base_model.model.model.layers.17.mlp.down_proj.lora_B.weight") == "blk.17.ffn_down.weight.lora_b"
+    assert (
+        gguf_tensor_name("base_model.model.model.layers.3.self_attn.q_proj.lora_A.weight")
+        == "blk.3.attn_q.weight.lora_a"
+    )
+    assert (
+        gguf_tensor_name("base_model.model.model.layers.17.mlp.down_proj.lora_B.weight")
+        == "blk.17.ffn_down.weight.lora_b"
+    )
     with pytest.raises(ValueError):
         gguf_tensor_name("base_model.model.lm_head.weight")
 
@@ -82,17 +88,40 @@ B = np.zeros((WIDTH, RANK), np.float32)
 @pytest.mark.parametrize(
     ("kv", "tensors", "arch", "reason"),
     [
-        ({**ADAPTER_KV, "general.type": "model"}, {"blk.0.attn_q.weight.lora_a": A, "blk.0.attn_q.weight.lora_b": B},
-         "llama", "not marked as a LoRA adapter"),
-        (ADAPTER_KV, {"blk.0.attn_q.weight.lora_a": A, "blk.0.attn_q.weight.lora_b": B}, "gemma3",
-         "made for the gemma3 architecture"),
+        (
+            {**ADAPTER_KV, "general.type": "model"},
+            {"blk.0.attn_q.weight.lora_a": A, "blk.0.attn_q.weight.lora_b": B},
+            "llama",
+            "not marked as a LoRA adapter",
+        ),
+        (
+            ADAPTER_KV,
+            {"blk.0.attn_q.weight.lora_a": A, "blk.0.attn_q.weight.lora_b": B},
+            "gemma3",
+            "made for the gemma3 architecture",
+        ),
         (ADAPTER_KV, {"blk.0.attn_q.weight.lora_a": A}, "llama", "has no lora_b partner"),
-        (ADAPTER_KV, {"blk.0.attn_q.weight.lora_a": np.zeros((RANK, 100), np.float32),
-                      "blk.0.attn_q.weight.lora_b": B}, "llama", "do not fit"),
-        (ADAPTER_KV, {"blk.9.attn_q.weight.lora_a": A, "blk.9.attn_q.weight.lora_b": B}, "llama",
-         "which the model does not have"),
-        ({k: v for k, v in ADAPTER_KV.items() if k != "adapter.lora.alpha"},
-         {"blk.0.attn_q.weight.lora_a": A, "blk.0.attn_q.weight.lora_b": B}, "llama", "alpha"),
+        (
+            ADAPTER_KV,
+            {
+                "blk.0.attn_q.weight.lora_a": np.zeros((RANK, 100), np.float32),
+                "blk.0.attn_q.weight.lora_b": B,
+            },
+            "llama",
+            "do not fit",
+        ),
+        (
+            ADAPTER_KV,
+            {"blk.9.attn_q.weight.lora_a": A, "blk.9.attn_q.weight.lora_b": B},
+            "llama",
+            "which the model does not have",
+        ),
+        (
+            {k: v for k, v in ADAPTER_KV.items() if k != "adapter.lora.alpha"},
+            {"blk.0.attn_q.weight.lora_a": A, "blk.0.attn_q.weight.lora_b": B},
+            "llama",
+            "alpha",
+        ),
         (ADAPTER_KV, {}, "llama", "no LoRA tensors"),
     ],
 )

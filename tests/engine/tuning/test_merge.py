@@ -41,7 +41,9 @@ def gemma_lora(scale: float, rank: int = 4, layers: int = 18) -> dict[str, np.nd
 
 
 def greedy_texts(model_path: Path, lora: Path | None = None) -> list[str]:
-    model = LocalModel(model_path, LocalSettings(n_ctx=256, lora_path=str(lora) if lora else None, idle_unload_s=None))
+    model = LocalModel(
+        model_path, LocalSettings(n_ctx=256, lora_path=str(lora) if lora else None, idle_unload_s=None)
+    )
     try:
         return [model.complete(prompt, GREEDY).text for prompt in PROMPTS]
     finally:
@@ -71,7 +73,9 @@ def test_merged_weights_are_base_plus_scaled_update_and_nothing_else_changes(mer
     for layer, module, name in ((0, "q_proj", "blk.0.attn_q.weight"), (17, "v_proj", "blk.17.attn_v.weight")):
         key = f"base_model.model.model.layers.{layer}.self_attn.{module}"
         want = (8.0 / 4) * lora[f"{key}.lora_B.weight"] @ lora[f"{key}.lora_A.weight"]
-        got = dequantize(out[name].data, out[name].tensor_type) - dequantize(base[name].data, base[name].tensor_type)
+        got = dequantize(out[name].data, out[name].tensor_type) - dequantize(
+            base[name].data, base[name].tensor_type
+        )
         cosine = float((got * want).sum() / np.linalg.norm(got) / np.linalg.norm(want))
         # Q8_0 rounding only (a Q4_K_M merge of the same update measured cosine 0.75: Q5_0 rounding)
         assert cosine > 0.98 and float(np.abs(got - want).std()) < 0.2 * float(want.std())
@@ -81,7 +85,9 @@ def test_merged_weights_are_base_plus_scaled_update_and_nothing_else_changes(mer
 def test_merged_model_loads_and_writes_what_base_plus_adapter_writes(merged, starter_gguf):
     adapter, result = merged
     with_adapter = greedy_texts(starter_gguf, adapter)
-    assert with_adapter != greedy_texts(starter_gguf)  # the adapter matters, so the comparison means something
+    assert with_adapter != greedy_texts(
+        starter_gguf
+    )  # the adapter matters, so the comparison means something
     same = sum(a == b for a, b in zip(greedy_texts(result.path), with_adapter, strict=True))
     # Not all: at runtime llama.cpp multiplies the Q5_0 base weights with 8-bit-quantized activations
     # and adds the adapter in F32; the merged Q8_0 weights take another kernel. Where two tokens are
@@ -116,7 +122,9 @@ def test_merge_is_registered_as_its_own_model_with_provenance(merged, installed_
 
 
 def test_an_adapter_that_does_not_fit_the_base_is_refused(tmp_path, random_gguf):
-    adapter = write_adapter(tmp_path / "wide.gguf", gemma_lora(0.01, layers=1), alpha=8.0, architecture="llama")
+    adapter = write_adapter(
+        tmp_path / "wide.gguf", gemma_lora(0.01, layers=1), alpha=8.0, architecture="llama"
+    )
     with pytest.raises(TuningError, match="does not fit this base"):
         write_merged(random_gguf, adapter, tmp_path / "out.gguf")
     with pytest.raises(TuningError, match="Cannot quantize to Q2_X"):

@@ -26,8 +26,16 @@ from engine.tuning.run import BaseModel, can_resume, new_run, train
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(missing_extra()), reason="needs riddlewire[tune]")]
 
 # Four short examples, memorised hard: enough to see the loss fall and the output move in 4 steps.
-CONFIG = TuneConfig(rank=8, alpha=16, learning_rate=2e-3, dropout=0.0, batch_size=2, epochs=2, max_tokens=96,
-                    checkpoint_every=2)
+CONFIG = TuneConfig(
+    rank=8,
+    alpha=16,
+    learning_rate=2e-3,
+    dropout=0.0,
+    batch_size=2,
+    epochs=2,
+    max_tokens=96,
+    checkpoint_every=2,
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +49,12 @@ def trained(tmp_path_factory, starter_gguf, tuning_cache):
     """One run: cancelled after its first checkpoint, then resumed to the end."""
     examples = shipped_examples()[:4]
     data = assemble(examples, validation_percent=0)
-    data = type(data)(data.train, data.train, data.excluded)  # validate on the training examples: memorisation
-    run_dir = new_run(tmp_path_factory.mktemp("runs"), data, CONFIG, BaseModel(starter_gguf, SHA256), tuning_cache)
+    data = type(data)(
+        data.train, data.train, data.excluded
+    )  # validate on the training examples: memorisation
+    run_dir = new_run(
+        tmp_path_factory.mktemp("runs"), data, CONFIG, BaseModel(starter_gguf, SHA256), tuning_cache
+    )
     cancel, seen = CancelToken(), []
 
     def progress(report):
@@ -100,7 +112,9 @@ def test_registration_records_provenance_and_switches_on_and_off(trained, instal
     assert in_use(paths, adapter)
     assert model_registry.load(paths).get(base_key).adapter.path == str(adapter.path.resolve())
     saved = json.loads((adapter.folder / "provenance.json").read_text())
-    assert saved["base_sha256"] == SHA256 and saved["data"] == {"shipped": 8}  # 4 train + the same 4 validating
+    assert saved["base_sha256"] == SHA256 and saved["data"] == {
+        "shipped": 8
+    }  # 4 train + the same 4 validating
     assert saved["hyperparameters"]["rank"] == 8 and saved["rank"] == 8 and saved["alpha"] == 16.0
     assert saved["training"]["val_end"] == result.val_end and saved["training"]["steps"] == 4
     assert [a.name for a in tuned_adapters(paths)] == [adapter.name]
