@@ -183,9 +183,9 @@ def test_a_model_whose_template_escapes_is_not_imported(tmp_path: Path, riddlewi
 
 
 def test_the_window_stays_alive_while_hostile_files_are_imported(
-    make_window,
+    make_window,  # noqa: F811
     qtbot,
-    tmp_path: Path,  # noqa: F811
+    tmp_path: Path,
     model_bytes: bytes,
     scripted_gguf: Path,
 ):

@@ -214,9 +214,9 @@ def test_a_megabyte_of_output_is_parsed_in_bounded_time():
 
 
 def test_markup_in_a_stored_riddle_is_shown_as_text_in_the_reader(
-    make_window,
+    make_window,  # noqa: F811
     qtbot,
-    tmp_path: Path,  # noqa: F811
+    tmp_path: Path,
     scripted_gguf: Path,
     riddlewire_home: Path,
 ):

@@ -42,7 +42,7 @@ def feed(n: int, items: int = 5) -> bytes:
 
 def test_200_feeds_refresh_while_riddling_and_searching_without_stalling_the_window(
     make_window, qtbot, scripted_gguf: Path
-):  # noqa: F811
+):
     seed_history(10)
     window = make_window(scripted_gguf)
     context, reader, history = window.context, window.page("reader"), window.page("history")
