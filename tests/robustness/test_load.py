@@ -41,7 +41,9 @@ def feed(n: int, items: int = 5) -> bytes:
 
 
 def test_200_feeds_refresh_while_riddling_and_searching_without_stalling_the_window(
-    make_window, qtbot, scripted_gguf: Path
+    make_window,  # noqa: F811
+    qtbot,
+    scripted_gguf: Path,
 ):
     seed_history(10)
     window = make_window(scripted_gguf)
