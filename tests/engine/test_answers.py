@@ -75,3 +75,56 @@ def test_edit_distance_is_symmetric_and_bounded(a, b):
 def test_a_guess_equal_to_the_answer_is_always_right(answer):
     if normalise(answer):
         assert judge(answer, answer) is Verdict.RIGHT
+
+
+@pytest.mark.parametrize(
+    ("guess", "answer"),
+    [
+        ("solid state battery", "solid-state batteries"),  # hyphen, space and plural at once
+        ("solid-state batteries", "solid state battery"),
+        ("solidstate battery", "solid-state batteries"),
+        ("wolf", "wolves"),  # irregular plurals, both ways
+        ("wolves", "the wolf"),
+        ("mouse", "mice"),
+        ("mice", "a mouse"),
+        ("geese", "goose"),
+        ("knife", "knives"),
+        ("city", "cities"),  # -ies
+        ("strawberries", "strawberry"),
+        ("battery", "Batteries"),
+        ("tower eiffel", "the Eiffel Tower"),  # word order
+        ("rates interest", "interest rates"),
+        ("electric car", "electric cars"),
+    ],
+)
+def test_a_person_would_count_these(guess, answer):
+    assert judge(guess, answer) is Verdict.RIGHT
+
+
+@pytest.mark.parametrize(
+    ("guess", "answer"),
+    [
+        ("solid state battery", "solid-state batteries"),
+        ("wolf", "wolves"),
+        ("interest rates", "interest rate"),
+    ],
+)
+def test_the_whole_answer_is_never_only_close(guess, answer):
+    assert judge(guess, answer) is not Verdict.CLOSE
+
+
+@pytest.mark.parametrize(
+    ("guess", "answer"),
+    [
+        ("good", "better"),  # adjectives' lemmas do not make one word of two
+        ("battery", "solid-state batteries"),  # part of it is close, not right
+        ("solid", "solid-state batteries"),
+    ],
+)
+def test_still_not_right(guess, answer):
+    assert judge(guess, answer) is not Verdict.RIGHT
+
+
+def test_part_of_an_inflected_answer_is_close():
+    assert judge("battery", "solid-state batteries") is Verdict.CLOSE
+    assert judge("wolf", "grey wolves") is Verdict.CLOSE
