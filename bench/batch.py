@@ -197,8 +197,8 @@ def tokens(
     rows = [[name, statistics.median(r), statistics.median(r) / base] for name, r in rates.items()]
     print(
         f"\nGenerated tokens/s, {len(prompts)} prompts × {max_tokens} tokens, {model_path.name}, "
-        f"GPU layers {info.gpu_layers if info else settings.n_gpu_layers}, threads {settings.n_threads or 'auto'}; "
-        f"{machine()}; median of {repeats}\n"
+        f"GPU layers {info.gpu_layers if info else settings.n_gpu_layers}, threads "
+        f"{settings.n_threads or 'auto'}; {machine()}; median of {repeats}\n"
     )
     print(table(["configuration", "tokens/s", "× serial"], rows))
 

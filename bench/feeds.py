@@ -35,9 +35,9 @@ def feed_bytes(n: int, items: int, words: int = 60) -> bytes:
     entries = "".join(
         f"<item><title>Feed {n} headline {i}: ministers meet over harbour plans</title>"
         f"<link>https://site{n}.example.org/story/{i}?utm_source=rss&amp;id={i}</link><guid>s{n}-{i}</guid>"
-        f"<pubDate>Tue, 24 Nov 2026 {i % 24:02d}:{i % 60:02d}:00 GMT</pubDate><author>desk@example.org (Desk)</author>"
-        f'<description><![CDATA[<p>{text} <a href="/more/{i}">more</a> <b>bold</b> <em>words</em></p>'
-        f"<p>{text}</p>]]></description></item>"
+        f"<pubDate>Tue, 24 Nov 2026 {i % 24:02d}:{i % 60:02d}:00 GMT</pubDate><author>desk@example.org "
+        f'(Desk)</author><description><![CDATA[<p>{text} <a href="/more/{i}">more</a> <b>bold</b> '
+        f"<em>words</em></p><p>{text}</p>]]></description></item>"
         for i in range(items)
     )
     return (

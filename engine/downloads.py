@@ -297,7 +297,8 @@ def _write(out, chunk: bytes, part: Path) -> None:  # noqa: ANN001
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
             raise DownloadError(
-                f"The disk is full: {part.name} could not be written in {part.parent.parent} ({exc.strerror}). "
+                f"The disk is full: {part.name} could not be written in {part.parent.parent} "
+                f"({exc.strerror}). "
                 "Free some space and start the download again; the part already fetched is kept."
             ) from exc
         raise DownloadError(f"The download could not be written to {part.parent} ({exc.strerror}).") from exc
@@ -341,7 +342,8 @@ def _probe(client: httpx.Client, url: str, source: HubFile) -> _Remote:
     if source.sha256 and hub_sha and source.sha256 != hub_sha:
         raise DownloadError(
             f"{source.filename} at revision {source.revision} is not the file Riddlewire's catalog pinned "
-            "(its sha256 differs), so it was not downloaded. Update Riddlewire or choose another quantization."
+            "(its sha256 differs), so it was not downloaded. Update Riddlewire or choose another "
+            "quantization."
         )
     reference = source.sha256 or hub_sha
     if reference is None:
@@ -374,8 +376,9 @@ def _require_disk(needed: int, folder: Path, source: HubFile) -> None:
     free = disk_free(folder)
     if free < needed + DISK_MARGIN:
         raise DownloadError(
-            f"There is not enough free disk space for {source.filename}: it needs {_mb(needed + DISK_MARGIN)} "
-            f"more (including a {_mb(DISK_MARGIN)} margin) and {folder} has {_mb(free)} free. Nothing was "
+            f"There is not enough free disk space for {source.filename}: it needs "
+            f"{_mb(needed + DISK_MARGIN)} more (including a {_mb(DISK_MARGIN)} margin) and {folder} has "
+            f"{_mb(free)} free. Nothing was "
             "downloaded; free some space or choose a smaller model."
         )
 
@@ -442,8 +445,8 @@ def _raise_for_status(response: httpx.Response, url: str, source: HubFile | None
     if status == 401:
         raise DownloadError(
             f"The Hub asked for a login to download {name} (HTTP 401). If {repo} is gated, accept its licence"
-            f"{' (' + source.license + ')' if source and source.license else ''} on huggingface.co, create an "
-            "access token, and set it as HF_TOKEN (or run `hf auth login`)."
+            f"{' (' + source.license + ')' if source and source.license else ''} on huggingface.co, create "
+            "an access token, and set it as HF_TOKEN (or run `hf auth login`)."
         )
     if status == 403:
         raise DownloadError(

@@ -110,8 +110,8 @@ class GgufHeader:
         )
         ctx = f"{self.context_length:,} tokens" if self.context_length else "unknown"
         return (
-            f"{self.name or self.path.name}: {self.architecture or 'unknown architecture'}, {params} parameters, "
-            f"{self.file_type or 'unknown type'}, context {ctx}, "
+            f"{self.name or self.path.name}: {self.architecture or 'unknown architecture'}, {params} "
+            f"parameters, {self.file_type or 'unknown type'}, context {ctx}, "
             f"{'chat template (instruct)' if self.has_chat_template else 'no chat template (base)'}"
         )
 

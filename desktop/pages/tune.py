@@ -152,9 +152,9 @@ class TunePage(QWidget):
         counts = self.data.counts()
         self.summary.setText(
             self.tr(
-                "{train} training and {validation} validation examples: {history} from your liked or solved riddles, "
-                "{shipped} from the hand-written set, {distilled} distilled. Left out: {excluded} (leaks, duplicates, "
-                "held-out stories) and {down} you rated down."
+                "{train} training and {validation} validation examples: {history} from your liked or solved "
+                "riddles, {shipped} from the hand-written set, {distilled} distilled. Left out: {excluded} "
+                "(leaks, duplicates, held-out stories) and {down} you rated down."
             ).format(
                 train=len(self.data.train),
                 validation=len(self.data.validation),

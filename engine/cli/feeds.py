@@ -127,7 +127,8 @@ def show_list(store: Store, args: argparse.Namespace) -> int:
         print(f"{feed.id:>4}  {feed.name}{folder}\n      {feed.url}\n      {state}")
     if not feeds and not args.json:
         print(
-            "No feeds yet. `riddlewire feeds import` subscribes to the suggested ones; `feeds add URL` adds yours."
+            "No feeds yet. `riddlewire feeds import` subscribes to the suggested ones; `feeds add URL` adds "
+            "yours."
         )
     return 0
 

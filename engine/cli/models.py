@@ -111,9 +111,10 @@ def run_info(args: argparse.Namespace) -> int:
     verdict = fit(spec, file, detect(paths.models), args.ctx, args.device)
     print(
         f"{spec.name} ({spec.family}, {spec.params_b}B parameters, {spec.variant}, {spec.tier})\n"
-        f"  {spec.notes}\n  file {file.filename} ({file.quant}, {_mb(file.size_bytes)}) from {spec.repo_id or 'bundled'}"
-        f"\n  licence: {spec.license}{' (gated)' if spec.gated else ''} {spec.license_url}\n"
-        f"  quantizations: {', '.join(spec.quants)}\n  {verdict.badge}: {verdict.arithmetic()}"
+        f"  {spec.notes}\n  file {file.filename} ({file.quant}, {_mb(file.size_bytes)}) from "
+        f"{spec.repo_id or 'bundled'}\n  licence: {spec.license}{' (gated)' if spec.gated else ''} "
+        f"{spec.license_url}\n  quantizations: {', '.join(spec.quants)}\n  {verdict.badge}: "
+        f"{verdict.arithmetic()}"
     )
     return 0
 

@@ -33,9 +33,10 @@ class ABResult:
             else "not distinguishable from luck on this many articles"
         )
         return (
-            f"{self.tuned} solved {self.tuned_solvability:.0%} against {self.base}'s {self.base_solvability:.0%} "
-            f"over {self.articles} articles: a difference of {self.difference:+.0%} "
-            f"({self.level:.0%} interval {self.low:+.0%} to {self.high:+.0%}), {verdict}."
+            f"{self.tuned} solved {self.tuned_solvability:.0%} against {self.base}'s "
+            f"{self.base_solvability:.0%} over {self.articles} articles: a difference of "
+            f"{self.difference:+.0%} ({self.level:.0%} interval {self.low:+.0%} to {self.high:+.0%}), "
+            f"{verdict}."
         )
 
 

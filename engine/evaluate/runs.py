@@ -245,7 +245,8 @@ class HumanSignal:
 def human_signal(store: Store, model_file: str, pipeline: str) -> HumanSignal:
     row = store.db.execute(
         "SELECT coalesce(sum(status IN ('solved', 'revealed')), 0), coalesce(sum(status = 'solved'), 0), "
-        "coalesce(sum(rating > 0), 0), coalesce(sum(rating < 0), 0) FROM riddles WHERE model_file = ? AND pipeline = ?",
+        "coalesce(sum(rating > 0), 0), coalesce(sum(rating < 0), 0) FROM riddles WHERE model_file = ? AND "
+        "pipeline = ?",
         [model_file, pipeline],
     ).fetchone()
     return HumanSignal(*row)

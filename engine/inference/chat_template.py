@@ -70,8 +70,8 @@ class ChatTemplate:
             )
         except _TooSlow as error:
             raise ModelError(
-                f"This model's chat template took more than {RENDER_DEADLINE_S:g} s to fill in, so it was not "
-                "used. Use the few-shot pipeline with this model, or choose another model."
+                f"This model's chat template took more than {RENDER_DEADLINE_S:g} s to fill in, so it was "
+                "not used. Use the few-shot pipeline with this model, or choose another model."
             ) from error
         except SecurityError as error:
             raise ModelError(
@@ -152,5 +152,6 @@ def _compile(source: str) -> jinja2.Template:
         return env.from_string(source)
     except jinja2.TemplateSyntaxError as error:
         raise ModelError(
-            f"This model's chat template is not valid Jinja ({error.message}). Use the few-shot pipeline with it."
+            f"This model's chat template is not valid Jinja ({error.message}). Use the few-shot pipeline "
+            f"with it."
         ) from error

@@ -149,8 +149,8 @@ class _Stream:
                     (
                         "error",
                         ServiceError(
-                            f"Could not reach the service at {url} ({error.__class__.__name__}). Check the address "
-                            "and that the server is running."
+                            f"Could not reach the service at {url} ({error.__class__.__name__}). Check the "
+                            "address and that the server is running."
                         ),
                     )
                 )

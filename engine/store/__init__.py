@@ -70,8 +70,8 @@ class Store:
                 row = self.db.execute("SELECT id FROM articles WHERE key = ?", [article.key]).fetchone()
                 if row is None:
                     cursor = self.db.execute(
-                        "INSERT INTO articles (key, title, link, source, feed_url, published, author, summary, "
-                        "guid, fetched_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        "INSERT INTO articles (key, title, link, source, feed_url, published, author, "
+                        "summary, guid, fetched_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
                         [
                             article.key,
                             article.title,

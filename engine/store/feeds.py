@@ -148,8 +148,8 @@ def _insert_articles(conn: sqlite3.Connection, articles: list[Article], fetched_
     # Like Store.save_articles, plus the fingerprint in the same INSERT: a later UPDATE would make
     # the full-text triggers re-index every row, which tripled the cost of a refresh.
     conn.executemany(
-        "INSERT OR IGNORE INTO articles (key, title, link, source, feed_url, published, author, summary, guid, "
-        "fetched_at, title_key) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT OR IGNORE INTO articles (key, title, link, source, feed_url, published, author, summary, "
+        "guid, fetched_at, title_key) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         [
             (
                 a.key,

@@ -99,8 +99,8 @@ def lines(
         # of collecting every match before sorting (a common word matches most of the history).
         rows = store.db.execute(
             f"{select} (SELECT rowid AS id FROM history_fts WHERE history_fts MATCH ? AND rowid < ? "
-            "ORDER BY rowid DESC LIMIT ?) m JOIN riddles r ON r.id = m.id JOIN articles a ON a.id = r.article_id "
-            "ORDER BY r.id DESC",
+            "ORDER BY rowid DESC LIMIT ?) m JOIN riddles r ON r.id = m.id JOIN articles a ON a.id = "
+            "r.article_id ORDER BY r.id DESC",
             [expression, before_id if before_id is not None else _NO_CURSOR, limit],
         ).fetchall()
     else:

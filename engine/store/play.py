@@ -103,8 +103,8 @@ def headline_choices(store: Store, riddle_id: int) -> tuple[str, ...]:
     multiple choice among today's headlines."""
     current = entry(store, riddle_id)
     rows = store.db.execute(
-        "SELECT a.title, date(r.created_at, 'localtime') = date(?, 'localtime') AS same_day, abs(r.id - ?) AS gap "
-        "FROM riddles r JOIN articles a ON a.id = r.article_id "
+        "SELECT a.title, date(r.created_at, 'localtime') = date(?, 'localtime') AS same_day, abs(r.id - ?) "
+        "AS gap FROM riddles r JOIN articles a ON a.id = r.article_id "
         "WHERE r.id BETWEEN ? AND ? AND r.id != ? AND a.id != ? ORDER BY same_day DESC, gap LIMIT 9",
         [
             current.stored.provenance.created_at,
@@ -123,7 +123,8 @@ def headline_choices(store: Store, riddle_id: int) -> tuple[str, ...]:
 def day_outcomes(store: Store, day: date | None = None) -> list[Outcome]:
     start, end = day_bounds(day or date.today())
     rows = store.db.execute(
-        "SELECT status, points, played_at FROM riddles WHERE played_at >= ? AND played_at < ? ORDER BY played_at",
+        "SELECT status, points, played_at FROM riddles WHERE played_at >= ? AND played_at < ? ORDER BY "
+        "played_at",
         [start, end],
     ).fetchall()
     return [Outcome(status, points or 0, played_at) for status, points, played_at in rows]

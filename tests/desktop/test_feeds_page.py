@@ -259,9 +259,9 @@ def test_with_full_text_on_a_refresh_reads_the_pages_of_brief_articles(make_wind
             f"/{name}.html",
             content_type="text/html; charset=utf-8",
             body=(
-                "<html><body><nav><p>Menu items, sections and links that are not the article at all.</p></nav>"
-                f"<article><p>The {name} between the two islands now runs every hour, the harbour office said.</p>"
-                "</article></body></html>"
+                "<html><body><nav><p>Menu items, sections and links that are not the article at "
+                f"all.</p></nav><article><p>The {name} between the two islands now runs every hour, the "
+                "harbour office said.</p></article></body></html>"
             ).encode(),
         )
 

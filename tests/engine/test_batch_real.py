@@ -61,7 +61,8 @@ def test_greedy_batch_matches_one_by_one_except_at_measured_near_ties(starter_gg
         if at is not None:
             report.append((job, at, batched[job]["margins"][at]))
     print(
-        f"\nidentical: {len(prompts) - len(report)}/{len(prompts)}; divergences (job, token, top-2 gap): {report}"
+        f"\nidentical: {len(prompts) - len(report)}/{len(prompts)}; divergences (job, token, top-2 gap): "
+        f"{report}"
     )
     assert len(batched) == len(prompts)
     assert all(gap < NEAR_TIE for _, _, gap in report), report

@@ -19,7 +19,8 @@ class Bug:
 BUGS = (
     Bug(
         "A server dripping its headers one byte at a time held a feed fetch, and with it the whole refresh, "
-        "forever: httpx's read timeout restarts with every byte and the 30 s deadline began after the headers.",
+        "forever: httpx's read timeout restarts with every byte and the 30 s deadline began after the "
+        "headers.",
         "Hostile feeds",
         "test_a_server_dripping_its_headers_is_cut_at_the_deadline",
         "fixed",
@@ -81,25 +82,25 @@ BUGS = (
         "test_faults.py",
     ),
     Bug(
-        "Under 200 feeds + riddling + searching the window now and then stalled far past 50 ms: 1.4 s once in "
-        "the soak's ten rounds, 0.1-0.6 s in fast runs, while 99% of gaps stayed under 50 ms. Cause (traced with "
-        "stall_trace.py: the UI thread asleep on the GIL, gc.callbacks, faulthandler and gdb stacks): full garbage "
-        "collections, which hold the GIL in whichever thread allocates (a feed thread, the database thread), "
-        "walking ~150,000 objects: 65-90 ms of CPU, 150-300 ms of wall time when the busy machine took the CPU "
-        "from the collecting thread. The heap kept growing because finished background ops were never freed "
-        "(next bug).",
+        "Under 200 feeds + riddling + searching the window now and then stalled far past 50 ms: 1.4 s once "
+        "in the soak's ten rounds, 0.1-0.6 s in fast runs, while 99% of gaps stayed under 50 ms. Cause "
+        "(traced with stall_trace.py: the UI thread asleep on the GIL, gc.callbacks, faulthandler and gdb "
+        "stacks): full garbage collections, which hold the GIL in whichever thread allocates (a feed "
+        "thread, the database thread), walking ~150,000 objects: 65-90 ms of CPU, 150-300 ms of wall time "
+        "when the busy machine took the CPU from the collecting thread. The heap kept growing because "
+        "finished background ops were never freed (next bug).",
         "Load",
         "test_200_feeds_refresh_while_riddling_and_searching_without_stalling_the_window",
         "fixed",
         "desktop/heap.py (new), desktop/main_window.py: the start-up heap is collected once and frozen "
         "(gc.freeze), so a full collection walks only what came later (4-25 ms of CPU); worst gap 25-116 ms "
-        "since (load 7-8.6), the app's own share (not the machine's scheduling) at most 84 ms; guarded also by "
-        "test_a_full_garbage_collection_after_start_up_is_short",
+        "since (load 7-8.6), the app's own share (not the machine's scheduling) at most 84 ms; guarded also "
+        "by test_a_full_garbage_collection_after_start_up_is_short",
         "test_load.py",
     ),
     Bug(
-        "Every finished BackgroundOp stayed in memory for good (about 70 objects each: every search, page, play "
-        "and card view): its signals' connections held lambdas that held the op, out of the garbage "
+        "Every finished BackgroundOp stayed in memory for good (about 70 objects each: every search, page, "
+        "play and card view): its signals' connections held lambdas that held the op, out of the garbage "
         "collector's sight. The ever larger heap made each full garbage collection longer (bug above).",
         "Load",
         "test_finished_background_ops_are_freed",

@@ -255,10 +255,10 @@ class StallTrace:
         for start, end, generation, thread, freed, cpu in self.collections:
             if start < stall.end and end > stall.start and end - start > 0.002:
                 lines.append(
-                    f"  garbage collection of generation {generation} in {thread}: {(end - start) * 1000:.0f} ms "
-                    f"({cpu * 1000:.0f} ms on a CPU) "
-                    f"({freed} freed), {max(0.0, min(end, stall.end) - max(start, stall.start)) * 1000:.0f} ms "
-                    "of it inside the stall"
+                    f"  garbage collection of generation {generation} in {thread}: "
+                    f"{(end - start) * 1000:.0f} ms ({cpu * 1000:.0f} ms on a CPU) "
+                    f"({freed} freed), {max(0.0, min(end, stall.end) - max(start, stall.start)) * 1000:.0f} "
+                    "ms of it inside the stall"
                 )
         counted = collections.Counter(stall.samples)
         lines.append(

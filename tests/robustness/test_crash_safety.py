@@ -71,5 +71,6 @@ def test_repeated_sigkill_of_a_writer_loses_no_acknowledged_riddle(tmp_path):
             store.close()
     if len(acknowledged) < ROUNDS:
         pytest.fail(
-            f"the writer acknowledged only {len(acknowledged)} riddles; the kills came too early (seed {seed})"
+            f"the writer acknowledged only {len(acknowledged)} riddles; the kills came too early (seed "
+            f"{seed})"
         )

@@ -41,7 +41,8 @@ def apply(db: Database) -> None:
             f"{_INSERT}{_NEW_RIDDLE}; END"
         ),
         "history_fts_article_update": (
-            f"AFTER UPDATE OF title, summary ON articles BEGIN {_DELETE}{_OLD_ARTICLE}; {_INSERT}{_NEW_ARTICLE}; END"
+            f"AFTER UPDATE OF title, summary ON articles BEGIN {_DELETE}{_OLD_ARTICLE}; "
+            f"{_INSERT}{_NEW_ARTICLE}; END"
         ),
     }
     for name, body in triggers.items():
