@@ -20,7 +20,10 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{os.cpu_count()} cores ({cpu}), {mem_gib:.0f} GiB, Python {platform.python_version()}, {date.today()}"
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem_gib:.0f} GiB, Python {platform.python_version()}, "
+        f"{date.today()}"
+    )
 
 
 def median_time(run: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:

@@ -95,7 +95,8 @@ class AboutDialog(QDialog):
             return
         licence = self.licences[row]
         link = (
-            f'<p><a href="{html.escape(licence.homepage, quote=True)}">{html.escape(licence.homepage)}</a></p>'
+            f'<p><a href="{html.escape(licence.homepage, quote=True)}">'
+            f"{html.escape(licence.homepage)}</a></p>"
             if licence.homepage.startswith(("https://", "http://"))
             else ""
         )

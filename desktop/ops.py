@@ -34,7 +34,10 @@ def set_default_failure(show: Callable[[str], None]) -> None:
 def failure_sentence(error: BaseException) -> str:
     if isinstance(error, EngineError):
         return error.sentence
-    return f"Something went wrong inside Riddlewire ({error.__class__.__name__}: {error}). Details are in the log."
+    return (
+        f"Something went wrong inside Riddlewire ({error.__class__.__name__}: {error}). "
+        "Details are in the log."
+    )
 
 
 class _Signals(QObject):

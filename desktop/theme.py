@@ -141,7 +141,8 @@ QLabel[role="notice"] {{ background: {c.soft}; border-radius: 8px; padding: 8px 
 QLabel[role="good"] {{ color: {c.good}; font-weight: 600; }}
 QLabel[role="warn"] {{ color: {c.warn}; font-weight: 600; }}
 QLabel[role="bad"] {{ color: {c.bad}; font-weight: 600; }}
-QPushButton {{ background: {c.surface}; border: 1px solid {c.border}; border-radius: 8px; padding: 6px 14px; }}
+QPushButton {{ background: {c.surface}; border: 1px solid {c.border}; border-radius: 8px;
+    padding: 6px 14px; }}
 QPushButton:hover {{ border-color: {c.accent}; }}
 QPushButton:disabled {{ color: {c.muted}; }}
 QPushButton[role="primary"] {{ background: {c.accent}; color: {c.on_accent}; border-color: {c.accent};
@@ -150,7 +151,8 @@ QPushButton[role="flat"] {{ background: transparent; border: none; color: {c.acc
 QPushButton[role="flat"]:disabled {{ color: {c.border}; }}
 QLineEdit, QPlainTextEdit, QTextBrowser {{
     background: {c.surface}; border: 1px solid {c.border}; border-radius: 6px; padding: 4px 6px; }}
-QProgressBar {{ background: {c.sidebar}; border: none; border-radius: 5px; text-align: center; min-height: 10px; }}
+QProgressBar {{ background: {c.sidebar}; border: none; border-radius: 5px; text-align: center;
+    min-height: 10px; }}
 QProgressBar::chunk {{ background: {c.accent}; border-radius: 5px; }}
 QScrollArea {{ border: none; background: transparent; }}
 QScrollArea > QWidget > QWidget {{ background: transparent; }}

@@ -372,7 +372,10 @@ class HistoryPage(QWidget):
         ]
         table = "".join(f"<tr><td><b>{e(label)}</b></td><td>{value}</td></tr>" for label, value in rows)
         summary = f"<p>{e(article.brief(400))}</p>" if played else ""
-        return f"<p style='font-size:large'>{e(stored.riddle.text)}</p><table cellspacing=4>{table}</table>{summary}"
+        return (
+            f"<p style='font-size:large'>{e(stored.riddle.text)}</p>"
+            f"<table cellspacing=4>{table}</table>{summary}"
+        )
 
 
 PAGE = PageSpec(key="history", title="History", order=20, factory=HistoryPage)

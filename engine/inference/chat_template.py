@@ -58,7 +58,8 @@ class ChatTemplate:
     eos_token: str = ""
 
     def render(self, messages: list[dict[str, str]], add_generation_prompt: bool = True) -> str:
-        """The prompt text for `messages`, or ModelError with a sentence if the template is unsafe or broken."""
+        """The prompt text for `messages`, or ModelError with a sentence if the template is unsafe or
+        broken."""
         template = _compile(self.source)
         try:
             text = _render_in_time(

@@ -144,7 +144,10 @@ def _pump(process: subprocess.Popen, report: ProgressCallback, cancel: CancelTok
 def _progress(event: dict[str, Any]) -> Progress:
     if event.get("event") == "step":
         minutes, seconds = divmod(int(event["eta_s"]), 60)
-        message = f"Step {event['step']} of {event['total']} · loss {event['loss']:.3f} · about {minutes}:{seconds:02d} left"
+        message = (
+            f"Step {event['step']} of {event['total']} · loss {event['loss']:.3f} · "
+            f"about {minutes}:{seconds:02d} left"
+        )
         return Progress("training", event["step"], event["total"], message, item=event)
     if event.get("event") == "checkpoint":
         return Progress("training", event["step"], 0, f"Checkpoint saved at step {event['step']}.")

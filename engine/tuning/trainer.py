@@ -76,7 +76,8 @@ def batch_rows(step: int, rows: list, config: TuneConfig) -> list:
 
 
 def learning_rate(step: int, total: int, config: TuneConfig) -> float:
-    """Short linear warm-up, then linear decay to a tenth: a function of the step, so resume needs no state."""
+    """Short linear warm-up, then linear decay to a tenth: a function of the step, so resume needs no
+    state."""
     warmup = max(1, total // 20)
     if step < warmup:
         return config.learning_rate * (step + 1) / warmup

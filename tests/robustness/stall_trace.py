@@ -88,7 +88,8 @@ class StallTrace:
             stdout=subprocess.PIPE,
             cwd=ROOT,
         )
-        self._monitor.stdout.readline()  # watching: start the meter only now (starting a process takes a while)
+        # Watching: start the meter only now (starting a process takes a while).
+        self._monitor.stdout.readline()
 
     def attach(self, meter) -> StallTrace:  # noqa: ANN001 - StallMeter
         meter.on_tick = self.tick

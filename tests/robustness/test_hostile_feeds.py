@@ -39,7 +39,9 @@ def healthy(name: str, n: int = 3) -> bytes:
         f"<description>Plain news number {i}.</description></item>"
         for i in range(n)
     )
-    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>{name}</title>{items}</channel></rss>'.encode()
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>{name}</title>{items}</channel></rss>'
+    ).encode()
 
 
 def assert_inert(title: str, summary: str, link: str, *, markup_dropped: bool = True) -> None:
@@ -199,7 +201,8 @@ def nasties(probe: str) -> dict[str, bytes]:
             f"<a href='javascript:alert(2)'>x</a><object data='{probe}/object'></object>Real text]]>"
             "</description></item></channel></rss>"
         ).encode(),
-        "invalid UTF-8": b"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><item><title>Bad \xff\xfe"
+        "invalid UTF-8": b"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><item>"
+        b"<title>Bad \xff\xfe"
         b"\xc3\x28 bytes</title><link>https://x.example.org/5</link></item></channel></rss>",
         "NUL bytes": b"<rss version='2.0'><channel>\x00<item><title>Nul\x00 in\x00 title</title>"
         b"<link>https://x.example.org/6</link></item></channel></rss>",

@@ -107,7 +107,9 @@ class HostileServer:
 
 
 def _head(extra: str) -> bytes:
-    return f"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n{extra}\r\nConnection: close\r\n\r\n".encode()
+    return (
+        f"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n{extra}\r\nConnection: close\r\n\r\n"
+    ).encode()
 
 
 def _chunk(data: bytes) -> bytes:

@@ -11,11 +11,17 @@ riddles, measured; see BENCHMARKS.md), at the price of about twice the index siz
 
 from sqlite_utils import Database
 
-_OLD_RIDDLE = "SELECT 'delete', old.id, old.text, old.answer, a.title, a.summary FROM articles a WHERE a.id = old.article_id"
+_OLD_RIDDLE = (
+    "SELECT 'delete', old.id, old.text, old.answer, a.title, a.summary FROM articles a "
+    "WHERE a.id = old.article_id"
+)
 _NEW_RIDDLE = (
     "SELECT new.id, new.text, new.answer, a.title, a.summary FROM articles a WHERE a.id = new.article_id"
 )
-_OLD_ARTICLE = "SELECT 'delete', r.id, r.text, r.answer, old.title, old.summary FROM riddles r WHERE r.article_id = old.id"
+_OLD_ARTICLE = (
+    "SELECT 'delete', r.id, r.text, r.answer, old.title, old.summary FROM riddles r "
+    "WHERE r.article_id = old.id"
+)
 _NEW_ARTICLE = (
     "SELECT r.id, r.text, r.answer, new.title, new.summary FROM riddles r WHERE r.article_id = new.id"
 )

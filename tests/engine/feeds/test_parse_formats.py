@@ -55,7 +55,10 @@ def test_atom_with_xml_base_and_html_title():
 
 
 def test_missing_encoding_declaration_is_read_as_utf8():
-    body = "<rss version='2.0'><channel><title>Ñews</title><item><title>Zürich façade</title></item></channel></rss>"
+    body = (
+        "<rss version='2.0'><channel><title>Ñews</title>"
+        "<item><title>Zürich façade</title></item></channel></rss>"
+    )
     [article] = parse(body.encode("utf-8"))
     assert article.title == "Zürich façade" and article.source == "Ñews"
 
