@@ -209,8 +209,8 @@ def set_active(paths: AppPaths, key: str) -> InstalledModel:
 
 
 def remove(paths: AppPaths, key: str) -> int:
-    """Forget a model; a file in the models folder (downloaded or merged) is deleted too. Returns the bytes reclaimed. If it was
-    active, the bundled starter becomes active again."""
+    """Forget a model; a file in the models folder (downloaded or merged) is deleted too. Returns the
+    bytes reclaimed. If it was active, the bundled starter becomes active again."""
     removed: list[InstalledModel] = []
 
     def change(registry: Registry) -> Registry:

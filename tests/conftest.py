@@ -4,11 +4,18 @@ another test's. Models are real GGUF files: synthetic ones made here, and the re
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-import pytest
+# Before anything imports Qt: a bare `pytest` on a machine without a display would otherwise abort in
+# the first Qt fixture. An explicit QT_QPA_PLATFORM wins, and RIDDLEWIRE_TEST_DISPLAY=1 asks for the
+# real display (to watch a test run).
+if os.environ.get("RIDDLEWIRE_TEST_DISPLAY") != "1":
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from tests.support.synthetic_gguf import write_random_model, write_scripted_model
+from pathlib import Path  # noqa: E402 - after the platform is chosen
+
+import pytest  # noqa: E402
+
+from tests.support.synthetic_gguf import write_random_model, write_scripted_model  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_FEED = ROOT / "resources" / "samples" / "world-news.rss"

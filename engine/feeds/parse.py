@@ -66,7 +66,8 @@ def parse_feed(
     parsed = feedparser.parse(
         io.BytesIO(_without_impossible_characters(_without_internal_dtd(_sane_declaration(body)))),
         response_headers=headers,
-        sanitize_html=False,  # the markup becomes plain text below (html_to_text): nothing of it is ever rendered
+        # The markup becomes plain text below (html_to_text): nothing of it is ever rendered.
+        sanitize_html=False,
         resolve_relative_uris=False,  # links inside summaries are dropped with the markup anyway
     )
     entries = parsed.entries[:MAX_ENTRIES]

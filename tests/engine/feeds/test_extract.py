@@ -17,7 +17,8 @@ PAGE = """<html><head><title>x</title><script>var tracker = "do not keep me";</s
 <p>Its tail, made of dust and gas pushed away by sunlight, already stretches across two degrees.</p>
 <p>Short caption.</p><iframe src="http://127.0.0.1:1/never"></iframe>
 <p>Observers should look low in the west just after sunset, away from city lights, on clear nights.</p>
-</article><footer><p>Copyright notice and a long list of links nobody reads at the bottom of pages.</p></footer>
+</article><footer><p>Copyright notice and a long list of links nobody reads at the bottom of pages.</p>
+</footer>
 </body></html>"""
 
 
