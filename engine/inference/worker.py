@@ -24,11 +24,14 @@ import threading
 import time
 from typing import Any, BinaryIO
 
+from engine.inference import Sampling
+
 # Streamed text is sent in small batches: often enough to look live, rarely enough that the pipe
 # costs nothing per token.
 FLUSH_INTERVAL_S = 0.03
 # A chat template longer than this is not rendered (real ones are a few KB; the cap bounds the work).
 MAX_TEMPLATE_CHARS = 64_000
+DEFAULTS = Sampling()  # what a request leaves out (the defaults' one home)
 
 
 class Worker:
@@ -177,12 +180,12 @@ class Worker:
 
         stream = llm.create_completion(
             request["prompt"],
-            max_tokens=int(sampling.get("max_tokens", 120)),
-            temperature=float(sampling.get("temperature", 0.7)),
-            top_p=float(sampling.get("top_p", 0.95)),
+            max_tokens=int(sampling.get("max_tokens", DEFAULTS.max_tokens)),
+            temperature=float(sampling.get("temperature", DEFAULTS.temperature)),
+            top_p=float(sampling.get("top_p", DEFAULTS.top_p)),
             seed=sampling.get("seed"),
-            top_k=int(sampling.get("top_k", 40)),
-            repeat_penalty=float(sampling.get("repeat_penalty", 1.0)),
+            top_k=int(sampling.get("top_k", DEFAULTS.top_k)),
+            repeat_penalty=float(sampling.get("repeat_penalty", DEFAULTS.repeat_penalty)),
             stop=list(sampling.get("stop", [])) or None,
             grammar=self._grammar(sampling.get("grammar")),
             stream=True,
