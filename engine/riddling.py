@@ -26,7 +26,7 @@ from engine.prompts import Prompt
 from engine.riddles import Provenance, Riddle, RiddleRejected, StoredRiddle, parse_riddle
 from engine.store import Store
 
-DEFAULT_SAMPLING = Sampling(temperature=0.7, top_p=0.95, max_tokens=120)
+DEFAULT_SAMPLING = Sampling()  # the defaults' one home is engine.inference.Sampling
 # Run inside the worker: the batch loop, and the check it applies to every finished attempt.
 BATCH_TARGET = "engine.inference.batch:run"
 CHECK_TARGET = "engine.riddling:check_riddle"
