@@ -23,7 +23,7 @@ from engine.riddles import RiddleRejected, _stem, fold, key_words, parse_riddle
 from engine.tuning.data import HeldOutItem
 from engine.tuning.format import adapter_pipeline, article_for
 
-AB_SAMPLING = Sampling(temperature=0.7, top_p=0.95, max_tokens=120)
+AB_SAMPLING = Sampling()  # the app's defaults (engine.inference.Sampling), so the A/B measures what users get
 
 
 @dataclass(frozen=True)
