@@ -45,6 +45,7 @@ import llama_cpp as lc
 import numpy as np
 
 from engine.guided import GuidedRiddle, token_budget
+from engine.inference import Sampling
 from engine.inference.batch_plan import CELL_ROUNDING, UTF8_SLACK, Plan, plan_batch
 
 # Progress for the caller (and its chance to cancel single articles) at most this often.
@@ -56,6 +57,7 @@ MAX_REDRAWS = 64
 # A kept cache gets this many spare cells, so the next, slightly longer article still fits it.
 SPARE_CELLS = 2 * CELL_ROUNDING
 HELD_CACHE = "engine.inference.batch:cache"
+DEFAULTS = Sampling()  # what a job leaves out (the defaults' one home)
 
 
 @dataclass
@@ -98,8 +100,8 @@ class Sampler:
         self.n_vocab = llm.n_vocab()
         self.trace = trace
         self.margins: list[float] = []  # traced greedy runs: top-1 minus top-2 logit, per token
-        temperature = float(sampling.get("temperature", 0.7))
-        repeat = float(sampling.get("repeat_penalty", 1.0))
+        temperature = float(sampling.get("temperature", DEFAULTS.temperature))
+        repeat = float(sampling.get("repeat_penalty", DEFAULTS.repeat_penalty))
         grammar = sampling.get("grammar")
         self.chain = None
         if temperature == 0.0 and repeat == 1.0 and not grammar:
@@ -113,9 +115,9 @@ class Sampler:
             self._add(lc.llama_sampler_init_greedy())
             return
         if temperature > 0.0:
-            self._add(lc.llama_sampler_init_top_k(int(sampling.get("top_k", 40))))
+            self._add(lc.llama_sampler_init_top_k(int(sampling.get("top_k", DEFAULTS.top_k))))
             self._add(lc.llama_sampler_init_typical(1.0, 1))
-            self._add(lc.llama_sampler_init_top_p(float(sampling.get("top_p", 0.95)), 1))
+            self._add(lc.llama_sampler_init_top_p(float(sampling.get("top_p", DEFAULTS.top_p)), 1))
             self._add(lc.llama_sampler_init_min_p(0.05, 1))
             self._add(lc.llama_sampler_init_temp(temperature))
         self._add(lc.llama_sampler_init_dist(seed & 0xFFFFFFFF))
@@ -590,7 +592,7 @@ def _attempt(llm: Any, index: int, job: dict[str, Any], number: int, tokens: lis
     sampling = job.get("sampling", {})
     # As create_completion: the answer may use what the one-by-one context leaves after the prompt.
     # A guided attempt needs its fields' budgets instead (and ignores stop strings).
-    wanted = token_budget() if job.get("guided") else int(sampling.get("max_tokens", 120))
+    wanted = token_budget() if job.get("guided") else int(sampling.get("max_tokens", DEFAULTS.max_tokens))
     max_tokens = min(wanted, llm.n_ctx() - len(tokens))
     return Attempt(
         job=index,
