@@ -21,7 +21,7 @@ import httpx
 
 from bench.common import machine, table
 from engine.feeds.parse import parse_feed
-from engine.feeds.refresh import refresh
+from engine.ingest import refresh
 from engine.store import Store
 from engine.store.feeds import add_feed
 from tests.support.feed_server import FeedServer

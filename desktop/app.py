@@ -53,7 +53,7 @@ def build_window(app: QApplication) -> MainWindow:
     return window
 
 
-def _riddle_fresh_news(window: MainWindow, report) -> None:  # noqa: ANN001 - engine.feeds.refresh.RefreshReport
+def _riddle_fresh_news(window: MainWindow, report) -> None:  # noqa: ANN001 - engine.ingest.RefreshReport
     """Fresh news becomes riddles straight away, in the background, like the first launch's sample news."""
     if report.new:
         window.page("reader").riddle_news()

@@ -11,8 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.articles import Article
-from engine.feeds.text import one_line
+from engine.articles import Article, one_line
 from engine.paths import resource
 
 EXAMPLES_FILE = resource("riddles", "examples.jsonl")

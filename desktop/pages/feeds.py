@@ -36,8 +36,8 @@ from desktop.pages.reader import safe_link
 from engine.articles import Article
 from engine.feeds.discover import find_feed
 from engine.feeds.opml import read_opml, write_opml
-from engine.feeds.refresh import RefreshReport
 from engine.feeds.state import FAILED, NOT_MODIFIED, OK, UNCHANGED, Feed
+from engine.ingest import RefreshReport
 from engine.paths import resource
 from engine.progress import Progress
 from engine.store.feeds import (

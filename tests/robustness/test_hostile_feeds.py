@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from engine.errors import FeedError
 from engine.feeds.fetch import FetchLimits
 from engine.feeds.parse import parse_feed
-from engine.feeds.refresh import refresh
 from engine.feeds.state import FAILED, OK
+from engine.ingest import refresh
 from engine.store import Store
 from engine.store.feeds import add_feed
 from tests.robustness.expect import assert_sentence, bounded, python_memory
