@@ -4,6 +4,8 @@ speed budget. "Evaluate" runs every installed model, few-shot, over a frozen set
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCharts import (
     QBarCategoryAxis,
     QBarSeries,
@@ -216,20 +218,27 @@ class EvaluatePage(QWidget):
                 self.tr("No model is installed yet: riddle some news first, or add one on the Models page.")
             )
             return
-        spec = RunSpec(
-            candidates,
-            articles=self.articles.value(),
-            settings=LocalSettings(n_ctx=self.context.local_settings.n_ctx, idle_unload_s=None),
-        )
-        store, paths = self.context.store, self.context.paths
+        context, articles = self.context, self.articles.value()
         self._set_running(True)
         self.op = BackgroundOp(
-            lambda cancel, report: evaluate(store, spec, paths, progress=report, cancel=cancel),
+            lambda cancel, report: evaluate(
+                context.store,
+                RunSpec(candidates, articles=articles, settings=self._engine_settings()),
+                context.paths,
+                progress=report,
+                cancel=cancel,
+            ),
             on_success=lambda _record: self._finished(self.tr("Evaluation finished.")),
             on_failure=self._failed,
             on_progress=self._progressed,
             on_cancelled=lambda: self._finished(self.tr("Stopped. Everything measured so far is kept.")),
         ).start()
+
+    def _engine_settings(self) -> LocalSettings:
+        """The settings the reader's worker gets (the user's settings and the device fit check, or a
+        test's fixed ones), kept loaded for the whole run (blocking: call from the background op)."""
+        settings = self.context.engine_settings(self.context.active_model())
+        return replace(settings, idle_unload_s=None)
 
     def cancel(self) -> None:
         if self.op is not None:

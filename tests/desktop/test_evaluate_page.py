@@ -96,3 +96,46 @@ def test_evaluate_runs_the_installed_models_in_the_background(make_window, qtbot
     assert page.table.item(0, 0).text() == "scripted · few-shot"
     assert page.table.item(0, 1).text() == "100%"  # the scripted model always writes a valid riddle
     assert not page.cancel_button.isVisibleTo(page)
+
+
+def test_evaluate_runs_in_the_app_as_launched_without_fixed_engine_settings(qtbot, scripted_gguf):
+    """The context the way desktop/app.py builds it: no fixed `local_settings`, so the run takes the
+    reader's engine settings from the user's settings (this once failed on `local_settings.n_ctx`)."""
+    from desktop.context import AppContext
+    from desktop.database import StoreProxy
+    from desktop.main_window import MainWindow
+    from engine.active_model import ModelChoice
+    from engine.settings import Settings
+
+    paths = app_paths().ensure()
+    # The scripted model's byte-sized tokens need a longer context than the 2048 default, set as a
+    # person would set it in Settings.
+    settings = Settings().with_value("inference.context_length", 8192)
+    context = AppContext(paths=paths, store=StoreProxy(paths.database), settings=settings)
+    assert context.local_settings is None
+    models = paths.models
+    shutil.copyfile(scripted_gguf, models / "scripted.gguf")
+    context.use_model(ModelChoice(models / "scripted.gguf", "", "scripted.gguf", "tiny", "base"))
+    window = MainWindow(context)
+    qtbot.addWidget(window)
+    try:
+        page = window.page("evaluate")
+        qtbot.waitUntil(lambda: page.op is None or page.op.done, timeout=10_000)
+        page.articles.setValue(4)
+        qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: page.run_button.isEnabled(), timeout=120_000)
+        assert page.status.text() == "Evaluation finished.", page.status.text()
+        qtbot.waitUntil(lambda: page.table.rowCount() == 1, timeout=10_000)
+        assert page.table.item(0, 0).text() == "scripted · few-shot"
+        assert page.table.item(0, 1).text() == "100%"
+        store = Store(paths.database)
+        try:
+            rows = store.db.execute("SELECT valid, reason FROM eval_rows").fetchall()
+        finally:
+            store.close()
+        assert len(rows) == 4 and all(valid for valid, _ in rows), rows
+    finally:
+        from PySide6.QtCore import QThreadPool
+
+        QThreadPool.globalInstance().waitForDone(10_000)
+        context.close()
