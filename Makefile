@@ -1,5 +1,5 @@
 # The two commands in the README. Each sets up .venv itself (scripts/bootstrap.sh).
-.PHONY: run test setup bench lint screenshot installer soak
+.PHONY: run test setup bench lint screenshot installer soak portability
 
 run: setup
 	.venv/bin/riddlewire
@@ -24,3 +24,8 @@ lint: setup
 # The Linux bundle (PyInstaller one-folder + tar.gz), then its --self-test outside any venv.
 installer:
 	installers/linux/build.sh
+
+# Riddle under emulated CPUs without AVX-512 (and without AVX): qemu-user, see bench/portability.py.
+portability: setup
+	@command -v qemu-x86_64 >/dev/null || { echo "needs qemu-user: apt-get install qemu-user" >&2; exit 2; }
+	.venv/bin/python -m bench.portability

@@ -9,7 +9,7 @@ import sys
 
 import bench
 
-SKIP = {"common", "__main__"}
+SKIP = {"common", "__main__", "portability"}  # portability needs qemu-user: `make portability`
 
 
 def main(names: list[str]) -> int:

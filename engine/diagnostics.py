@@ -52,7 +52,9 @@ class Device:
 @dataclass(frozen=True)
 class LlamaBuild:
     version: str = ""
-    system_info: str = ""  # llama_print_system_info(): the CPU features compiled in
+    system_info: str = ""  # llama_print_system_info(): the CPU features of the kernels that run
+    kernels: str = ""  # "CPU kernels: haswell (AVX2)" (engine.inference.backends)
+    kernel_notes: tuple[str, ...] = ()  # what was skipped, and why (AMX, a GPU backend with no driver)
     gpu_offload: bool = False
     devices: tuple[Device, ...] = ()
     problem: str = ""  # a sentence when the probe itself failed
@@ -120,14 +122,25 @@ def llama_build(timeout_s: float = 30.0) -> LlamaBuild:
         )
     facts = json.loads(done.stdout.decode("utf-8").strip().splitlines()[-1])
     devices = tuple(Device(**d) for d in facts.pop("devices"))
+    facts["kernel_notes"] = tuple(facts.get("kernel_notes", ()))
     return LlamaBuild(devices=devices, **facts)
 
 
 def probe_llama() -> dict[str, Any]:
-    """Runs in the subprocess: import llama_cpp and ask it."""
+    """Runs in the subprocess: load llama.cpp's kernels as the worker does, then ask it."""
     import llama_cpp
 
+    from engine.errors import ModelError
+    from engine.inference import backends
+
+    try:
+        kernels = backends.ensure_loaded()
+        ran, notes = kernels.describe(), list(kernels.skipped)
+    except ModelError as missing:
+        ran, notes = "", [str(missing)]
     return {
+        "kernels": ran,
+        "kernel_notes": notes,
         "version": llama_cpp.__version__,
         "system_info": llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip(),
         "gpu_offload": bool(llama_cpp.llama_supports_gpu_offload()),
@@ -141,7 +154,9 @@ def _ggml_devices() -> list[dict[str, Any]]:
     import ctypes
 
     try:
-        from llama_cpp._ggml import libggml as lib  # the loaded libggml, whatever this platform calls it
+        from engine.inference.backends import libggml
+
+        lib = libggml()  # the libggml that libllama uses: it holds the loaded backends and their devices
 
         lib.ggml_backend_dev_count.restype = ctypes.c_size_t
         lib.ggml_backend_dev_get.restype = ctypes.c_void_p
@@ -314,7 +329,9 @@ def _llama_lines(build: LlamaBuild) -> list[str]:
         return [build.problem]
     lines = [
         f"Version: {build.version}",
-        f"Compiled in: {build.system_info}",
+        build.kernels or "CPU kernels: none could be loaded",
+        *(f"  {note}" for note in build.kernel_notes),
+        f"Features in use: {build.system_info}",
         f"GPU offload: {'works in this build' if build.gpu_offload else 'not in this build (processor only)'}",
     ]
     for dev in build.devices:
@@ -331,6 +348,8 @@ def _loaded_lines(info: ModelInfo | None) -> list[str]:
         f"Loaded: {Path(info.path).name}, {info.architecture}, {info.n_params / 1e6:.0f}M parameters, "
         f"context {info.n_ctx}, {where}, loaded in {info.load_s:.2f} s"
     ]
+    if info.kernels:
+        lines.append(f"Ran with: {info.kernels}")
     if info.fallback:
         lines.append(f"Fallback: {info.fallback}")
     # llama.cpp's own words about where the weights went (devices, offloaded layers, buffer sizes).

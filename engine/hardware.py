@@ -299,8 +299,14 @@ def build_supports_gpu_offload() -> bool:
     ):  # a bundled app cannot run `python -c`; its llama.cpp is the shipped one
         import llama_cpp
 
+        from engine.inference import backends
+
+        backends.ensure_loaded()  # with dynamic backends, offload is only there once a GPU backend is
         return bool(llama_cpp.llama_supports_gpu_offload())
-    code = "import llama_cpp, sys; sys.stdout.write(str(bool(llama_cpp.llama_supports_gpu_offload())))"
+    code = (
+        "import llama_cpp, sys; from engine.inference import backends; backends.ensure_loaded(); "
+        "sys.stdout.write(str(bool(llama_cpp.llama_supports_gpu_offload())))"
+    )
     try:
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError):

@@ -24,9 +24,13 @@ wheel=$(PYTHON="$venv/bin/python" scripts/llama-wheel.sh)
 "$venv/bin/python" -m pip install -q "$wheel"  # its dependencies (numpy, jinja2, diskcache)
 # The project itself, editable; pip sees llama-cpp-python==0.3.36 already satisfied and keeps ours.
 "$venv/bin/python" -m pip install -q -e ".[$extras]"
+# The build holds one CPU library per instruction-set level; check one loads and runs here.
 "$venv/bin/python" - <<'PY'
+from engine.inference import backends
 import llama_cpp
+kernels = backends.ensure_loaded()
 info = llama_cpp.llama_print_system_info().decode()
-assert "AMX" not in info, "llama-cpp-python was built with AMX; delete .venv and run again: " + info
+assert "AMX_INT8 = 1" not in info, "AMX kernels were loaded; see engine/inference/backends.py: " + info
+print(kernels.describe())
 PY
 echo "$want" > "$stamp"

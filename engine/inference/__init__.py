@@ -61,6 +61,10 @@ class ModelInfo:
     layers_total: int = 0  # repeating layers + output layer, the most that can be offloaded (0: unknown)
     backend: str = "CPU"  # where the offloaded layers went, from llama.cpp's log: "CUDA0 (NVIDIA ...)"
     fallback: str = ""  # a sentence when it was meant for the GPU but runs on the CPU, and why
+    kernels: str = (
+        ""  # which llama.cpp kernels ran: "CPU kernels: haswell (AVX2)" (engine.inference.backends)
+    )
+    kernel_notes: tuple[str, ...] = ()  # what was skipped and why (an AMX variant, a GPU backend)
 
 
 TextCallback = Callable[[str], None]

@@ -136,11 +136,14 @@ class LocalModel:
         event = self._next_event(timeout=settings.load_timeout_s)
         if event.get("event") == "error":
             self._stop()
+            if event.get("kind") == "kernels":  # llama.cpp itself cannot run here: the file is fine
+                raise ModelError(str(event.get("message")))
             raise ModelError(
                 f"The model {self.path.name} could not be loaded: {event.get('message', 'unknown reason')}. "
                 "The file may be damaged or not a model llama.cpp can run."
             )
         fields = {k: event[k] for k in ModelInfo.__dataclass_fields__ if k in event}
+        fields["kernel_notes"] = tuple(fields.get("kernel_notes", ()))
         info = ModelInfo(**fields)
         # The worker's own gpu_layers is the request, clamped; llama.cpp's log says what it did.
         blocks = info.metadata.get(f"{info.architecture}.block_count", "")

@@ -24,7 +24,8 @@ import threading
 import time
 from typing import Any, BinaryIO
 
-from engine.inference import Sampling
+from engine.errors import ModelError
+from engine.inference import Sampling, backends
 
 # Streamed text is sent in small batches: often enough to look live, rarely enough that the pipe
 # costs nothing per token.
@@ -108,6 +109,11 @@ class Worker:
         self.release_all()
         self._llm, self._model_key, self._grammars = None, None, {}
         started = time.perf_counter()
+        try:
+            kernels = backends.ensure_loaded()
+        except ModelError as missing:  # said as is: the file is not at fault
+            self.send({"event": "error", "id": request.get("id"), "kind": "kernels", "message": str(missing)})
+            return
         wanted_gpu = int(request.get("n_gpu_layers", 0))
         # llama.cpp's load log (devices, offloaded layers, buffer sizes) goes to stderr, which the
         # parent forwards to its log; the placement lines are also kept for ModelInfo.
@@ -145,6 +151,8 @@ class Worker:
             "bos_token": _token_text(llm, llm.token_bos()),
             "eos_token": _token_text(llm, llm.token_eos()),
             "placement": "\n".join(placement.lines)[:4000],
+            "kernels": kernels.describe(),
+            "kernel_notes": list(kernels.skipped),
         }
         self._llm, self._model_key = llm, key
         self.send({"event": "loaded", **self._info, "cached": False})

@@ -196,6 +196,10 @@ def write_merged(
 def _quantize(source: Path, target: Path, ftype: int, *, allow_requantize: bool) -> bool:
     import llama_cpp
 
+    from engine.inference import backends
+
+    backends.ensure_loaded()  # quantizing runs ggml's CPU code, which a dynamic build loads on demand
+
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = ftype
     params.allow_requantize = allow_requantize

@@ -44,7 +44,11 @@ def test_diagnostics_show_the_build_the_model_that_ran_the_history_and_errors(
     )
     dialog = _open(window, qtbot)
     report = dialog.report.toPlainText()
-    assert f"Version: {llama_cpp.__version__}" in report and "Compiled in: CPU :" in report
+    assert (
+        f"Version: {llama_cpp.__version__}" in report
+        and "Features in use: CPU :" in report
+        and "CPU kernels: " in report
+    )
     assert "Qt: 6." in report and "Python: " in report
     assert f"Loaded: {random_gguf.name}" in report and "processor only" in report
     assert "integrity ok" in report and "4 riddles" in report

@@ -7,7 +7,7 @@ import llama_cpp
 import pytest
 
 from engine.diagnostics import collect, llama_build, scrub
-from engine.inference import ModelInfo
+from engine.inference import ModelInfo, backends
 from engine.logs import start_logging, stop_logging
 from engine.paths import app_paths
 from engine.samples import sample_articles
@@ -24,6 +24,8 @@ def test_llama_build_is_asked_in_a_subprocess_and_matches_the_library(monkeypatc
     build = llama_build()
     assert build.problem == ""
     assert build.version == llama_cpp.__version__
+    kernels = backends.ensure_loaded()  # this process now runs the kernels the probe picked
+    assert build.kernels == kernels.describe()
     assert build.system_info == llama_cpp.llama_print_system_info().decode().strip()
     assert build.gpu_offload == bool(llama_cpp.llama_supports_gpu_offload())
     assert any(d.kind == "CPU" and d.total_bytes > 0 for d in build.devices)
@@ -37,7 +39,11 @@ def test_report_holds_versions_build_folders_database_and_settings(paths):
     report = collect(paths, settings, qt_version="6.12.0", active_model="Tiny test", loaded=info).report()
     assert f"Python: {platform.python_implementation()} {platform.python_version()}" in report
     assert "Qt: 6.12.0" in report
-    assert f"Version: {llama_cpp.__version__}" in report and "Compiled in: CPU :" in report
+    assert (
+        f"Version: {llama_cpp.__version__}" in report
+        and "Features in use: CPU :" in report
+        and "CPU kernels: " in report
+    )
     assert "GPU offload: " in report
     assert "tiny-test.gguf (2.0 KiB)" in report and " free)" in report
     assert "all layers on the GPU" in report and "loaded in 0.42 s" in report
