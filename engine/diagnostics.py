@@ -332,7 +332,7 @@ def _llama_lines(build: LlamaBuild) -> list[str]:
         build.kernels or "CPU kernels: none could be loaded",
         *(f"  {note}" for note in build.kernel_notes),
         f"Features in use: {build.system_info}",
-        f"GPU offload: {'works in this build' if build.gpu_offload else 'not in this build (processor only)'}",
+        "GPU offload: " + ("works here" if build.gpu_offload else "no GPU backend loaded (processor only)"),
     ]
     for dev in build.devices:
         memory = f", {_size(dev.free_bytes)} free of {_size(dev.total_bytes)}" if dev.total_bytes else ""
