@@ -4,7 +4,7 @@
     refresher.finished.connect(...)   # RefreshReport, on the UI thread
     refresher.start()                 # ... refresher.stop() on quit
 
-The refresh itself is engine.feeds.refresh.refresh, run through BackgroundOp with the app's one
+The refresh itself is engine.ingest.refresh, run through BackgroundOp with the app's one
 database thread, so the UI thread never waits on the network or the database."""
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from collections.abc import Callable, Iterable
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop.ops import BackgroundOp, failure_sentence
-from engine.feeds.extract import fill_full_text
 from engine.feeds.fetch import DEFAULT_LIMITS, FetchLimits
-from engine.feeds.refresh import RefreshReport, refresh
+from engine.ingest import RefreshReport, fill_full_text, refresh
 from engine.progress import Progress
 
 

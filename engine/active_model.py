@@ -20,13 +20,12 @@ from engine.inference.local import LocalModel, LocalSettings
 from engine.inference.placement import where_words
 from engine.model_registry import InstalledModel, add, inspect_import, load
 from engine.paths import AppPaths
-from engine.pipelines import Pipeline, default_pipeline
+from engine.pipelines import Pipeline, adapter_pipeline, default_pipeline, tuned_here
 from engine.progress import CancelToken, ProgressCallback
 from engine.riddling import DEFAULT_SAMPLING, ModelIdentity, Riddler
 from engine.samples import sample_articles
 from engine.settings import Settings, local_settings
 from engine.starter import ensure_starter_model
-from engine.tuning.format import adapter_pipeline, tuned_here
 
 log = logging.getLogger(__name__)
 

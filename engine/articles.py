@@ -30,3 +30,8 @@ class Article:
         if len(text) > max_chars:
             text = text[:max_chars].rsplit(" ", 1)[0] + "…"
         return text
+
+
+def one_line(text: str) -> str:
+    """Collapse all whitespace to single spaces (titles, prompt fields)."""
+    return " ".join(text.split())

@@ -10,6 +10,7 @@ template means an instruction model (zero-shot), none means a base model (few-sh
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 from engine.articles import Article
@@ -26,6 +27,10 @@ from engine.prompts import (
 )
 
 PIPELINES = ("few-shot", "zero-shot", "service")
+# A tuned model has learnt the format, so it riddles without examples in its prompt: the
+# instruction alone (a shorter prompt, hence a faster first token).
+ADAPTER_SHOTS = 0
+PROVENANCE_FILE = "provenance.json"  # written beside an adapter by engine.tuning.adapters.register
 
 
 class Pipeline(Protocol):
@@ -112,3 +117,17 @@ def pipeline_named(name: str, model_info: Callable[[], ModelInfo] | None = None)
 def default_pipeline(has_chat_template: bool, model_info: Callable[[], ModelInfo] | None = None) -> Pipeline:
     """What a model gets unless the user overrides it: zero-shot with a chat template, else few-shot."""
     return pipeline_named(default_pipeline_name(has_chat_template), model_info)
+
+
+# -- adapters: the rule lives here, not in engine.tuning, so engine.active_model (which picks a
+# pipeline) and engine.tuning (which trains on it, and asks active_model what to tune) do not import
+# each other.
+def adapter_pipeline() -> FewShotPipeline:
+    """The prompt our own adapters are trained on and riddle with."""
+    return FewShotPipeline(shots=ADAPTER_SHOTS)
+
+
+def tuned_here(adapter_path: Path) -> bool:
+    """Whether an adapter file was trained by Riddlewire (engine.tuning.adapters keeps its provenance
+    beside it), hence trained on adapter_pipeline()'s prompt."""
+    return (Path(adapter_path).parent / PROVENANCE_FILE).is_file()

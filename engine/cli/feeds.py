@@ -11,9 +11,8 @@ from pathlib import Path
 
 from engine.errors import FeedError
 from engine.feeds.discover import find_feed
-from engine.feeds.extract import fill_full_text
 from engine.feeds.opml import read_opml, write_opml
-from engine.feeds.refresh import refresh
+from engine.ingest import fill_full_text, refresh
 from engine.paths import app_paths, resource
 from engine.progress import Progress
 from engine.store import Store

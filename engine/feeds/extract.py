@@ -1,22 +1,16 @@
 """Local full-text extraction: for a stored article whose feed gave only a line or two, fetch its
 page (same limits as a feed: timeouts, deadline, size cap, http(s) only) and keep the article's own
 paragraphs as plain text, so the model has enough to riddle from. Off unless the user turns it on
-("news.full_text"); it runs in the refresh's background work, never on the UI thread, and nothing
-in the page is executed or loaded (the HTML is only read for its text)."""
+("news.full_text"); engine.ingest.fill_full_text fetches the pages in the refresh's background work,
+never on the UI thread; this module only reads HTML it is given, for its text: nothing in the page is
+executed or loaded."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from html.parser import HTMLParser
 
-import httpx
-
-from engine.errors import FeedError
-from engine.feeds.fetch import fetch as fetch_page
-from engine.feeds.fetch import new_client
-from engine.feeds.text import one_line
-from engine.progress import CancelToken, Progress, ProgressCallback
+from engine.articles import one_line
 
 SHORT_SUMMARY_CHARS = 200  # below this a summary says too little to riddle from
 MAX_PAGE_BYTES = 3 * 1024 * 1024
@@ -91,44 +85,3 @@ def article_text(html: str, max_chars: int = MAX_TEXT_CHARS) -> str:
         kept.append(text[:max_chars])
         size += len(text) + 1
     return "\n".join(kept)
-
-
-@dataclass(frozen=True)
-class FullTextReport:
-    filled: int
-    failed: tuple[tuple[str, str], ...]  # (link, sentence)
-
-
-def fill_full_text(
-    store,  # noqa: ANN001 - engine.store.Store or the app's StoreProxy
-    limit: int = 50,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-    client: httpx.Client | None = None,
-) -> FullTextReport:
-    """Fetch and keep the full text of stored, not yet riddled articles whose summary is short."""
-    from engine.store.feeds import articles_needing_text, set_article_text
-
-    report = progress or (lambda _p: None)
-    todo = store.run(articles_needing_text, SHORT_SUMMARY_CHARS, limit)
-    own = client is None
-    client = client or new_client()
-    filled, failed = 0, []
-    try:
-        for done, (article_id, link, summary) in enumerate(todo, start=1):
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            try:
-                page = fetch_page(link, max_bytes=MAX_PAGE_BYTES, client=client, cancel=cancel)
-                text = article_text(page.body.decode("utf-8", "replace"))
-            except FeedError as error:
-                failed.append((link, error.sentence))
-                continue
-            if len(text) > len(summary):
-                store.run(set_article_text, article_id, text)
-                filled += 1
-            report(Progress("full text", done, len(todo), f"Read {done} of {len(todo)} article pages"))
-    finally:
-        if own:
-            client.close()
-    return FullTextReport(filled, tuple(failed))

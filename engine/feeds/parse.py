@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 
 import feedparser
 
-from engine.articles import Article
+from engine.articles import Article, one_line
 from engine.errors import FeedError
 from engine.feeds.links import canonical_link
-from engine.feeds.text import html_to_text, one_line
+from engine.feeds.text import html_to_text
 
 MAX_FEED_BYTES = 20 * 1024 * 1024
 MAX_ENTRIES = 500

@@ -28,8 +28,3 @@ def html_to_text(markup: str, max_chars: int = 20_000) -> str:
     text = _CONTROL.sub("", unescape(markup))
     lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)[:max_chars]
-
-
-def one_line(text: str) -> str:
-    """Collapse all whitespace to single spaces (titles, prompt fields)."""
-    return " ".join(text.split())

@@ -237,7 +237,7 @@ def remove_mute(store: Store, rule_id: int) -> None:
         store.db.execute("DELETE FROM mutes WHERE id = ?", [rule_id])
 
 
-# -- full text (engine/feeds/extract.py) -----------------------------------------------------------
+# -- full text (engine/ingest.py) -------------------------------------------------------------------
 def articles_needing_text(store: Store, short_chars: int, limit: int) -> list[tuple[int, str, str]]:
     """(id, link, summary) of unriddled web articles whose summary is shorter than short_chars."""
     rows = store.db.execute(

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from engine import model_registry
 from engine.paths import AppPaths
+from engine.pipelines import PROVENANCE_FILE
 from engine.tuning import TuningError
 from engine.tuning.adapter_check import check_adapter
-from engine.tuning.format import PROVENANCE_FILE
 from engine.tuning.run import TrainingResult
 
 ADAPTER_FILE = "adapter.gguf"

@@ -5,27 +5,11 @@ examples show (engine.prompts.format_example), ending at the separator where gen
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 from engine.articles import Article
-from engine.pipelines import FewShotPipeline, Pipeline
+from engine.pipelines import Pipeline, adapter_pipeline
 from engine.prompts import format_example
 from engine.tuning.data import TrainingExample
-
-# A tuned model has learnt the format, so it riddles without examples in its prompt: the
-# instruction alone (a shorter prompt, hence a faster first token).
-ADAPTER_SHOTS = 0
-PROVENANCE_FILE = "provenance.json"  # written by engine.tuning.adapters.register
-
-
-def adapter_pipeline() -> FewShotPipeline:
-    return FewShotPipeline(shots=ADAPTER_SHOTS)
-
-
-def tuned_here(adapter_path: Path) -> bool:
-    """Whether an adapter file was trained by Riddlewire (engine.tuning.adapters keeps its provenance
-    beside it), hence trained on adapter_pipeline()'s prompt."""
-    return (Path(adapter_path).parent / PROVENANCE_FILE).is_file()
 
 
 def article_for(title: str, summary: str) -> Article:

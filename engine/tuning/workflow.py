@@ -9,12 +9,12 @@ from pathlib import Path
 from engine import model_registry
 from engine.active_model import choice_for
 from engine.paths import AppPaths
+from engine.pipelines import PROVENANCE_FILE
 from engine.progress import CancelToken, ProgressCallback
 from engine.tuning.ab import ABResult, run_ab
 from engine.tuning.adapters import TunedAdapter, register, save_evaluation
 from engine.tuning.config import TuneConfig
 from engine.tuning.data import TrainingExample, TrainingSet, assemble, heldout_items, shipped_examples
-from engine.tuning.format import PROVENANCE_FILE
 from engine.tuning.run import BaseModel, can_resume, new_run, train
 
 

@@ -6,7 +6,8 @@ import json
 from datetime import UTC, datetime
 
 from engine.articles import Article
-from engine.feeds.extract import SHORT_SUMMARY_CHARS, article_text, fill_full_text
+from engine.feeds.extract import SHORT_SUMMARY_CHARS, article_text
+from engine.ingest import fill_full_text
 from engine.riddles import Provenance, Riddle
 from engine.store import Store
 

@@ -5,8 +5,8 @@ from dataclasses import replace
 import pytest
 
 from engine.errors import Cancelled
-from engine.feeds.refresh import refresh
 from engine.feeds.state import FAILED, NOT_MODIFIED, OK, UNCHANGED
+from engine.ingest import refresh
 from engine.progress import CancelToken
 from engine.store import Store
 from engine.store.feeds import add_feed, add_mute, feed_articles, get_feed, list_feeds

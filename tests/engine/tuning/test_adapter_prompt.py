@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.active_model import ModelChoice, pipeline_for
-from engine.pipelines import FewShotPipeline
-from engine.tuning.format import ADAPTER_SHOTS, PROVENANCE_FILE, adapter_pipeline
+from engine.pipelines import ADAPTER_SHOTS, PROVENANCE_FILE, FewShotPipeline, adapter_pipeline
 
 
 def _choice(lora: Path | None) -> ModelChoice:
