@@ -6,21 +6,19 @@ answers with `show_entry` / `show_verdict` once the history has recorded it."""
 
 from __future__ import annotations
 
-import html
-
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QFont
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop.text_fit import ElidedLink, WrappingButton, WrappingLabel
 from engine.answers import Verdict
 from engine.store.history import HistoryEntry
 
@@ -34,14 +32,13 @@ def safe_link(url: str) -> QUrl | None:
     return qurl if qurl.isValid() and qurl.scheme() in ("http", "https") else None
 
 
-def _label(name: str, accessible: str, selectable: bool = False) -> QLabel:
-    label = QLabel()
-    label.setObjectName(name)
-    label.setWordWrap(True)
-    label.setAccessibleName(accessible)
+def _label(name: str, accessible: str, selectable: bool = False) -> WrappingLabel:
     # Riddles and headlines are untrusted text: Qt's AutoText would render "<img src=...>" in them as
-    # HTML (tests/robustness/test_hostile_output.py). The link label alone opts back into rich text.
-    label.setTextFormat(Qt.TextFormat.PlainText)
+    # HTML (tests/robustness/test_hostile_output.py), so WrappingLabel is plain text; the link label
+    # alone is rich text, built from an escaped address. Every label wraps, even inside a long word.
+    label = WrappingLabel()
+    label.setObjectName(name)
+    label.setAccessibleName(accessible)
     if selectable:
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
@@ -151,10 +148,11 @@ class RiddleCard(QFrame):
         title = _label("choicesTitle", tr("Multiple choice"))
         title.setText(tr("Or pick the headline it is about (1–4):"))
         grid.addWidget(title, 0, 0, 1, 2)
-        self.choice_buttons: list[QPushButton] = []
+        self.choice_buttons: list[WrappingButton] = []
         for i in range(4):
-            button = _button("", f"choice{i + 1}", tr("Headline {n}").format(n=i + 1), "")
-            button.setStyleSheet("text-align: left;")
+            button = WrappingButton()
+            button.setObjectName(f"choice{i + 1}")
+            button.setAccessibleName(tr("Headline {n}").format(n=i + 1))
             button.clicked.connect(lambda _checked=False, n=i: self._guess_choice(n))
             self.choice_buttons.append(button)
             grid.addWidget(button, 1 + i // 2, i % 2)
@@ -166,8 +164,9 @@ class RiddleCard(QFrame):
         self.source = _label("source", tr("Source"))
         self.summary = _label("summary", tr("Summary"), selectable=True)
         self.summary.setProperty("role", "explanation")
-        self.link = _label("link", tr("Link to the article"))
-        self.link.setTextFormat(Qt.TextFormat.RichText)
+        self.link = ElidedLink()
+        self.link.setObjectName("link")
+        self.link.setAccessibleName(tr("Link to the article"))
         self.link.setOpenExternalLinks(False)
         self.link.linkActivated.connect(self.open_link)
         self.thumbs_up = _button("👍", "thumbsUp", tr("Good riddle"), tr("A good riddle (U)"))
@@ -264,9 +263,7 @@ class RiddleCard(QFrame):
         self.choices_panel.setVisible(playable)
         for i, button in enumerate(self.choice_buttons):
             text = self.choices[i] if i < len(self.choices) else ""
-            button.setText(
-                f"{i + 1}. " + text.replace("&", "&&") if text else ""
-            )  # "&" would make a mnemonic
+            button.set_caption(f"{i + 1}. {text}" if text else "")  # plain text: "&" stays "&"
             button.setToolTip(text)
             button.setVisible(bool(text))
             if reset:
@@ -295,14 +292,7 @@ class RiddleCard(QFrame):
         self.headline.setText(article.title)
         self.source.setText(self.tr("Source: {source}").format(source=article.source))
         self.summary.setText(article.brief(400))
-        link = safe_link(article.link)
-        if link is not None:
-            shown = html.escape(link.toDisplayString()[:80], quote=True)
-            self.link.setText(
-                f'<a href="{link.toString(QUrl.ComponentFormattingOption.FullyEncoded)}">{shown}</a>'
-            )
-        else:
-            self.link.setText("")
+        self.link.set_link(safe_link(article.link))
         self.thumbs_up.setChecked(entry.stored.rating == 1)
         self.thumbs_down.setChecked(entry.stored.rating == -1)
         self.answer_panel.show()

@@ -15,10 +15,10 @@ from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QListView,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -29,6 +29,7 @@ from desktop.ops import BackgroundOp, failure_sentence
 from desktop.pages import PageSpec
 from desktop.riddle_card import RiddleCard, safe_link
 from desktop.riddle_list import RiddleListModel, RiddleRole, history_events, history_pool
+from desktop.text_fit import WrappingLabel
 from engine.batching import riddle_pending_batched
 from engine.game import DayScore
 from engine.progress import Progress
@@ -79,9 +80,17 @@ class ReaderPage(QWidget):
         self.list.setMinimumWidth(240)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        # The card scrolls when its riddle, hints and answer are taller than the window; it never
+        # scrolls sideways, since nothing in it may be wider than the space it is given.
+        self.card_scroll = QScrollArea()
+        self.card_scroll.setObjectName("cardScroll")
+        self.card_scroll.setWidget(self.card)
+        self.card_scroll.setWidgetResizable(True)
+        self.card_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         splitter = QSplitter()
+        splitter.setChildrenCollapsible(False)
         splitter.addWidget(self.list)
-        splitter.addWidget(self.card)
+        splitter.addWidget(self.card_scroll)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([380, 620])
@@ -106,11 +115,10 @@ class ReaderPage(QWidget):
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.hide()
-        self.status = QLabel()
+        self.status = WrappingLabel()
         self.status.setObjectName("readerStatus")
-        self.status.setWordWrap(True)
         self.status.setAccessibleName(self.tr("Status"))
-        self.score_label = QLabel()
+        self.score_label = WrappingLabel()
         self.score_label.setObjectName("score")
         self.score_label.setAccessibleName(self.tr("Today's score"))
         self.bar = QHBoxLayout()
