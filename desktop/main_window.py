@@ -51,7 +51,8 @@ class MainWindow(QMainWindow):
         self.context = context
         self.setWindowTitle(self.tr("Riddlewire — today's news as riddles"))
         self.setWindowIcon(app_icon())
-        self.resize(QSize(1100, 720))
+        # Never larger than the screen's free space, less room for a title bar (unknown until shown).
+        self.resize(QSize(1100, 720).boundedTo(self.screen().availableSize() - QSize(16, 40)))
         self.welcome = None  # the first-run flow, while it is open
 
         self.nav = QListWidget()

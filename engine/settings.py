@@ -26,6 +26,7 @@ from engine.paths import AppPaths
 log = logging.getLogger(__name__)
 
 Value = bool | int | float | str
+_SAMPLING = Sampling()  # the sampling defaults have one home, engine.inference.Sampling
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ SETTINGS: tuple[Setting, ...] = (
         "sampling.temperature",
         "Creativity (temperature)",
         "Higher values give more surprising riddles, lower values more predictable ones.",
-        0.7,
+        _SAMPLING.temperature,
         minimum=0.0,
         maximum=2.0,
     ),
@@ -146,7 +147,7 @@ SETTINGS: tuple[Setting, ...] = (
         "sampling.top_p",
         "Word choice breadth (top-p)",
         "Only the most likely words that add up to this share are considered; 1 considers all.",
-        0.95,
+        _SAMPLING.top_p,
         minimum=0.05,
         maximum=1.0,
     ),
@@ -154,7 +155,7 @@ SETTINGS: tuple[Setting, ...] = (
         "sampling.max_tokens",
         "Longest riddle (tokens)",
         "Stops a riddle that runs on; about four characters per token.",
-        120,
+        _SAMPLING.max_tokens,
         minimum=16,
         maximum=1024,
     ),

@@ -171,3 +171,29 @@ def test_a_chosen_data_folder_moves_history_and_models_only(tmp_path):
     assert moved.models == tmp_path / "elsewhere" / "models"
     assert (moved.config, moved.logs) == (paths.config, paths.logs)
     assert with_data_folder(paths, Settings()) == paths
+
+
+def test_the_sampling_defaults_have_one_home():
+    """Settings show Sampling()'s defaults, and the user's untouched settings give Sampling() back."""
+    home = Sampling()
+    shown = {key: BY_KEY[f"sampling.{key}"].default for key in ("temperature", "top_p", "max_tokens")}
+    assert shown == {"temperature": home.temperature, "top_p": home.top_p, "max_tokens": home.max_tokens}
+    assert sampling(Settings()) == home
+
+
+def test_no_engine_file_repeats_the_sampling_numbers():
+    """0.7 / 0.95 / 120 written again beside a sampling name is a second home that drifts."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "engine"
+    repeated = re.compile(
+        r"""(temperature["']?\s*[,=:]\s*0\.7\b|top_p["']?\s*[,=:]\s*0\.95\b|max_tokens["']?\s*[,=:]\s*120\b)"""
+    )
+    found = [
+        f"{path.relative_to(root.parent)}:{n}: {line.strip()}"
+        for path in root.rglob("*.py")
+        if path != root / "inference" / "__init__.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if repeated.search(line)
+    ]
+    assert not found, found
