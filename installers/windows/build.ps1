@@ -1,4 +1,5 @@
-# Build the Windows installer: portable llama.cpp (AVX2, no -march=native), PyInstaller bundle, Inno Setup.
+# Build the Windows installer: llama.cpp with runtime CPU dispatch (one backend per instruction-set level,
+# the best loaded at run time), PyInstaller bundle, Inno Setup.
 # Needs: Python 3.11+, Visual Studio Build Tools (C++), CMake, Inno Setup 6 (ISCC.exe on PATH).
 # For an NVIDIA build set $env:RIDDLEWIRE_CMAKE_ARGS = "-DGGML_CUDA=on" before running.
 $ErrorActionPreference = "Stop"
@@ -7,7 +8,7 @@ if (-not (Test-Path .venv)) { python -m venv .venv }
 $py = ".venv\Scripts\python.exe"
 & $py -m pip install --upgrade pip
 $flags = $env:RIDDLEWIRE_CMAKE_ARGS
-if (-not $flags) { $flags = "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" }
+if (-not $flags) { $flags = "-DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TOOLS=OFF" }
 $env:CMAKE_ARGS = $flags
 & $py -m pip install --no-cache-dir --force-reinstall "llama-cpp-python==0.3.36"
 & $py -m pip install -e ".[installer]"
