@@ -6,7 +6,7 @@ answers with `show_entry` / `show_verdict` once the history has recorded it."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QFont
 from PySide6.QtWidgets import (
     QFrame,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.icons import icon
 from desktop.text_fit import ElidedLink, WrappingButton, WrappingLabel
 from engine.answers import Verdict
 from engine.store.history import HistoryEntry
@@ -89,6 +90,7 @@ class RiddleCard(QFrame):
             else:
                 layout.addLayout(part)
         layout.addStretch(1)
+        self.text_scale = 1.0
         self.set_text_scale(1.0)
         self.show_entry(None)
 
@@ -112,9 +114,7 @@ class RiddleCard(QFrame):
         )
         self.skip_button.setShortcut("S")
         self.skip_button.clicked.connect(self._skip)
-        self.favourite_button = _button(
-            "☆", "favouriteButton", tr("Favourite"), tr("Keep as a favourite (F)")
-        )
+        self.favourite_button = _button("", "favouriteButton", tr("Favourite"), tr("Keep as a favourite (F)"))
         self.favourite_button.setCheckable(True)
         self.favourite_button.setShortcut("F")
         self.favourite_button.clicked.connect(self._favourite)
@@ -169,8 +169,9 @@ class RiddleCard(QFrame):
         self.link.setAccessibleName(tr("Link to the article"))
         self.link.setOpenExternalLinks(False)
         self.link.linkActivated.connect(self.open_link)
-        self.thumbs_up = _button("👍", "thumbsUp", tr("Good riddle"), tr("A good riddle (U)"))
-        self.thumbs_down = _button("👎", "thumbsDown", tr("Poor riddle"), tr("A poor riddle (D)"))
+        # Icons, not emoji: a stock Linux font set has no thumbs glyphs (they showed as empty boxes).
+        self.thumbs_up = _button("", "thumbsUp", tr("Good riddle"), tr("A good riddle (U)"))
+        self.thumbs_down = _button("", "thumbsDown", tr("Poor riddle"), tr("A poor riddle (D)"))
         for button, key, value in ((self.thumbs_up, "U", 1), (self.thumbs_down, "D", -1)):
             button.setCheckable(True)
             button.setShortcut(key)
@@ -276,9 +277,8 @@ class RiddleCard(QFrame):
             widget.setEnabled(playing)
         self.skip_button.setEnabled(entry is not None and entry.stored.status == "new")
         self.favourite_button.setEnabled(entry is not None)
-        favourite = entry is not None and entry.stored.favourite
-        self.favourite_button.setChecked(favourite)
-        self.favourite_button.setText("★" if favourite else "☆")
+        self.favourite_button.setChecked(entry is not None and entry.stored.favourite)
+        self._show_icons()
         if not playing:
             self.hint_button.setEnabled(False)
         if finished:
@@ -295,11 +295,28 @@ class RiddleCard(QFrame):
         self.link.set_link(safe_link(article.link))
         self.thumbs_up.setChecked(entry.stored.rating == 1)
         self.thumbs_down.setChecked(entry.stored.rating == -1)
+        self._show_icons()
         self.answer_panel.show()
+
+    def _show_icons(self) -> None:
+        """The buttons' icons in the current theme's colours (again after a theme change)."""
+        favourite = self.favourite_button.isChecked()
+        self.favourite_button.setIcon(icon("star-filled", "accent") if favourite else icon("star"))
+        self.thumbs_up.setIcon(icon("thumb-up", "good" if self.thumbs_up.isChecked() else "text"))
+        self.thumbs_down.setIcon(icon("thumb-down", "bad" if self.thumbs_down.isChecked() else "text"))
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.PaletteChange:  # a theme change
+            self._show_icons()
+        return super().event(event)
 
     def set_text_scale(self, scale: float) -> None:
         """Text size of the card, relative to the application's font (the page's zoom)."""
+        self.text_scale = scale
         base = self.base_point_size * scale
+        side = round(base * 1.8)
+        for button in (self.favourite_button, self.thumbs_up, self.thumbs_down):
+            button.setIconSize(QSize(side, side))
         for widget in (self, self.guess_edit, self.comment, *self.choice_buttons):
             font = QFont(widget.font())
             font.setPointSizeF(base)
@@ -360,6 +377,7 @@ class RiddleCard(QFrame):
         )
         if pressed.isChecked():
             other.setChecked(False)
+        self._show_icons()
         rating = value if pressed.isChecked() else 0  # pressing it again takes it back
         self.rated.emit(self.entry.id, rating, self.comment.text())
 

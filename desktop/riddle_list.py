@@ -20,6 +20,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
+from desktop.icons import status_icon
 from desktop.ops import BackgroundOp, failure_sentence
 from desktop.pyside_none import no_data
 from engine.store.history import PAGE, RiddleLine
@@ -29,7 +30,6 @@ RiddleRole = Qt.ItemDataRole.UserRole + 1  # the RiddleLine of a row
 # fetch(before_id, limit) -> lines older than before_id (None: the newest). Runs off the UI thread.
 Fetch = Callable[[int | None, int], list[RiddleLine]]
 
-_STATUS_MARK = {"new": "●", "solved": "✓", "revealed": "◌", "skipped": "–"}
 _STATUS_WORD = {"new": "new", "solved": "solved", "revealed": "revealed", "skipped": "skipped"}
 _PREVIEW_CHARS = 90
 
@@ -59,8 +59,10 @@ class RiddleListModel(QAbstractListModel):
         line = self._lines[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             text = line.text if len(line.text) <= _PREVIEW_CHARS else line.text[: _PREVIEW_CHARS - 2] + "…"
-            star = "  ★" if line.favourite else ""
-            return f"{_STATUS_MARK.get(line.status, '●')}  {text}\n      {line.source}{star}"
+            return f"{text}\n{line.source}"
+        if role == Qt.ItemDataRole.DecorationRole:
+            # An icon, not a glyph: symbol and emoji glyphs may be missing from the system's fonts.
+            return status_icon(line.status, line.favourite)
         if role == Qt.ItemDataRole.ToolTipRole:
             return line.text
         if role == Qt.ItemDataRole.AccessibleTextRole:

@@ -12,6 +12,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop.database import StoreProxy
+from desktop.icons import icon, status_icon
+from desktop.riddle_list import RiddleRole
 from engine.articles import Article
 from engine.paths import app_paths
 from engine.riddles import Provenance, Riddle
@@ -117,7 +119,12 @@ def test_a_tolerant_free_text_guess_solves_and_scores(reader, qtbot):
     assert not reader.card.guess_edit.isEnabled()
     qtbot.waitUntil(lambda: "3 points" in reader.score_label.text(), timeout=5000)
     assert "streak 1" in reader.score_label.text()
-    assert reader.model.data(reader.model.index(reader.list.currentIndex().row())).startswith("✓")
+    row = reader.model.index(reader.list.currentIndex().row())
+    assert reader.model.data(row, RiddleRole).status == "solved"
+    assert (
+        reader.model.data(row, Qt.ItemDataRole.DecorationRole).cacheKey()
+        == status_icon("solved", False).cacheKey()
+    )
 
 
 def test_wrong_and_close_guesses_are_told_apart_and_counted(reader, qtbot):
@@ -183,8 +190,10 @@ def test_thumbs_comment_and_favourite_are_kept_for_the_dataset(reader, qtbot):
     card = reader.card
     qtbot.mouseClick(card.favourite_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: history(riddle_id).stored.favourite, timeout=5000)
-    qtbot.waitUntil(lambda: card.favourite_button.text() == "★", timeout=5000)
-    assert "★" in reader.model.data(reader.list.currentIndex())
+    qtbot.waitUntil(lambda: card.favourite_button.isChecked(), timeout=5000)
+    assert card.favourite_button.icon().cacheKey() == icon("star-filled", "accent").cacheKey()
+    starred = reader.model.data(reader.list.currentIndex(), Qt.ItemDataRole.DecorationRole)
+    assert starred.cacheKey() == status_icon("new", True).cacheKey()
     qtbot.mouseClick(card.reveal_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: card.answer_panel.isVisibleTo(card), timeout=5000)
     qtbot.mouseClick(card.thumbs_down, Qt.MouseButton.LeftButton)
