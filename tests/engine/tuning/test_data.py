@@ -7,12 +7,17 @@ from engine.riddles import Riddle
 from engine.samples import sample_articles
 from engine.store import Store
 from engine.tuning.data import (
+    SECTIONS,
     HeldOutItem,
     TrainingExample,
     assemble,
     heldout_items,
+    news_files,
+    rejection,
     shipped_examples,
     write_jsonl,
+    written_examples,
+    written_problems,
 )
 from engine.tuning.format import adapter_pipeline, article_for, training_pair, training_prompt
 from engine.tuning.history import history_examples
@@ -24,13 +29,90 @@ def example(
 ) -> TrainingExample:
     return TrainingExample(
         title,
-        "A summary.",
+        f"A story about the {answer}.",  # the rubric: the answer is a word of the story
         riddle or f"I glow for {title}.",
         answer,
         ("It holds a flame.", "Sailors hang one."),
         "easy",
         source,
     )
+
+
+def _words(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def test_the_training_set_passes_the_checks_and_never_overlaps_the_heldout_sets():
+    """The shipped set as the trainer gets it: the team's news set (and the older riddles that pass),
+    each example passing the rubric's checks, no held-out story (by headline or summary) in it."""
+    heldout = heldout_items()
+    data = assemble(shipped_examples(), heldout)
+    kept = (*data.train, *data.validation)
+    news = [e for e in kept if e.section]
+    assert len(news) >= 40 and {e.section for e in news} <= set(SECTIONS)
+    for e in kept:
+        assert rejection(e) is None, e.title
+        # read the rubric's central rule again here, not through the loader: the answer is in the story
+        assert _words(e.answer) in _words(f"{e.title} {e.summary}"), e.title
+        assert len(e.riddle) <= 300 and len(e.hints) == 2 and e.difficulty in ("easy", "medium", "hard")
+    held_titles = {_words(h.title) for h in heldout}
+    held_summaries = {_words(h.summary) for h in heldout}
+    assert not held_titles & {_words(e.title) for e in kept}
+    assert not held_summaries & {_words(e.summary) for e in kept}
+    # one example per story: no headline twice
+    assert len({_words(e.title) for e in kept}) == len(kept)
+
+
+def test_most_written_news_rows_pass_and_every_one_left_out_is_named():
+    rows = sum(len([x for x in p.read_text().splitlines() if x.strip()]) for p in news_files())
+    problems = written_problems()
+    # engine.quality is stricter than a writer's eye (three content words of the headline make a copy):
+    # most rows still pass; every row left out is named with its file, line and reason
+    assert rows >= 40 and len(problems) <= rows // 4, problems[:10]
+    assert len(written_examples(older=None)) + sum("unreadable" in why for _, why in problems) == rows
+
+
+def test_the_loader_leaves_out_rows_that_break_the_rubric(tmp_path):
+    good = {
+        "section": "science",
+        "title": "Volcano on Pellara island erupts after a century of silence",
+        "summary": "Mount Orsal sent ash four kilometres high on Tuesday. "
+        "Thousands of islanders left by ferry.",
+        "answer": "Mount Orsal",
+        "riddle": "I slept for a hundred years, then coughed grey smoke into the sky and emptied a harbour.",
+        "hints": ["Islanders fled by ferry", "It sits on Pellara"],
+        "difficulty": "medium",
+    }
+    bad = [
+        {**good, "title": "A", "answer": "crater"},  # the answer is not in the story
+        {**good, "title": "B", "answer": "Mount Orsal on"},  # ends on a function word
+        {**good, "title": "C", "hints": ["only one"]},
+        {**good, "riddle": "Volcano on Pellara island erupts, I say, after a long nap."},  # a headline copy
+        {**good, "title": "E", "section": "weather"},
+        {**good, "title": "F", "riddle": "A mountain with Orsal in my name."},  # a leak
+    ]
+    folder = tmp_path / "news"
+    folder.mkdir()
+    lines = [json.dumps(r) for r in (good, *bad)] + ["{not json"]
+    (folder / "science.jsonl").write_text("\n".join(lines) + "\n")
+    kept = shipped_examples(folder, older=None)
+    assert [e.title for e in kept] == [good["title"]] and kept[0].section == "science"
+    problems = dict(written_problems(folder))
+    assert len(problems) == 7 and "unreadable" in problems["science.jsonl:8"]
+    assert problems["science.jsonl:2"] == "answer not in the story"
+    assert problems["science.jsonl:3"] == "cut-off answer"
+    assert problems["science.jsonl:5"] == "headline copy"
+    assert problems["science.jsonl:6"] == '"weather" is not a section'
+    assert problems["science.jsonl:7"] == "answer leaked into the riddle"
+
+
+def test_a_heldout_story_under_another_headline_is_left_out_by_its_summary():
+    summary = "Mount Orsal sent ash four kilometres high on Tuesday and thousands of islanders left by ferry."
+    mine = TrainingExample(
+        "Pellara volcano wakes", summary, "I slept a century.", "Orsal", ("Ash", "Ferries"), "easy", "shipped"
+    )
+    data = assemble([mine], [HeldOutItem("Mount Orsal erupts on Pellara", summary, "Mount Orsal")])
+    assert dict(data.excluded) == {"Pellara volcano wakes": "the story is in the held-out set"}
 
 
 def test_shipped_and_heldout_sets_are_big_enough_and_disjoint():
