@@ -6,9 +6,10 @@ answers with `show_entry` / `show_verdict` once the history has recorded it."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QFont
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -24,6 +25,7 @@ from engine.answers import Verdict
 from engine.store.history import HistoryEntry
 
 FINISHED = ("solved", "revealed")
+STREAK_MOMENT_MS = 8000  # how long the streak moment stays
 _SIZES = {"riddle": 1.5, "answer": 1.3}  # relative to the card's base font
 
 
@@ -53,6 +55,11 @@ def _button(text: str, name: str, accessible: str, tip: str) -> QPushButton:
     return button
 
 
+def _app_point_size() -> float:
+    size = QApplication.font().pointSizeF()
+    return size if size > 0 else 10.0
+
+
 class RiddleCard(QFrame):
     guessed = Signal(int, str, str)  # riddle id, guess, mode ("text" | "choice")
     hint_taken = Signal(int)
@@ -61,6 +68,7 @@ class RiddleCard(QFrame):
     rated = Signal(int, int, str)  # riddle id, rating (-1, 0, 1), comment
     commented = Signal(int, str)  # riddle id, comment (the rating stays as it is)
     favourite_set = Signal(int, bool)
+    next_wanted = Signal(int)  # the riddle just finished: on to the next one not yet played
 
     def __init__(self) -> None:
         super().__init__()
@@ -68,7 +76,7 @@ class RiddleCard(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.entry: HistoryEntry | None = None
         self.choices: tuple[str, ...] = ()
-        self.base_point_size = self.font().pointSizeF() if self.font().pointSizeF() > 0 else 10.0
+        self.base_point_size = _app_point_size()
         self._build_riddle()
         self._build_guess()
         self._build_answer()
@@ -82,6 +90,7 @@ class RiddleCard(QFrame):
             self.actions_row,
             self.guess_row,
             self.verdict,
+            self.moment,
             self.choices_panel,
             self.answer_panel,
         ):
@@ -101,7 +110,12 @@ class RiddleCard(QFrame):
         self.meta.setProperty("role", "explanation")
         self.riddle_text = _label("riddleText", tr("Riddle text"), selectable=True)
         self.hints = _label("hints", tr("Hints"))
-        self.hint_button = _button(tr("Hint"), "hintButton", tr("Show a hint"), tr("Show the next hint (H)"))
+        self.hint_button = _button(
+            tr("Hint (−1)"),
+            "hintButton",
+            tr("Show a hint, for a point"),
+            tr("Show the next hint: a solve is then worth a point less (H)"),
+        )
         self.hint_button.setShortcut("H")
         self.hint_button.clicked.connect(self._hint)
         self.reveal_button = _button(
@@ -118,11 +132,25 @@ class RiddleCard(QFrame):
         self.favourite_button.setCheckable(True)
         self.favourite_button.setShortcut("F")
         self.favourite_button.clicked.connect(self._favourite)
+        self.next_button = _button(
+            tr("Next riddle"), "nextButton", tr("Next riddle"), tr("On to the next riddle not played yet")
+        )
+        self.next_button.setProperty("role", "primary")
+        self.next_button.clicked.connect(self._next)
+        self.guess_count = _label("guessCount", tr("Guesses made"))
+        self.guess_count.setProperty("role", "explanation")
         self.actions_row = QHBoxLayout()
-        for button in (self.hint_button, self.reveal_button, self.skip_button):
+        for button in (self.next_button, self.hint_button, self.reveal_button, self.skip_button):
             self.actions_row.addWidget(button)
         self.actions_row.addStretch(1)
+        self.actions_row.addWidget(self.guess_count)
         self.actions_row.addWidget(self.favourite_button)
+        self.moment = _label("streakMoment", tr("Streak"))
+        self.moment.setProperty("role", "good")
+        self.moment.hide()
+        self._moment_timer = QTimer(self)
+        self._moment_timer.setSingleShot(True)
+        self._moment_timer.timeout.connect(self.moment.hide)
 
     def _build_guess(self) -> None:
         tr = self.tr
@@ -206,6 +234,7 @@ class RiddleCard(QFrame):
         if not same:
             self.guess_edit.clear()
             self.verdict.clear()
+            self.moment.hide()
             self.comment.setText(entry.play.comment if entry else "")
         if entry is None:
             self.riddle_text.setText(self.tr("Pick a riddle from the list."))
@@ -215,6 +244,7 @@ class RiddleCard(QFrame):
             self.riddle_text.setText(entry.stored.riddle.text)
             self.meta.setText(self._meta_text(entry))
             self._show_hints(entry)
+        self.guess_count.setText(self._guesses_text(entry))
         self._show_choices(entry, reset=not same)
         self._show_play_state(entry)
 
@@ -236,6 +266,18 @@ class RiddleCard(QFrame):
         if verdict is not Verdict.RIGHT and mode == "choice" and guess in self.choices:
             self.choice_buttons[self.choices.index(guess)].setEnabled(False)
 
+    def show_streak(self, streak: int) -> None:
+        """The moment a streak grows: said on the card for a few seconds."""
+        self.moment.setText(self.tr("Streak of %n! That is %n solved in a row.", "", streak))
+        self.moment.show()
+        self._moment_timer.start(STREAK_MOMENT_MS)
+
+    def _guesses_text(self, entry: HistoryEntry | None) -> str:
+        if entry is None:
+            return ""
+        made = entry.play.wrong_guesses + (1 if entry.stored.status == "solved" else 0)
+        return self.tr("Guessed %n time(s)", "", made) if made else self.tr("No guesses yet")
+
     def _meta_text(self, entry: HistoryEntry) -> str:
         stored, play = entry.stored, entry.play
         difficulty = {"easy": self.tr("Easy"), "medium": self.tr("Medium"), "hard": self.tr("Hard")}.get(
@@ -243,7 +285,7 @@ class RiddleCard(QFrame):
         )
         state = {
             "new": self.tr("not played yet"),
-            "solved": self.tr("solved, {n} points").format(n=play.points),
+            "solved": self.tr("solved, %n point(s)", "", play.points),
             "revealed": self.tr("revealed"),
             "skipped": self.tr("skipped"),
         }.get(stored.status, stored.status)
@@ -276,6 +318,7 @@ class RiddleCard(QFrame):
         for widget in (self.guess_edit, self.guess_button, self.reveal_button):
             widget.setEnabled(playing)
         self.skip_button.setEnabled(entry is not None and entry.stored.status == "new")
+        self.next_button.setVisible(finished)
         self.favourite_button.setEnabled(entry is not None)
         self.favourite_button.setChecked(entry is not None and entry.stored.favourite)
         self._show_icons()
@@ -300,6 +343,7 @@ class RiddleCard(QFrame):
 
     def _show_icons(self) -> None:
         """The buttons' icons in the current theme's colours (again after a theme change)."""
+        self.next_button.setIcon(icon("next", "on_accent"))
         favourite = self.favourite_button.isChecked()
         self.favourite_button.setIcon(icon("star-filled", "accent") if favourite else icon("star"))
         self.thumbs_up.setIcon(icon("thumb-up", "good" if self.thumbs_up.isChecked() else "text"))
@@ -308,15 +352,27 @@ class RiddleCard(QFrame):
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.PaletteChange:  # a theme change
             self._show_icons()
+        elif event.type() == QEvent.Type.StyleChange and _app_point_size() != self.base_point_size:
+            # The text-size setting changed the application's font. The card's own fonts are set
+            # explicitly (for its zoom), so Qt does not pass the change on: follow it here.
+            self.base_point_size = _app_point_size()
+            self.set_text_scale(self.text_scale)
         return super().event(event)
 
     def set_text_scale(self, scale: float) -> None:
         """Text size of the card, relative to the application's font (the page's zoom)."""
         self.text_scale = scale
+        self.base_point_size = _app_point_size()
         base = self.base_point_size * scale
         side = round(base * 1.8)
         for button in (self.favourite_button, self.thumbs_up, self.thumbs_down):
             button.setIconSize(QSize(side, side))
+        # Disabled buttons look disabled in both themes (not only a paler text), and the muted labels
+        # follow the card's zoom (the application's style sheet sizes them from its own font).
+        self.setStyleSheet(
+            "QPushButton:disabled { border-style: dashed; }\n"
+            f'QLabel[role="explanation"] {{ font-size: {base * 0.92:.1f}pt; }}'
+        )
         for widget in (self, self.guess_edit, self.comment, *self.choice_buttons):
             font = QFont(widget.font())
             font.setPointSizeF(base)
@@ -351,6 +407,10 @@ class RiddleCard(QFrame):
     def _hint(self) -> None:
         if self.entry is not None and self.hint_button.isEnabled():
             self.hint_taken.emit(self.entry.id)
+
+    def _next(self) -> None:
+        if self.entry is not None:
+            self.next_wanted.emit(self.entry.id)
 
     def _skip(self) -> None:
         if self.entry is not None:

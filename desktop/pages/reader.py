@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelection, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QListView,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -30,6 +32,7 @@ from desktop.pages import PageSpec
 from desktop.riddle_card import RiddleCard, safe_link
 from desktop.riddle_list import RiddleListModel, RiddleRole, history_events, history_pool
 from desktop.text_fit import WrappingLabel
+from engine.answers import Verdict
 from engine.batching import riddle_pending_batched
 from engine.game import DayScore
 from engine.progress import Progress
@@ -42,6 +45,7 @@ from engine.store.history import HistoryEntry, HistoryFilter, RiddleLine, entry,
 __all__ = ["PAGE", "ReaderPage", "safe_link"]  # safe_link: the feeds page opens links the same way
 
 TEXT_SCALES = (0.8, 0.9, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0)
+CONFIRM_REVEAL_AT = 3  # a reveal that would end a streak this long asks first
 
 
 def _overview(store: Store) -> tuple[int, DayScore]:
@@ -63,6 +67,7 @@ class ReaderPage(QWidget):
         self.op: BackgroundOp | None = None
         self.text_scale = 1.0
         self.score = DayScore()
+        self.confirm_reveal: QMessageBox | None = None  # open while a reveal waits for a yes
         self._riddle_if_empty = False  # set by load_history
         self._wanted: int | None = None  # the riddle the card should show once loaded
         self._build_bar()
@@ -131,7 +136,8 @@ class ReaderPage(QWidget):
         store = self.context.store
         self.card.guessed.connect(self.guess)
         self.card.hint_taken.connect(lambda rid: self._play(lambda: store.run(plays.take_hint, rid)))
-        self.card.revealed.connect(lambda rid: self._play(lambda: store.run(plays.reveal, rid)))
+        self.card.revealed.connect(self.reveal)
+        self.card.next_wanted.connect(lambda _rid: self.next_riddle())
         self.card.skipped.connect(self.skip)
         self.card.rated.connect(
             lambda rid, rating, comment: self._play(
@@ -191,12 +197,18 @@ class ReaderPage(QWidget):
             self.riddle_news()
         self.refresh_score(announce_count=True)
 
-    def refresh_score(self, announce_count: bool = False) -> None:
+    def refresh_score(self, announce_count: bool = False, solved: int | None = None) -> None:
+        """Show the day's score; after a solve (of riddle `solved`), mark the moment the streak grows."""
+
         def shown(result: tuple[int, DayScore]) -> None:
-            total, self.score = result
+            total, before = result[0], self.score
+            self.score = result[1]
             self.score_label.setText(self._score_text(self.score))
             if announce_count and total:
-                self.status.setText(self.tr("{n} riddles in your history.").format(n=total))
+                self.status.setText(self.tr("%n riddle(s) in your history.", "", total))
+            grew = self.score.streak > before.streak and self.score.streak >= 2
+            if solved is not None and grew and self._showing(solved):
+                self.card.show_streak(self.score.streak)
 
         BackgroundOp(
             lambda _c, _r: self.context.store.run(_overview),
@@ -206,14 +218,15 @@ class ReaderPage(QWidget):
         ).start()
 
     def _score_text(self, score: DayScore) -> str:
-        return self.tr("Today: {points} points · {solved} solved · streak {streak} (best {best})").format(
-            points=score.points, solved=score.solved, streak=score.streak, best=score.best_streak
+        points = self.tr("%n point(s)", "", score.points)
+        return self.tr("Today: {points} · {solved} solved · streak {streak} (best {best})").format(
+            points=points, solved=score.solved, streak=score.streak, best=score.best_streak
         )
 
     # -- playing -------------------------------------------------------------------------------
     def guess(self, riddle_id: int, text: str, mode: str) -> None:
         def judged(result: plays.GuessResult) -> None:
-            self._show(result.entry)
+            self._show(result.entry, solved=result.verdict is Verdict.RIGHT)
             if self._showing(riddle_id):
                 self.card.show_verdict(result.verdict, text, mode)
 
@@ -232,13 +245,40 @@ class ReaderPage(QWidget):
             pool=history_pool(),
         ).start()
 
-    def _show(self, updated: HistoryEntry) -> None:
+    def reveal(self, riddle_id: int) -> None:
+        """Reveal the answer; when that would end a streak of CONFIRM_REVEAL_AT or more, ask first."""
+        if self.score.streak < CONFIRM_REVEAL_AT:
+            self._play(lambda: self.context.store.run(plays.reveal, riddle_id))
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Reveal the answer?"),
+            self.tr("Revealing ends your streak of %n solved in a row.", "", self.score.streak),
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
+        reveal = box.addButton(self.tr("Reveal"), QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton(self.tr("Keep guessing"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+
+        def answered(_result: int) -> None:
+            self.confirm_reveal = None
+            if box.clickedButton() is reveal:
+                self._play(lambda: self.context.store.run(plays.reveal, riddle_id))
+            box.deleteLater()
+
+        box.finished.connect(answered)
+        self.confirm_reveal = box
+        box.open()
+
+    def _show(self, updated: HistoryEntry, solved: bool = False) -> None:
         line = RiddleLine.of(updated.stored)
         self.model.replace(line)
         history_events().changed.emit(line)
         if self._showing(updated.id):
             self.card.show_entry(updated)
-        self.refresh_score()
+        self.refresh_score(solved=updated.id if solved else None)
 
     def _rated(self, updated: HistoryEntry) -> None:
         self._show(updated)
@@ -255,6 +295,17 @@ class ReaderPage(QWidget):
             self.list.setCurrentIndex(self.model.index(row))
         elif row >= self.model.rowCount() and self.model.canFetchMore():
             self.model.fetchMore()
+
+    def next_riddle(self) -> None:
+        """On to the next riddle not yet solved or revealed: further down the list first, then from the
+        top; the next row when every loaded riddle is played (older pages may still hold some)."""
+        current = self.list.currentIndex().row() if self.list.currentIndex().isValid() else -1
+        rows = self.model.rowCount()
+        for row in [*range(current + 1, rows), *range(0, max(current, 0))]:
+            if self.model.line_at(row).status not in ("solved", "revealed"):
+                self.list.setCurrentIndex(self.model.index(row))
+                return
+        self.move(1)
 
     def _selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         indexes = selected.indexes()
@@ -279,11 +330,26 @@ class ReaderPage(QWidget):
     def set_text_scale(self, scale: float) -> None:
         """The page's zoom (1.0 = the application's text size); the settings page may persist it."""
         self.text_scale = max(TEXT_SCALES[0], min(TEXT_SCALES[-1], scale))
+        self._apply_text_scale()
+        self.text_scale_changed.emit(self.text_scale)
+
+    def _apply_text_scale(self) -> None:
         self.card.set_text_scale(self.text_scale)
         font = self.list.font()
         font.setPointSizeF(self.card.base_point_size * self.text_scale)
         self.list.setFont(font)
-        self.text_scale_changed.emit(self.text_scale)
+
+    def event(self, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.StyleChange
+            and self._list_point_size() != self.list.font().pointSizeF()
+        ):
+            self._apply_text_scale()  # the text-size setting changed the application's font
+        return super().event(event)
+
+    def _list_point_size(self) -> float:
+        size = QApplication.font().pointSizeF()
+        return round((size if size > 0 else 10.0) * self.text_scale, 2)
 
     def step_text_scale(self, step: int) -> None:
         nearest = min(range(len(TEXT_SCALES)), key=lambda i: abs(TEXT_SCALES[i] - self.text_scale))
@@ -330,9 +396,9 @@ class ReaderPage(QWidget):
     def _riddled(self, run: RiddleRun) -> None:
         self._busy(False)
         made = len(run.stored)
-        text = self.tr("{n} new riddles.").format(n=made) if made else self.tr("No new articles to riddle.")
+        text = self.tr("%n new riddle(s).", "", made) if made else self.tr("No new articles to riddle.")
         if run.failed:
-            text += " " + self.tr("{n} articles could not be riddled.").format(n=len(run.failed))
+            text += " " + self.tr("%n article(s) could not be riddled.", "", len(run.failed))
         self.status.setText(text)
         if made:
             self.riddles_made.emit(made)

@@ -313,3 +313,121 @@ def test_the_reader_never_touches_the_database_on_the_ui_thread(reader, qtbot, m
     reader.load_history(then_riddle_if_empty=False)
     qtbot.waitUntil(lambda: reader.model.rowCount() == len(GAME), timeout=5000)
     assert ui_calls == []
+
+
+# -- the game loop (issue 21, part 6) ------------------------------------------------------------
+
+
+def solve(reader, qtbot, answer: str) -> int:
+    riddle_id = select(reader, qtbot, answer)
+    type_guess(reader, qtbot, answer)
+    qtbot.waitUntil(lambda: history(riddle_id).stored.status == "solved", timeout=5000)
+    qtbot.waitUntil(lambda: reader.card.entry.stored.status == "solved", timeout=5000)
+    return riddle_id
+
+
+def test_after_a_solve_next_riddle_leads_on_and_the_rest_is_disabled(reader, qtbot):
+    card = reader.card
+    assert card.hint_button.text() == "Hint (−1)"
+    assert not card.next_button.isVisibleTo(card)
+    solved = solve(reader, qtbot, "Venice")
+    assert card.next_button.isVisibleTo(card) and card.next_button.property("role") == "primary"
+    assert not any(b.isEnabled() for b in (card.hint_button, card.reveal_button, card.skip_button))
+    qtbot.mouseClick(card.next_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: card.entry.id != solved, timeout=5000)
+    assert card.entry.stored.status == "new" and not card.next_button.isVisibleTo(card)
+    assert card.hint_button.isEnabled() and card.reveal_button.isEnabled()
+    # A reveal leads on too, and Next skips riddles already played.
+    select(reader, qtbot, "Mars")
+    qtbot.mouseClick(card.reveal_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: card.next_button.isVisibleTo(card), timeout=5000)
+    qtbot.mouseClick(card.next_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: card.entry.stored.status == "new", timeout=5000)
+    assert card.entry.stored.riddle.answer not in ("Venice", "Mars")
+
+
+def test_disabled_buttons_look_disabled_beyond_their_text(reader, qtbot):
+    """Two text-less buttons on the card, one disabled: they must not render alike."""
+    from PySide6.QtWidgets import QPushButton
+
+    enabled, disabled = QPushButton(reader.card), QPushButton(reader.card)
+    for button in (enabled, disabled):
+        button.resize(80, 30)
+        button.show()
+    disabled.setEnabled(False)
+    assert enabled.grab().toImage() != disabled.grab().toImage()
+
+
+def test_the_card_counts_guesses(reader, qtbot):
+    riddle_id = select(reader, qtbot, "the Moon")
+    card = reader.card
+    assert card.guess_count.text() == "No guesses yet"
+    type_guess(reader, qtbot, "a star")
+    qtbot.waitUntil(lambda: card.guess_count.text() == "Guessed 1 time", timeout=5000)
+    type_guess(reader, qtbot, "a comet")
+    qtbot.waitUntil(lambda: card.guess_count.text() == "Guessed 2 times", timeout=5000)
+    type_guess(reader, qtbot, "moon")
+    qtbot.waitUntil(lambda: history(riddle_id).stored.status == "solved", timeout=5000)
+    qtbot.waitUntil(lambda: card.guess_count.text() == "Guessed 3 times", timeout=5000)
+
+
+def test_a_growing_streak_has_its_moment(reader, qtbot):
+    card = reader.card
+    solve(reader, qtbot, "Mars")
+    qtbot.waitUntil(lambda: "streak 1" in reader.score_label.text(), timeout=5000)
+    assert not card.moment.isVisibleTo(card)  # one solve is not a streak yet
+    solve(reader, qtbot, "Venice")
+    qtbot.waitUntil(lambda: card.moment.isVisibleTo(card), timeout=5000)
+    assert "Streak of 2" in card.moment.text() and card.moment.property("role") == "good"
+    select(reader, qtbot, "the Moon")
+    assert not card.moment.isVisibleTo(card)  # it belongs to the riddle that made it
+
+
+def test_reveal_asks_before_it_ends_a_streak_of_three(reader, qtbot):
+    for answer in ("Mars", "Venice", "the Eiffel Tower"):
+        solve(reader, qtbot, answer)
+    qtbot.waitUntil(lambda: "streak 3" in reader.score_label.text(), timeout=5000)
+    riddle_id = select(reader, qtbot, "the Moon")
+    qtbot.mouseClick(reader.card.reveal_button, Qt.MouseButton.LeftButton)
+    box = reader.confirm_reveal
+    assert box is not None and box.isVisible() and "streak of 3" in box.text()
+    keep = next(b for b in box.buttons() if b.text() == "Keep guessing")
+    qtbot.mouseClick(keep, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: reader.confirm_reveal is None, timeout=5000)
+    assert history(riddle_id).stored.status == "new" and "streak 3" in reader.score_label.text()
+    reader.window().activateWindow()
+    qtbot.waitUntil(lambda: reader.window().isActiveWindow(), timeout=5000)
+    reader.list.setFocus()
+    qtbot.keyClick(reader.list, Qt.Key.Key_R)  # the key asks too (a shortcut clicks after a moment)
+    qtbot.waitUntil(lambda: reader.confirm_reveal is not None, timeout=5000)
+    box = reader.confirm_reveal
+    qtbot.mouseClick(next(b for b in box.buttons() if b.text() == "Reveal"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: history(riddle_id).stored.status == "revealed", timeout=5000)
+    qtbot.waitUntil(lambda: "streak 0 (best 3)" in reader.score_label.text(), timeout=5000)
+
+
+def test_counts_read_as_english(reader, qtbot):
+    riddle_id = select(reader, qtbot, "Venice")
+    card = reader.card
+    right = history(riddle_id).stored.article.title
+    qtbot.mouseClick(card.choice_buttons[card.choices.index(right)], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Today: 1 point ·" in reader.score_label.text(), timeout=5000)
+    assert "solved, 1 point ·" in card.meta.text()
+    assert reader.status.text() == "5 riddles in your history."
+
+
+def test_the_text_size_setting_scales_the_card(reader, qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.theme import apply_theme
+
+    card, app = reader.card, QApplication.instance()
+    riddle, list_size = card.riddle_text.font().pointSizeF(), reader.list.font().pointSizeF()
+    try:
+        apply_theme(app, "light", 150)
+        assert card.riddle_text.font().pointSizeF() == pytest.approx(riddle * 1.5, rel=0.02)
+        assert card.guess_edit.font().pointSizeF() == pytest.approx(card.base_point_size, rel=0.02)
+        assert reader.list.font().pointSizeF() == pytest.approx(list_size * 1.5, rel=0.02)
+    finally:
+        apply_theme(app, "light", 100)
+    assert card.riddle_text.font().pointSizeF() == pytest.approx(riddle, rel=0.02)
