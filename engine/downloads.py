@@ -8,8 +8,8 @@ processes nor checks the sha256. What this adds:
   to, and the next attempt continues with `Range: bytes=<have>-`;
 - the whole file is hashed and compared with the pinned sha256 or the Hub's X-Linked-Etag before it is
   renamed into place; a mismatch deletes it;
-- a lock file per target means two downloads of one file never write into each other: the second
-  waits, then finds the finished file;
+- a lock file per target (filelock) means two downloads of one file never write into each other: the
+  second waits, then finds the finished file;
 - not enough free disk is refused before the first byte, with the numbers."""
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from filelock import FileLock, Timeout
 from huggingface_hub import constants, get_token, hf_hub_url
 
 from engine.catalog import ModelFile, ModelSpec
@@ -87,12 +88,22 @@ def partial_bytes(source: HubFile, folder: Path) -> int:
 
 
 def discard_partial(source: HubFile, folder: Path) -> int:
-    """Delete an unfinished download (the Cancel button); returns the bytes reclaimed."""
+    """Delete an unfinished download (the Cancel button); returns the bytes reclaimed. A download of
+    it that is still stopping holds its lock until it has, so this waits for that, then deletes."""
+    with exclusive(_lock_path(source, folder)):
+        return _delete_partial(source, folder)
+
+
+def _delete_partial(source: HubFile, folder: Path) -> int:
     part = partial_path(source, folder)
     freed = partial_bytes(source, folder)
     for path in (part, _note_path(part)):
         path.unlink(missing_ok=True)
     return freed
+
+
+def _lock_path(source: HubFile, folder: Path) -> Path:
+    return partial_path(source, folder).with_suffix(".lock")
 
 
 def download(
@@ -120,7 +131,7 @@ def download(
     timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0))
     waiting = Progress("download", 0, 0, f"Waiting for another download of {source.filename} to finish…")
     with (
-        exclusive(partial_path(source, folder).with_suffix(".lock"), cancel, lambda: report(waiting)),
+        exclusive(_lock_path(source, folder), cancel, lambda: report(waiting)),
         httpx.Client(headers=headers, timeout=timeout, follow_redirects=True) as client,
     ):
         remote = _probe(client, url, source)
@@ -316,7 +327,7 @@ def _finish(
     digest = hasher.hexdigest()
     size = part.stat().st_size
     if size != remote.size or digest != remote.sha256:
-        discard_partial(source, final.parent)
+        _delete_partial(source, final.parent)  # under the download's own lock
         raise DownloadError(
             f"The downloaded {source.filename} did not match its expected checksum (sha256 {digest[:12]}… "
             f"instead of {remote.sha256[:12]}…), so it was deleted and not installed. Try again; if it keeps "
@@ -388,51 +399,26 @@ def exclusive(
     lock_path: Path, cancel: CancelToken | None = None, on_wait: Callable[[], None] | None = None
 ) -> Iterator[None]:
     """Hold an exclusive lock on `lock_path` (between processes and threads alike); while another
-    holder has it, call `on_wait` once and wait, checking `cancel`."""
+    holder has it, call `on_wait` once and wait, checking `cancel`. The locking itself is filelock's
+    (flock or msvcrt); what this adds is a wait that a cancel token can end, and one "waiting" report."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+b") as handle:
-        told = False
-        while not _try_lock(handle):
+    # A new FileLock per call, not per thread: two threads of this process exclude each other too.
+    lock = FileLock(lock_path, thread_local=False)
+    told = False
+    while True:
+        try:
+            lock.acquire(timeout=0 if not told else 0.2, poll_interval=0.05)
+            break
+        except Timeout:
             if on_wait is not None and not told:
                 on_wait()
-                told = True
-            if cancel is None:
-                time.sleep(0.05)
-            else:
+            told = True
+            if cancel is not None:
                 cancel.raise_if_cancelled()
-                cancel.wait(0.2)
-        try:
-            yield
-        finally:
-            _unlock(handle)
-
-
-def _try_lock(handle) -> bool:  # noqa: ANN001
     try:
-        if os.name == "nt":
-            import msvcrt
-
-            handle.seek(0)
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
-
-
-def _unlock(handle) -> None:  # noqa: ANN001
-    if os.name == "nt":
-        import msvcrt
-
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
-    else:
-        import fcntl
-
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        yield
+    finally:
+        lock.release()
 
 
 # -- errors in words -------------------------------------------------------------------------------
