@@ -23,6 +23,7 @@ from engine.progress import CancelToken, ProgressCallback
 from engine.starter import FILENAME as STARTER_FILE
 from engine.starter import SHA256 as STARTER_SHA256
 from engine.starter import SIZE_BYTES as STARTER_SIZE
+from engine.starter import default_starter_adapter
 
 log = logging.getLogger(__name__)
 SCHEMA = 1
@@ -113,6 +114,9 @@ def load(paths: AppPaths) -> Registry:
         m for m in (_model(item) for item in raw.get("models", [])) if m and m.key != starter.key
     ]
     adapters = raw.get("starter_adapter")
+    if "starter_adapter" not in raw and (shipped := default_starter_adapter()) is not None:
+        # a new install (nothing written yet) starts with the tuned starter where it is the default
+        adapters = {"path": str(shipped.path), "sha256": shipped.sha256, "name": shipped.name}
     if adapters:
         models[0] = replace(starter, adapter=Adapter(**adapters))
     keys = {m.key for m in models}
