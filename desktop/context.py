@@ -33,6 +33,7 @@ class AppContext:
     model_override: ModelChoice | None = None  # the model in use when it is not the starter
     settings_listeners: list[Callable[[Settings], None]] = field(default_factory=list)
     feed_refresher: Any = None  # desktop.feed_refresher.FeedRefresher, made by desktop.app before the pages
+    downloads: Any = None  # desktop.downloads.Downloads, the one owner of model downloads (downloads_of)
     _riddler: Riddler | None = None
     _model: LocalModel | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
