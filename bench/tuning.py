@@ -24,11 +24,9 @@ from pathlib import Path
 
 from bench.common import machine, table
 from engine.starter import ensure_starter_model
-from engine.tuning.ab import default_arms, run_ab
 from engine.tuning.config import TuneConfig
 from engine.tuning.data import heldout_items
 from engine.tuning.run import BaseModel, new_run, train
-from engine.tuning.workflow import training_set
 
 
 class LoadSampler:
@@ -69,6 +67,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--home", type=Path, default=Path("/tmp/riddlewire-bench-tuning"))
     args = parser.parse_args(argv)
+    # here, not at the top: bench.tuning_sweep imports only LoadSampler
+    from engine.tuning.ab import default_arms, run_ab
+    from engine.tuning.workflow import training_set
+
     home = args.home
     load = LoadSampler()
     starter = ensure_starter_model(home / "models")

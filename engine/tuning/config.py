@@ -25,6 +25,8 @@ class TuneConfig:
     checkpoint_every: int = 20  # steps; a cancel also saves a checkpoint
     max_steps: int | None = None  # caps the run (tests, quick trials)
     threads: int | None = None  # torch CPU threads; None = all cores
+    precision: str = "auto"  # "bfloat16" (autocast), "float32", or auto: bfloat16 where native
+    validate_every_checkpoint: bool = False  # the validation loss at each checkpoint (sweeps)
 
     def as_dict(self) -> dict:
         data = asdict(self)

@@ -5,6 +5,7 @@ a sentence. A cancelled run keeps its checkpoint; `train` on the same folder res
 from __future__ import annotations
 
 import collections
+import hashlib
 import json
 import os
 import subprocess
@@ -54,26 +55,51 @@ class TrainingResult:
 
 
 def new_run(
-    runs_root: Path, training_set: TrainingSet, config: TuneConfig, base: BaseModel, cache_root: Path
+    runs_root: Path,
+    training_set: TrainingSet,
+    config: TuneConfig,
+    base: BaseModel,
+    cache_root: Path,
+    *,
+    warm_start: Path | None = None,
+    name: str | None = None,
 ) -> Path:
-    """A fresh run folder holding the data as JSONL and everything the training process needs."""
+    """A fresh run folder holding the data as JSONL and everything the training process needs.
+    warm_start: another run's folder (or checkpoint file) whose LoRA weights this run starts from,
+    so a run on more data continues a finished one. name: the folder's name (default: the time)."""
     if not training_set.train:
         raise TuningError("There is nothing to train on: no usable examples were found.")
-    run_dir = Path(runs_root) / datetime.now(UTC).strftime("run-%Y%m%d-%H%M%S-%f")
+    run_dir = Path(runs_root) / (name or datetime.now(UTC).strftime("run-%Y%m%d-%H%M%S-%f"))
     run_dir.mkdir(parents=True)
+    if warm_start is not None:
+        warm_start = Path(warm_start) / CHECKPOINT if Path(warm_start).is_dir() else Path(warm_start)
+        if not warm_start.is_file():
+            raise TuningError(f"There is no checkpoint at {warm_start} to start from.")
+    train_file = write_jsonl(training_set.train, run_dir / "train-completion.jsonl")
+    validation_file = write_jsonl(training_set.validation, run_dir / "validation-completion.jsonl")
     spec = {
+        "data_sha256": data_hash(train_file, validation_file),
+        "warm_start": str(warm_start) if warm_start else None,
         "base_gguf": str(base.path),
         "base_sha256": base.sha256,
         "cache_root": str(cache_root),
         "config": config.as_dict(),
-        "train_file": str(write_jsonl(training_set.train, run_dir / "train-completion.jsonl")),
-        "validation_file": str(write_jsonl(training_set.validation, run_dir / "validation-completion.jsonl")),
+        "train_file": str(train_file),
+        "validation_file": str(validation_file),
         "adapter_file": str(run_dir / "adapter.gguf"),
         "counts": training_set.counts(),
         "excluded": len(training_set.excluded),
     }
     (run_dir / "run.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
     return run_dir
+
+
+def data_hash(*files: Path) -> str:
+    """sha256 over the training and validation JSONL as written: which data an adapter saw."""
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(Path(file).read_bytes())
+    return digest.hexdigest()
 
 
 def can_resume(run_dir: Path) -> bool:
