@@ -1,18 +1,18 @@
-"""The one list of models every view on the Models page shows (as in GPT4All's ModelList): catalog
-files and imported GGUFs as rows, with roles for state, progress, error and the fit verdict. Views
-filter it through ModelFilter proxies (Installed / Available); nothing else keeps model state."""
+"""The one list of models every view shows (as in GPT4All's ModelList): the engine's rows
+(engine/model_rows.py: catalog files and imported GGUFs) with roles for state, progress, error and the
+fit verdict. desktop/downloads.py owns the one instance and keeps it current; views filter it through
+ModelFilter proxies (Installed / Available); nothing else keeps model state."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
 from desktop.pyside_none import no_data
-from engine.catalog import Catalog, ModelFile, ModelSpec
-from engine.hardware import Fit, Machine, fit
-from engine.model_registry import InstalledModel, Registry, catalog_key
+from engine.model_registry import InstalledModel
+from engine.model_rows import INSTALLED_STATES, ModelRow
 from engine.progress import Progress
 
 _USER = Qt.ItemDataRole.UserRole
@@ -28,7 +28,6 @@ _USER = Qt.ItemDataRole.UserRole
     QuantRole,
     MessageRole,
 ) = (_USER + n for n in range(1, 11))
-INSTALLED_STATES = ("installed", "active")
 _STATE_WORDS = {
     "available": "",
     "downloading": "downloading",
@@ -37,79 +36,6 @@ _STATE_WORDS = {
     "active": "active",
     "failed": "failed",
 }
-
-
-@dataclass(frozen=True)
-class ModelRow:
-    key: str
-    name: str
-    spec: ModelSpec | None  # None for an imported file that is not in the catalog
-    file: ModelFile | None
-    installed: InstalledModel | None
-    fit: Fit | None
-    state: str  # available | downloading | paused | installed | active | failed
-    done: int = 0
-    total: int = 0
-    message: str = ""
-    error: str = ""
-
-    @property
-    def fraction(self) -> float:
-        return self.done / self.total if self.total else 0.0
-
-    @property
-    def quant(self) -> str:
-        return self.file.quant if self.file else (self.installed.quant if self.installed else "")
-
-    @property
-    def tier(self) -> str:
-        return self.spec.tier if self.spec else "custom"
-
-
-def build_rows(
-    catalog: Catalog,
-    registry: Registry,
-    machine: Machine | None,
-    partials: dict[str, int],
-    n_ctx: int = 2048,
-    device: str = "auto",
-) -> list[ModelRow]:
-    """Every catalog file and every imported model, with what this machine and this user have."""
-    installed = {m.key: m for m in registry.models}
-    rows = []
-    for spec in catalog.entries:
-        for file in spec.files:
-            key = catalog_key(spec, file)
-            verdict = fit(spec, file, machine, n_ctx, device) if machine else None
-            model = installed.get(key)
-            state = _state(key, model, registry, partials.get(key, 0))
-            rows.append(
-                ModelRow(
-                    key,
-                    spec.name,
-                    spec,
-                    file,
-                    model,
-                    verdict,
-                    state,
-                    done=partials.get(key, 0),
-                    total=file.size_bytes,
-                )
-            )
-    for model in registry.models:
-        if model.source == "import":
-            rows.append(
-                ModelRow(
-                    model.key, model.name, None, None, model, None, _state(model.key, model, registry, 0)
-                )
-            )
-    return rows
-
-
-def _state(key: str, model: InstalledModel | None, registry: Registry, partial: int) -> str:
-    if model is not None:
-        return "active" if key == registry.active_key else "installed"
-    return "paused" if partial else "available"
 
 
 class ModelListModel(QAbstractListModel):

@@ -27,14 +27,15 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.context import AppContext
+from desktop.downloads import downloads_of
 from desktop.ops import BackgroundOp, failure_sentence
 from desktop.theme import mark
 from engine.active_model import ModelChoice
 from engine.catalog import Catalog, load_catalog
-from engine.downloads import HubFile, download
 from engine.feeds.opml import Subscription, read_opml
 from engine.first_run import SizeOffer, make_active, size_offers
 from engine.hardware import Machine, detect
+from engine.model_registry import catalog_key
 from engine.model_registry import load as load_registry
 from engine.paths import resource
 from engine.progress import Progress
@@ -106,6 +107,14 @@ class WelcomeDialog(QDialog):
         self.cards: list[SizeCard] = []
         self.feed_boxes: list[tuple[QCheckBox, Subscription]] = []
         self.download_op: BackgroundOp | None = None
+        self.download_offer: SizeOffer | None = None  # the size being downloaded, to switch to when done
+        # The app's one owner of downloads (the Models page shows the same download). Bound methods:
+        # Qt drops them with this dialog, while the Downloads stays.
+        self.downloads = downloads_of(context)
+        self.downloads.progressed.connect(self._download_progress)
+        self.downloads.installed.connect(self._downloaded)
+        self.downloads.failed.connect(self._download_failed)
+        self.downloads.paused.connect(self._download_paused)
         self.setWindowTitle(self.tr("Welcome to Riddlewire"))
         self.setModal(False)  # the reader stays usable: play while the tour and the download go on
         self.resize(760, 640)
@@ -242,14 +251,8 @@ class WelcomeDialog(QDialog):
 
     def start_download(self, offer: SizeOffer) -> None:
         """Download (or, if already there, just verify) the offer's file, then make it active."""
-        paths = self.context.paths
         endpoint = str(self.context.settings["privacy.hub_endpoint"]) or None
-        source = HubFile.from_catalog(offer.spec, offer.file)
-
-        def op(cancel, report) -> ModelChoice:  # noqa: ANN001
-            done = download(source, paths.models, endpoint=endpoint, progress=report, cancel=cancel)
-            return make_active(paths, offer, done)
-
+        self.download_offer = offer
         self.progress.setValue(0)
         self.progress.show()
         self._say(
@@ -258,25 +261,42 @@ class WelcomeDialog(QDialog):
                 "it is ready."
             ).format(name=offer.spec.name)
         )
-        self.download_op = BackgroundOp(
-            op,
-            on_success=lambda choice: self._switched(offer, choice),
-            on_failure=self._download_failed,
-            on_progress=self._download_progress,
-            on_cancelled=lambda: self._say(
-                self.tr("Download paused. It continues from where it stopped when you pick the size again.")
-            ),
-        ).start()
+        self.download_op = self.downloads.start(offer.spec, offer.file, endpoint=endpoint)
 
-    def _download_progress(self, progress: Progress) -> None:
+    def _ours(self, key: str) -> bool:
+        offer = self.download_offer
+        return offer is not None and key == catalog_key(offer.spec, offer.file)
+
+    def _download_progress(self, key: str, progress: Progress) -> None:
+        if not self._ours(key):
+            return
         if progress.total:
             self.progress.setValue(int(progress.done * 1000 / progress.total))
         if progress.message:
             self._say(progress.message)
 
-    def _download_failed(self, error: BaseException) -> None:
+    def _downloaded(self, key: str, _model: object) -> None:
+        """On disk, verified and registered: make it the active model (off the UI thread), then switch."""
+        if not self._ours(key):
+            return
+        offer, paths = self.download_offer, self.context.paths
+        BackgroundOp(
+            lambda _c, _r: make_active(paths, offer, None),
+            on_success=lambda choice: self._switched(offer, choice),
+            on_failure=lambda e: self._say(failure_sentence(e)),
+        ).start()
+
+    def _download_failed(self, key: str, sentence: str) -> None:
+        if not self._ours(key):
+            return
         self.progress.hide()
-        self._say(failure_sentence(error) + " " + self.tr("You keep playing with the model you have."))
+        self._say(sentence + " " + self.tr("You keep playing with the model you have."))
+
+    def _download_paused(self, key: str) -> None:
+        if self._ours(key):
+            self._say(
+                self.tr("Download paused. It continues from where it stopped when you pick the size again.")
+            )
 
     def _switched(self, offer: SizeOffer, choice: ModelChoice) -> None:
         """The picked model is on disk, verified and active: riddle with it from now on, and say so."""
@@ -289,8 +309,9 @@ class WelcomeDialog(QDialog):
         self.switched.emit(sentence)
 
     def stop_download(self) -> None:
-        if self.download_op is not None and not self.download_op.done:
-            self.download_op.cancel()
+        offer = self.download_offer
+        if offer is not None:
+            self.downloads.pause(catalog_key(offer.spec, offer.file))
 
     # -- step 3: news -------------------------------------------------------------------------------
     def _news_step(self) -> QWidget:

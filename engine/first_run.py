@@ -103,5 +103,10 @@ def make_active(paths: AppPaths, offer: SizeOffer, done: Downloaded | None) -> M
         key = catalog_key(offer.spec, offer.file)
     else:
         key = register_download(paths, offer.spec, offer.file, done).key
+    return activate(paths, key)
+
+
+def activate(paths: AppPaths, key: str) -> ModelChoice:
+    """Make an installed model the active one in the registry; returns what to riddle with."""
     set_active(paths, key)
     return active_choice(paths)

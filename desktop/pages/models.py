@@ -22,16 +22,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.model_list import INSTALLED_STATES, ModelFilter, ModelListModel, ModelRow, RowRole, build_rows
+from desktop.downloads import downloads_of
+from desktop.model_list import ModelFilter, RowRole
 from desktop.ops import BackgroundOp, failure_sentence
 from desktop.pages import PageSpec
 from engine import model_registry as registry
 from engine.active_model import choice_for, import_checked, ran_on, settings_for
 from engine.catalog import TIERS, load_catalog
-from engine.downloads import HubFile, discard_partial, download, exclusive, partial_bytes, partial_path
 from engine.errors import EngineError
 from engine.hardware import GpuPlan, detect
 from engine.inference.local import LocalSettings
+from engine.model_rows import INSTALLED_STATES, ModelRow, rows_on_disk
 
 
 def _setting(context: Any, key: str, default: Any) -> Any:
@@ -43,19 +44,11 @@ def _setting(context: Any, key: str, default: Any) -> Any:
 
 
 def load_snapshot(paths, n_ctx: int, device: str):  # noqa: ANN001, ANN201 - runs off the UI thread
-    catalog = load_catalog()
     machine = detect(paths.models)
-    partials = {
-        registry.catalog_key(s, f): partial_bytes(HubFile.from_catalog(s, f), paths.models)
-        for s in catalog.entries
-        for f in s.files
-        if not s.bundled
-    }
-    installed = registry.load(paths)
     return (
         machine,
-        build_rows(catalog, installed, machine, partials, n_ctx, device),
-        _active_plan(installed.active, paths, n_ctx, device, machine),
+        rows_on_disk(load_catalog(), paths, machine, n_ctx, device),
+        _active_plan(registry.load(paths).active, paths, n_ctx, device, machine),
     )
 
 
@@ -67,28 +60,16 @@ def _active_plan(model, paths, n_ctx: int, device: str, machine) -> GpuPlan | No
         return None  # a missing or unreadable file: the riddle itself will say why
 
 
-class _Downloads:
-    """What the main window cancels on close: every download this page runs (each keeps its bytes)."""
-
-    def __init__(self) -> None:
-        self.running: dict[str, BackgroundOp] = {}
-
-    @property
-    def done(self) -> bool:
-        return not any(not op.done for op in self.running.values())
-
-    def cancel(self) -> None:
-        for op in self.running.values():
-            op.cancel()
-
-
 class ModelsPage(QWidget):
     def __init__(self, context: Any):
         super().__init__()
         self.context = context
-        self.model = ModelListModel()
-        self.downloads = _Downloads()
+        # The app's one owner of downloads and of the model list (the welcome tour shares it); the
+        # main window pauses its downloads on close through `op`.
+        self.downloads = downloads_of(context)
+        self.model = self.downloads.model
         self.op = self.downloads
+        self._listen(self.downloads)
         self.endpoint: str | None = _setting(context, "privacy.hub_endpoint", "") or None
         self.machine = None
         self.active_plan: GpuPlan | None = None
@@ -311,7 +292,7 @@ class ModelsPage(QWidget):
     def _enable_for(self, row: ModelRow) -> None:
         installed = row.state in INSTALLED_STATES
         bundled = row.installed is not None and row.installed.source == "bundled"
-        downloading = row.key in self.downloads.running and not self.downloads.running[row.key].done
+        downloading = self.downloads.busy(row.key)
         self.buttons["download"].setEnabled(not installed and not downloading and row.spec is not None)
         self.buttons["pause"].setEnabled(downloading)
         self.buttons["cancel"].setEnabled(downloading or row.state == "paused")
@@ -381,78 +362,45 @@ class ModelsPage(QWidget):
                 )
             )
             return
-        spec, file, key, paths, endpoint = row.spec, row.file, row.key, self.context.paths, self.endpoint
+        self.downloads.start(row.spec, row.file, endpoint=self.endpoint)
+        self._row_changed(row.key)
 
-        def fetch(cancel, report):  # noqa: ANN001, ANN202
-            done = download(
-                HubFile.from_catalog(spec, file),
-                paths.models,
-                endpoint=endpoint,
-                progress=report,
-                cancel=cancel,
-            )
-            return registry.register_download(paths, spec, file, done)
+    def _listen(self, downloads) -> None:  # noqa: ANN001 - desktop.downloads.Downloads
+        # Bound methods, not lambdas: Qt drops them when this page goes, while the Downloads stays.
+        downloads.progressed.connect(self._progressed)
+        downloads.installed.connect(self._downloaded)
+        downloads.failed.connect(self._download_failed)
+        downloads.paused.connect(self._paused)
+        downloads.discarded.connect(self._cancelled)
+        downloads.discard_failed.connect(self._download_failed)
 
-        def progressed(progress) -> None:  # noqa: ANN001
-            self.model.set_progress(key, progress)
-            self._row_changed(key)
-
-        op = BackgroundOp(
-            fetch,
-            on_success=lambda m: self._downloaded(key, m),
-            on_progress=progressed,
-            on_failure=lambda e: self._download_failed(key, e),
-            on_cancelled=lambda: self._paused(key),
-        )
-        self.downloads.running[key] = op
-        self.model.set_state(key, "downloading", message=self.tr("Starting…"))
-        op.start()
+    def _progressed(self, key: str, _progress: object) -> None:
         self._row_changed(key)
 
-    def _downloaded(self, key: str, model: registry.InstalledModel) -> None:
+    def _downloaded(self, _key: str, model: registry.InstalledModel) -> None:
         self.status.setText(self.tr("{name} is installed (sha256 verified).").format(name=model.name))
-        self.model.set_installed(key, model)
         self.refresh()
 
-    def _download_failed(self, key: str, error: BaseException) -> None:
-        sentence = failure_sentence(error)
-        self.model.set_state(key, "failed", error=sentence)
+    def _download_failed(self, key: str, sentence: str) -> None:
         self.status.setText(sentence)
         self._row_changed(key)
 
     def _paused(self, key: str) -> None:
-        self.model.set_state(key, "paused", message=self.tr("Paused; the bytes so far are kept."))
         self.status.setText(self.tr("Download paused; start it again to resume."))
         self._row_changed(key)
 
     def pause_selected(self) -> None:
         row = self.selected()
-        if row is not None and row.key in self.downloads.running:
-            self.downloads.running[row.key].cancel()
+        if row is not None:
+            self.downloads.pause(row.key)
 
     def cancel_selected(self) -> None:
         """Stop a download and delete what it fetched (a pause keeps it)."""
         row = self.selected()
-        if row is None or row.spec is None or row.file is None:
-            return
-        source, folder, key = HubFile.from_catalog(row.spec, row.file), self.context.paths.models, row.key
-        running = self.downloads.running.get(key)
-        if running is not None and not running.done:
-            running.cancel()
-
-        def discard(_c, _r):  # noqa: ANN001, ANN202
-            if running is not None:
-                # the download holds the file lock until it has stopped; wait for that, then delete
-                with exclusive(partial_path(source, folder).with_suffix(".lock")):
-                    return discard_partial(source, folder)
-            return discard_partial(source, folder)
-
-        BackgroundOp(
-            discard, on_success=lambda freed: self._cancelled(key, freed), on_failure=self._say
-        ).start()
+        if row is not None:
+            self.downloads.discard(row)
 
     def _cancelled(self, key: str, freed: int) -> None:
-        self.model.set_state(key, "available", done=0)
         self.status.setText(self.tr("Download cancelled; {mb:.0f} MB freed.").format(mb=freed / 1e6))
         self._row_changed(key)
 

@@ -14,6 +14,7 @@ from engine.downloads import HubFile, download
 from engine.gguf_file import read_header
 from engine.hardware import DEVICES, detect, fit
 from engine.inference.local import LocalSettings
+from engine.model_rows import INSTALLED_STATES, rows_on_disk
 from engine.paths import app_paths
 from engine.progress import Progress
 
@@ -70,19 +71,19 @@ def _fit_options(p: argparse.ArgumentParser) -> None:
 def run_list(args: argparse.Namespace) -> int:
     paths = app_paths().ensure()
     reg = registry.load(paths)
-    installed = {m.key: m for m in reg.models}
     if not args.installed:
         machine = detect(paths.models)
         print(machine.summary())
-        for spec in load_catalog().entries:
-            for file in spec.files:
-                key = registry.catalog_key(spec, file)
-                state = "active" if key == reg.active_key else "installed" if key in installed else ""
-                verdict = fit(spec, file, machine, args.ctx, args.device)
-                print(
-                    f"{spec.id:24} {file.quant:7} {spec.tier:6} {spec.variant:8} {_mb(file.size_bytes):>9}  "
-                    f"{verdict.badge:16} {verdict.speed_class:6} {state}"
-                )
+        # The Models page's rows (engine/model_rows.py): the same states and fit verdicts.
+        for row in rows_on_disk(load_catalog(), paths, machine, args.ctx, args.device):
+            if row.spec is None or row.file is None or row.fit is None:
+                continue  # an import: listed below
+            spec, file, verdict = row.spec, row.file, row.fit
+            state = row.state if row.state in INSTALLED_STATES else ""
+            print(
+                f"{spec.id:24} {file.quant:7} {spec.tier:6} {spec.variant:8} {_mb(file.size_bytes):>9}  "
+                f"{verdict.badge:16} {verdict.speed_class:6} {state}"
+            )
     for model in reg.models:
         if model.source == "import" or args.installed:
             mark = "*" if model.key == reg.active_key else " "

@@ -213,3 +213,17 @@ def test_a_gpu_that_refused_the_model_is_said_on_the_models_page(
         "CPU only (2 layers). The GPU could not load this model "
         "(cudaMalloc failed: out of memory), so it runs on the CPU."
     )
+
+
+def test_the_page_and_the_welcome_tour_share_the_one_downloads(make_window, qtbot):
+    """One owner: the page's list is the Downloads' list, and the tour asks the same Downloads."""
+    from desktop.downloads import downloads_of
+
+    window = make_window()
+    page = window.page("models")
+    window.open_welcome()
+    owner = downloads_of(window.context)
+    assert window.context.downloads is owner
+    assert page.downloads is owner and page.model is owner.model and window.welcome.downloads is owner
+    source = Path(__file__).resolve().parents[2] / "desktop" / "pages" / "models.py"
+    assert ".lock" not in source.read_text(encoding="utf-8")  # the page knows no lock-file names
