@@ -99,7 +99,7 @@ class ModelsPage(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.installed_view, self.tr("Installed"))
         self.tabs.addTab(self._available_tab(), self.tr("Available"))
-        self.tabs.currentChanged.connect(lambda _i: self._show_selected())
+        self.tabs.currentChanged.connect(lambda _i: self._show_current_tab())
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.running)
@@ -211,7 +211,10 @@ class ModelsPage(QWidget):
 
     def _loaded(self, snapshot) -> None:  # noqa: ANN001
         self.machine, rows, self.active_plan = snapshot
+        chosen = self.selected()
         self.model.reset(rows)
+        if chosen is not None:
+            self._keep_selected(chosen.key)
         device = _setting(self.context, "inference.device", "auto")
         self.summary.setText(
             self.tr("{machine} · Device setting: {device}").format(
@@ -240,9 +243,14 @@ class ModelsPage(QWidget):
             self.running.setText(text)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        """Shown again after another page or the welcome tour changed the models: the side panel
+        shows the current row at once, and the list is read again from disk in the background."""
         super().showEvent(event)
         self._show_running()
         self.running_timer.start()
+        if self.loaded and not event.spontaneous():
+            self._show_current_tab()
+            self.refresh()
 
     def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802
         self.running_timer.stop()
@@ -267,6 +275,26 @@ class ModelsPage(QWidget):
                     return True
         return False
 
+    def _keep_selected(self, key: str) -> None:
+        """After the list is read again, the row chosen before stays chosen (in the tab shown)."""
+        view, proxy = (
+            (self.installed_view, self.installed)
+            if self.tabs.currentIndex() == 0
+            else (self.available_view, self.available)
+        )
+        for r in range(proxy.rowCount()):
+            if proxy.index(r, 0).data(RowRole).key == key:
+                view.setCurrentIndex(proxy.index(r, 0))
+                return
+
+    def _show_current_tab(self) -> None:
+        """A tab switch shows the tab's own current row (the first one when none is chosen yet), never
+        what the other tab showed."""
+        view = self.installed_view if self.tabs.currentIndex() == 0 else self.available_view
+        if not view.currentIndex().isValid() and view.model().rowCount() > 0:
+            view.setCurrentIndex(view.model().index(0, 0))  # shows it through currentChanged
+        self._show_selected()
+
     def _show_selected(self) -> None:
         row = self.selected()
         for button in self.buttons.values():
@@ -278,6 +306,8 @@ class ModelsPage(QWidget):
                 self.tr("Bigger models write better riddles but need more memory and run slower.")
             )
             self.fit_label.clear()
+            self.arithmetic.clear()
+            self.why.setEnabled(False)
             self.progress.setVisible(False)
             return
         self.title.setText(row.name)

@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from desktop.model_list import ErrorRole, FitRole, ModelListModel, QuantRole, StateRole, TierRole
+from desktop.model_list import ErrorRole, FitRole, ModelListModel, QuantRole, RowRole, StateRole, TierRole
 from engine import model_registry as registry
 from engine.catalog import load_catalog
 from engine.downloads import HubFile, partial_bytes
@@ -227,3 +227,30 @@ def test_the_page_and_the_welcome_tour_share_the_one_downloads(make_window, qtbo
     assert page.downloads is owner and page.model is owner.model and window.welcome.downloads is owner
     source = Path(__file__).resolve().parents[2] / "desktop" / "pages" / "models.py"
     assert ".lock" not in source.read_text(encoding="utf-8")  # the page knows no lock-file names
+
+
+def test_a_tab_switch_shows_that_tab_s_model_not_the_last_one(page):
+    """Issue 21: the side panel kept the previous model's arithmetic after a tab switch."""
+    assert page.select("gemma-3-12b-instruct:Q4_K_M")
+    page.why.click()
+    big = page.arithmetic.text()
+    assert "KV cache" in big and page.title.text() == "Gemma 3 12B Instruct"
+    page.tabs.setCurrentIndex(0)  # Installed: the bundled starter
+    starter = page.model.row(page.installed.index(0, 0).data(RowRole).key)
+    assert page.title.text() == starter.name and page.arithmetic.text() == starter.fit.arithmetic()
+    assert page.arithmetic.text() != big
+
+
+def test_the_side_panel_is_current_when_the_page_is_shown_again(make_window, qtbot):
+    window = make_window()
+    window.show_page("models")
+    page = window.page("models")
+    qtbot.waitUntil(lambda: page.loaded, timeout=15_000)
+    assert page.select("gemma-3-12b-instruct:Q4_K_M")
+    page.tabs.blockSignals(True)  # as if the panel had gone stale while another page was shown
+    page.tabs.setCurrentIndex(0)
+    page.tabs.blockSignals(False)
+    window.show_page("reader")
+    window.show_page("models")
+    starter = page.model.row(page.installed.index(0, 0).data(RowRole).key)
+    assert page.title.text() == starter.name and page.arithmetic.text() == starter.fit.arithmetic()
