@@ -85,6 +85,7 @@ SECTIONS: dict[str, str] = {
     "privacy": "Privacy and network",
     "storage": "Storage",
     "appearance": "Appearance",
+    "game": "Game",
     "diagnostics": "Diagnostics",
 }
 
@@ -235,6 +236,12 @@ SETTINGS: tuple[Setting, ...] = (
         "system",
         choices=("system", "en"),
         restart=True,
+    ),
+    Setting(
+        "game.arena",
+        "Arena",
+        "Mix the day's riddles of two or more models, unlabelled, and let your plays rank the models.",
+        False,
     ),
     Setting(
         "diagnostics.log_level",
