@@ -33,6 +33,7 @@ from desktop.theme import mark
 from engine.active_model import ModelChoice
 from engine.catalog import Catalog, load_catalog
 from engine.feeds.opml import Subscription, read_opml
+from engine.feeds.state import Feed
 from engine.first_run import SizeOffer, make_active, size_offers
 from engine.hardware import Machine, detect
 from engine.model_registry import catalog_key
@@ -40,7 +41,7 @@ from engine.model_registry import load as load_registry
 from engine.paths import resource
 from engine.progress import Progress
 from engine.settings import downloads_allowed
-from engine.store.feeds import add_subscriptions
+from engine.store.feeds import add_subscriptions, list_feeds
 
 SUGGESTED_FEEDS = resource("feeds.opml")
 _VERDICT_ROLE = {"fits": "good", "tight": "warn", "wont_fit": "bad"}
@@ -152,12 +153,16 @@ class WelcomeDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addWidget(self.progress_text)
         layout.addLayout(buttons)
+        self.machine = machine
+        self._shown = False
+        self._feeds_asked = 0  # readings of the subscriptions asked for; only the newest is shown
         self.go(0)
         self._load_offers(machine)
+        self._load_feeds()
 
     # -- step 1: play now ---------------------------------------------------------------------------
     def _play_step(self) -> QWidget:
-        return _page(
+        page = _page(
             self.tr("Riddles are on their way"),
             self.tr(
                 "Riddlewire turns the day's news into riddles, with a language model that runs on this "
@@ -170,6 +175,8 @@ class WelcomeDialog(QDialog):
             ),
             self.tr("Two quick choices make it yours: how big a model to use, and which news to follow."),
         )
+        page.layout().addStretch(1)  # three short paragraphs at the top, not spread over the dialog
+        return page
 
     # -- step 2: model size -------------------------------------------------------------------------
     def _size_step(self) -> QWidget:
@@ -217,6 +224,10 @@ class WelcomeDialog(QDialog):
     def _show_offers(self, found: tuple[Machine, list[SizeOffer], str]) -> None:
         machine, offers, current = found
         self.machine_text.setText(self.tr("This computer: {summary}").format(summary=machine.summary()))
+        for card in self.cards:  # a restarted tour shows the sizes as they are now
+            self.size_group.removeButton(card.radio)
+            card.deleteLater()
+        self.cards.clear()
         in_use = next((o for o in offers if o.file.filename == current), None)
         for offer in offers:
             card = SizeCard(offer, self.size_group)
@@ -363,6 +374,27 @@ class WelcomeDialog(QDialog):
         except Exception as error:  # noqa: BLE001 - FeedError and friends carry their sentence
             self._say(failure_sentence(error))
 
+    def _load_feeds(self) -> None:
+        """Read the subscriptions as they are now (off the UI thread). On a first run the suggestions
+        stay ticked; only the newest reading counts (an older one may arrive later)."""
+        self._feeds_asked += 1
+        if not self.context.settings["state.welcome_done"]:
+            return
+        store, ticket = self.context.store, self._feeds_asked
+        BackgroundOp(
+            lambda _c, _r: store.run(list_feeds),
+            on_success=lambda feeds: self._show_feeds(feeds) if ticket == self._feeds_asked else None,
+            on_failure=lambda e: self._say(failure_sentence(e)),
+        ).start()
+
+    def _show_feeds(self, feeds: list[Feed]) -> None:
+        """Once the tour has been done, its choices are the current subscriptions: a feed removed since
+        is unticked (so Done never subscribes it again), and feeds added elsewhere are listed, ticked."""
+        subscribed = {feed.url for feed in feeds}
+        for box, sub in self.feed_boxes:
+            box.setChecked(sub.url in subscribed)
+        self.add_feed_choices([Subscription(f.url, f.title, f.category, f.site) for f in feeds], checked=True)
+
     def chosen_feeds(self) -> list[Subscription]:
         return [sub for box, sub in self.feed_boxes if box.isChecked()]
 
@@ -382,6 +414,25 @@ class WelcomeDialog(QDialog):
             refresher.refresh_now()  # their news turns into riddles as soon as it arrives
 
     # -- navigation ---------------------------------------------------------------------------------
+    def showEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt's name
+        """Help → Welcome tour shows the same dialog again: it starts over at step 1, with the sizes
+        and the feeds read again."""
+        super().showEvent(event)
+        if event.spontaneous():
+            return  # the window system restoring it, not the tour being opened
+        if self._shown:
+            self.restart()
+        self._shown = True
+
+    def restart(self) -> None:
+        self.go(0)
+        if self.download_op is None or self.download_op.done:
+            self.progress.hide()
+            self.progress_text.clear()
+            self.progress_text.hide()
+        self._load_offers(self.machine)
+        self._load_feeds()
+
     def go(self, index: int) -> None:
         self.steps.setCurrentIndex(max(0, min(index, self.steps.count() - 1)))
         self._update_buttons()

@@ -199,3 +199,50 @@ def test_opml_import_adds_choices_and_a_bad_file_gets_a_sentence(make_window, qt
     welcome.import_opml_file(str(bad))
     assert "not OPML" in welcome.progress_text.text()
     assert len(welcome.feed_boxes) == before + 1
+
+
+def test_the_tour_again_starts_over_and_never_resubscribes_a_removed_feed(make_window, qtbot, small_catalog):
+    """Issue 21: Help → Welcome tour reopened at its last step, and its Done re-subscribed a feed the
+    user had removed since."""
+    from engine.store.feeds import remove_feed
+
+    window = make_window()
+    window.open_welcome(catalog=small_catalog, machine=MACHINE)
+    welcome = window.welcome
+    for box, _sub in welcome.feed_boxes[2:]:
+        box.setChecked(False)
+    kept = [sub.url for sub in welcome.chosen_feeds()]
+    welcome.go(2)
+    qtbot.mouseClick(welcome.next_button, Qt.MouseButton.LeftButton)  # Done
+    store = Store(app_paths().database)
+    qtbot.waitUntil(lambda: len(list_feeds(store)) == 2, timeout=5000)
+    removed = next(f for f in list_feeds(store) if f.url == kept[0])
+    remove_feed(store, removed.id)  # as the Feeds page does
+
+    window.welcome_action.trigger()
+    assert welcome.isVisible() and welcome.steps.currentIndex() == 0
+    assert welcome.step_label.text() == "Step 1 of 3"
+    box = next(box for box, sub in welcome.feed_boxes if sub.url == removed.url)
+    qtbot.waitUntil(lambda: not box.isChecked(), timeout=5000)
+    assert [sub.url for sub in welcome.chosen_feeds()] == kept[1:]
+    welcome.go(2)
+    qtbot.mouseClick(welcome.next_button, Qt.MouseButton.LeftButton)  # Done again
+    qtbot.wait(500)
+    assert [f.url for f in list_feeds(store)] == kept[1:]
+    store.close()
+
+
+def test_the_first_step_keeps_its_three_paragraphs_together(make_window, qtbot, small_catalog):
+    """Issue 19: the first step's three short paragraphs were spread over the whole dialog height."""
+    window = make_window()
+    window.open_welcome(catalog=small_catalog, machine=MACHINE)
+    welcome = window.welcome
+    qtbot.waitExposed(welcome)
+    page = welcome.steps.widget(0)
+    labels = [label for label in page.findChildren(type(welcome.step_label)) if label.text()]
+    assert len(labels) == 4  # the title and three paragraphs
+    bottom = max(label.geometry().bottom() for label in labels)
+    gaps = sorted(labels, key=lambda label: label.y())
+    spacing = max(b.y() - a.geometry().bottom() for a, b in zip(gaps, gaps[1:], strict=False))
+    assert spacing < 40, f"paragraphs {spacing} px apart"
+    assert bottom < page.height() * 0.8, (bottom, page.height())
