@@ -218,7 +218,10 @@ class RiddleCard(QFrame):
         self.answer_panel.setObjectName("answerPanel")
         layout = QVBoxLayout(self.answer_panel)
         layout.setContentsMargins(0, 12, 0, 0)
-        for widget in (self.answer, self.headline, self.source, self.summary, self.link):
+        self.maker = _label("maker", self.tr("The model that made this riddle"))
+        self.maker.setProperty("role", "explanation")
+        self._makers: dict[int, str] = {}  # riddle id -> its model, named only once it is played (arena)
+        for widget in (self.answer, self.headline, self.source, self.summary, self.link, self.maker):
             layout.addWidget(widget)
         layout.addLayout(rating)
 
@@ -265,6 +268,13 @@ class RiddleCard(QFrame):
         self.verdict.style().polish(self.verdict)
         if verdict is not Verdict.RIGHT and mode == "choice" and guess in self.choices:
             self.choice_buttons[self.choices.index(guess)].setEnabled(False)
+
+    def name_maker(self, riddle_id: int, model: str) -> None:
+        """The model that made a riddle, for the arena: said on the card once the riddle is played,
+        never before (the arena is blind)."""
+        self._makers[riddle_id] = model
+        if self.entry is not None and self.entry.id == riddle_id and self.entry.stored.status in FINISHED:
+            self._fill_answer(self.entry)
 
     def show_streak(self, streak: int) -> None:
         """The moment a streak grows: said on the card for a few seconds."""
@@ -336,6 +346,9 @@ class RiddleCard(QFrame):
         self.source.setText(self.tr("Source: {source}").format(source=article.source))
         self.summary.setText(article.brief(400))
         self.link.set_link(safe_link(article.link))
+        maker = self._makers.get(entry.id, "")
+        self.maker.setText(self.tr("Made by {model}").format(model=maker) if maker else "")
+        self.maker.setVisible(bool(maker))
         self.thumbs_up.setChecked(entry.stored.rating == 1)
         self.thumbs_down.setChecked(entry.stored.rating == -1)
         self._show_icons()

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from engine.store import Store, now_iso
-from engine.store.history import day_bounds
+from engine.store.history import RiddleLine, day_bounds
 
 FINISHED = ("solved", "revealed", "skipped")
 ELO_SCALE = 400 / math.log(10)  # Elo points per unit of log-strength
@@ -307,3 +307,34 @@ def model_of(store: Store, riddle_id: int) -> str:
     """The model that made a riddle, to name once the riddle is played."""
     row = store.db.execute("SELECT model_file, adapter FROM riddles WHERE id = ?", [riddle_id]).fetchone()
     return model_key(row[0] or "", row[1] or "") if row else ""
+
+
+def arena_lines(
+    store: Store, before_id: int | None = None, limit: int = 200, day: date | None = None
+) -> list[RiddleLine]:
+    """The reader's list in arena mode, newest first and paged like the history's: the day's riddles
+    still to deal and those already played in the arena. Empty when there is no arena that day."""
+    start, end = day_bounds(day or date.today())
+    played = [
+        row[0]
+        for row in store.db.execute(
+            "SELECT riddle_id FROM arena_plays WHERE played_at >= ? AND played_at < ?", [start, end]
+        ).fetchall()
+    ]
+    dealt = arena_queue(store, day, limit=10_000)
+    ids = sorted({*dealt, *played}, reverse=True)
+    if before_id is not None:
+        ids = [i for i in ids if i < before_id]
+    ids = ids[:limit]
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    rows = store.db.execute(
+        "SELECT r.id, r.text, a.source, r.status, r.favourite, r.created_at FROM riddles r "
+        f"JOIN articles a ON a.id = r.article_id WHERE r.id IN ({marks}) ORDER BY r.id DESC",
+        ids,
+    ).fetchall()
+    return [
+        RiddleLine(i, text, source or "", status, bool(fav), created)
+        for i, text, source, status, fav, created in rows
+    ]

@@ -32,6 +32,7 @@ from desktop.pages import PageSpec
 from desktop.riddle_card import RiddleCard, safe_link
 from desktop.riddle_list import RiddleListModel, RiddleRole, history_events, history_pool
 from desktop.text_fit import WrappingLabel
+from engine import arena
 from engine.answers import Verdict
 from engine.batching import riddle_pending_batched
 from engine.game import DayScore
@@ -52,8 +53,13 @@ def _overview(store: Store) -> tuple[int, DayScore]:
     return store.count_riddles(), plays.score_of_day(store)
 
 
-def _card_view(store: Store, riddle_id: int) -> tuple[HistoryEntry, tuple[str, ...]]:
-    return entry(store, riddle_id), plays.headline_choices(store, riddle_id)
+def _card_view(store: Store, riddle_id: int, in_arena: bool) -> tuple[HistoryEntry, tuple[str, ...], str]:
+    maker = arena.model_of(store, riddle_id) if in_arena else ""
+    return entry(store, riddle_id), plays.headline_choices(store, riddle_id), maker
+
+
+def _arena_play(store: Store, riddle_id: int) -> tuple[arena.Ratings | None, str]:
+    return arena.record_play(store, riddle_id), arena.model_of(store, riddle_id)
 
 
 class ReaderPage(QWidget):
@@ -68,6 +74,11 @@ class ReaderPage(QWidget):
         self.text_scale = 1.0
         self.score = DayScore()
         self.confirm_reveal: QMessageBox | None = None  # open while a reveal waits for a yes
+        self.arena = False  # whether the list now deals the arena (the setting is on and today has one)
+        self._arena_setting = bool(context.settings["game.arena"])
+        self._no_arena_said = False
+        self._arena_counted: dict[int, tuple[str, int]] = {}  # riddle id -> (status, rating) last counted
+        context.settings_listeners.append(self._settings_changed)
         self._riddle_if_empty = False  # set by load_history
         self._wanted: int | None = None  # the riddle the card should show once loaded
         self._build_bar()
@@ -182,20 +193,42 @@ class ReaderPage(QWidget):
             self.key_actions[text] = action
 
     # -- history -------------------------------------------------------------------------------
-    def load_history(self, then_riddle_if_empty: bool = True) -> None:
-        """Show the newest riddles first; older ones load as the list scrolls."""
+    def load_history(self, then_riddle_if_empty: bool = True, arena_if_on: bool = True) -> None:
+        """Show the newest riddles first; older ones load as the list scrolls. With the Arena setting on,
+        the day's riddles of two or more models, unlabelled (engine/arena.py)."""
         self._riddle_if_empty = then_riddle_if_empty
         store = self.context.store
-        self.model.load(lambda before, limit: store.run(lines, HistoryFilter(), before, limit))
+        self.arena = arena_if_on and bool(self.context.settings["game.arena"])
+        if self.arena:
+            self.model.load(lambda before, limit: store.run(arena.arena_lines, before, limit))
+        else:
+            self.model.load(lambda before, limit: store.run(lines, HistoryFilter(), before, limit))
+
+    def _settings_changed(self, settings: Any) -> None:  # noqa: ANN401 - engine.settings.Settings
+        wanted = bool(settings["game.arena"])
+        if wanted != self._arena_setting:
+            self._arena_setting = wanted
+            self.load_history(then_riddle_if_empty=False)
 
     def _page_loaded(self, added: int, first: bool) -> None:
         if not first:
+            return
+        if self.arena and not self.model.rowCount():
+            self._no_arena_said = True  # said once the full list is in
+            self.load_history(self._riddle_if_empty, arena_if_on=False)
             return
         if self.model.rowCount() and not self.list.currentIndex().isValid():
             self.list.setCurrentIndex(self.model.index(0))
         elif not self.model.rowCount() and self._riddle_if_empty:
             self.riddle_news()
-        self.refresh_score(announce_count=True)
+        self.refresh_score(announce_count=not self._no_arena_said)
+        if self._no_arena_said:
+            self._no_arena_said = False
+            self.status.setText(
+                self.tr(
+                    "No arena today: it needs riddles of today from two or more models. Showing all riddles."
+                )
+            )
 
     def refresh_score(self, announce_count: bool = False, solved: int | None = None) -> None:
         """Show the day's score; after a solve (of riddle `solved`), mark the moment the streak grows."""
@@ -279,6 +312,28 @@ class ReaderPage(QWidget):
         if self._showing(updated.id):
             self.card.show_entry(updated)
         self.refresh_score(solved=updated.id if solved else None)
+        if self.arena:
+            self._count_in_arena(updated)
+
+    def _count_in_arena(self, updated: HistoryEntry) -> None:
+        """A finished play (or a changed thumb on one) is evidence for its model; then name the model."""
+        state = (updated.stored.status, updated.stored.rating)
+        if updated.stored.status not in arena.FINISHED or self._arena_counted.get(updated.id) == state:
+            return
+        self._arena_counted[updated.id] = state
+
+        def counted(result: tuple[arena.Ratings | None, str]) -> None:
+            ratings, model = result
+            self.card.name_maker(updated.id, model)
+            if ratings is not None:
+                self.status.setText(self.tr("Arena, {line}.").format(line=ratings.line()))
+
+        BackgroundOp(
+            lambda _c, _r: self.context.store.run(_arena_play, updated.id),
+            on_success=counted,
+            on_failure=self._say_failure,
+            pool=history_pool(),
+        ).start()
 
     def _rated(self, updated: HistoryEntry) -> None:
         self._show(updated)
@@ -297,8 +352,27 @@ class ReaderPage(QWidget):
             self.model.fetchMore()
 
     def next_riddle(self) -> None:
-        """On to the next riddle not yet solved or revealed: further down the list first, then from the
-        top; the next row when every loaded riddle is played (older pages may still hold some)."""
+        """On to the next riddle not yet solved or revealed: in the arena, the next one dealt (so no
+        model is over-shown); else further down the list first, then from the top; the next row when
+        every loaded riddle is played (older pages may still hold some)."""
+        if self.arena:
+            BackgroundOp(
+                lambda _c, _r: self.context.store.run(arena.arena_queue),
+                on_success=self._deal,
+                on_failure=self._say_failure,
+                pool=history_pool(),
+            ).start()
+            return
+        self._next_in_list()
+
+    def _deal(self, queue: list[int]) -> None:
+        row = self.model.row_of(queue[0]) if queue else None
+        if row is None:
+            self._next_in_list()
+        else:
+            self.list.setCurrentIndex(self.model.index(row))
+
+    def _next_in_list(self) -> None:
         current = self.list.currentIndex().row() if self.list.currentIndex().isValid() else -1
         rows = self.model.rowCount()
         for row in [*range(current + 1, rows), *range(0, max(current, 0))]:
@@ -315,12 +389,16 @@ class ReaderPage(QWidget):
             return
         self._wanted = line.id
 
-        def loaded(view: tuple[HistoryEntry, tuple[str, ...]]) -> None:
-            if self._wanted == view[0].id:  # the reader may have moved on meanwhile
-                self.card.show_entry(*view)
+        def loaded(view: tuple[HistoryEntry, tuple[str, ...], str]) -> None:
+            shown, choices, maker = view
+            if self._wanted == shown.id:  # the reader may have moved on meanwhile
+                self.card.show_entry(shown, choices)
+                if maker:
+                    self.card.name_maker(shown.id, maker)  # said only once the riddle is played
 
+        in_arena = self.arena
         BackgroundOp(
-            lambda _c, _r: self.context.store.run(_card_view, line.id),
+            lambda _c, _r: self.context.store.run(_card_view, line.id, in_arena),
             on_success=loaded,
             on_failure=self._say_failure,
             pool=history_pool(),
