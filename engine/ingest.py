@@ -160,14 +160,15 @@ def check_feed(feed: Feed, client: httpx.Client, limits: FetchLimits, cancel: Ca
         if cancel.cancelled:
             raise
         return FeedOutcome(feed.id, feed.url, FAILED, stamp, error=error.sentence)
-    except Exception as error:  # noqa: BLE001 - a parser bug on one hostile feed must not stop the others
+    except Exception:  # noqa: BLE001 - a parser bug on one hostile feed must not stop the others
         log.exception("feed %s broke the parser", feed.url)
         return FeedOutcome(
             feed.id,
             feed.url,
             FAILED,
             stamp,
-            error=f"{feed.name} could not be read ({error.__class__.__name__}); it was skipped.",
+            error=f"{feed.name} could not be read: its content broke the feed reader (the details are in the "
+            "log); it was skipped.",
         )
     return FeedOutcome(
         feed.id,

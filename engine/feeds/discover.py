@@ -55,7 +55,10 @@ def find_feed(url: str, *, client: httpx.Client | None = None) -> FoundFeed:
         return FoundFeed(response.url, parsed.title, parsed)
     candidates = feed_links(_decode(response), response.url)
     if not candidates:
-        raise FeedError(f"{url} is neither a feed nor a page that names one. Paste the feed's own address.")
+        raise FeedError(
+            f"{url} is not a feed: it is a web page that names no feed. Paste the feed's own address "
+            "(it often ends in /feed, /rss or .xml)."
+        )
     errors = []
     for candidate in candidates[:5]:
         try:

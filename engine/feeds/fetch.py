@@ -4,6 +4,8 @@ bytes we hand it."""
 
 from __future__ import annotations
 
+import re
+import socket
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -79,8 +81,7 @@ def fetch(
 ) -> FeedResponse:
     """GET a feed. With etag/last_modified from the last fetch, an unchanged feed answers 304 with no
     body. Bodies over the cap and downloads over the deadline are refused while they stream in."""
-    if not url.lower().startswith(("http://", "https://")):
-        raise FeedError(f"{url} is not a web address (it must start with http:// or https://).")
+    check_address(url)
     conditional = {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", last_modified)) if v}
     own = client is None
     client = client or new_client(limits)
@@ -101,10 +102,10 @@ def fetch(
         raise FeedError(f"{_site(url)} did not answer in time; try again later.") from exc
     except httpx.TooManyRedirects as exc:
         raise FeedError(f"{_site(url)} redirects too many times (or in a loop); check the address.") from exc
+    except httpx.InvalidURL as exc:  # not an HTTPError: the address itself is malformed
+        raise FeedError(_not_an_address(url)) from exc
     except httpx.HTTPError as exc:
-        raise FeedError(
-            f"{_site(url)} could not be reached ({exc.__class__.__name__}). Are you offline?"
-        ) from exc
+        raise FeedError(unreachable_sentence(url, exc)) from exc
     finally:
         if own:
             client.close()
@@ -131,3 +132,46 @@ def _read_capped(
 
 def _site(url: str) -> str:
     return urlsplit(url).netloc or url
+
+
+# A host name as typed in an address: letters (any script), digits, dots and hyphens, or an IP
+# address (IPv6 without its brackets). A space, a quote or a slash there means it is not an address.
+_HOST = re.compile(r"[\w.-]+|[0-9A-Fa-f:.]+")
+
+
+def check_address(url: str) -> None:
+    """FeedError with a sentence unless `url` is an http(s) address with a plausible host."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise FeedError(_not_an_address(url)) from None
+    if parts.scheme.lower() not in ("http", "https") or not _HOST.fullmatch(host):
+        raise FeedError(_not_an_address(url))
+
+
+def _not_an_address(url: str) -> str:
+    return (
+        f"“{url}” is not a web address. A feed's address looks like https://example.org/feed.xml "
+        "(it must start with http:// or https://)."
+    )
+
+
+def unreachable_sentence(url: str, error: BaseException) -> str:
+    """What went wrong when nothing came back, in words: a name that does not resolve, a server that
+    refused the connection, or no connection at all. Never an exception's class name."""
+    site = _site(url)
+    causes = []
+    while error is not None and len(causes) < 10:  # httpx wraps httpcore, which wraps the OSError
+        causes.append(error)
+        error = error.__cause__ or error.__context__
+    text = " ".join(str(c) for c in causes).lower()
+    if any(isinstance(c, socket.gaierror) for c in causes) or "name or service not known" in text:
+        return (
+            f"There is no such site as {urlsplit(url).hostname}: its name does not resolve. Check the "
+            "spelling of the address (or your connection, if every site fails)."
+        )
+    if any(isinstance(c, ConnectionRefusedError) for c in causes) or "connection refused" in text:
+        return f"The server at {site} refused the connection: nothing there serves web pages now."
+    return f"{site} could not be reached. Are you offline?"

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from engine.articles import Article
 from engine.errors import FeedError
 from engine.feeds.dedupe import SAME_STORY_WINDOW, title_key, unique_articles
+from engine.feeds.fetch import check_address
 from engine.feeds.mute import MuteRule, is_muted
 from engine.feeds.opml import Subscription
 from engine.feeds.state import FAILED, OK, Feed, FeedOutcome, SavedOutcome
@@ -41,8 +42,7 @@ def get_feed(store: Store, url_or_id: str | int) -> Feed:
 
 def add_feed(store: Store, url: str, title: str = "", category: str = "", site: str = "") -> Feed:
     url = url.strip()
-    if not url.lower().startswith(("http://", "https://")):
-        raise FeedError(f"{url} is not a web address (it must start with http:// or https://).")
+    check_address(url)
     if store.db.execute("SELECT 1 FROM feeds WHERE url = ?", [url]).fetchone():
         raise FeedError(f"You are already subscribed to {url}.")
     with store.db.conn:

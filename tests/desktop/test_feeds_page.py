@@ -89,7 +89,7 @@ def test_a_bad_address_is_a_sentence_and_adds_nothing(make_window, qtbot, feed_s
     _, page = page_of(make_window, qtbot, 0)
     page.address.setText(page_html)
     page.add_from_address()
-    qtbot.waitUntil(lambda: "neither a feed" in page.status.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "is not a feed" in page.status.text(), timeout=5000)
     assert page.table.rowCount() == 0 and page.add_button.isEnabled()
 
 

@@ -5,6 +5,7 @@ import time
 import pytest
 
 from engine.errors import Cancelled, FeedError
+from engine.feeds.discover import find_feed
 from engine.feeds.fetch import USER_AGENT, fetch
 from engine.progress import CancelToken
 from tests.engine.feeds.conftest import QUICK, rss
@@ -88,14 +89,43 @@ def test_http_errors_and_bad_schemes_are_sentences(feed_server):
         fetch("file:///etc/passwd")
 
 
-def test_an_unreachable_host_is_a_sentence():
+def _closed_port() -> int:
     import socket
 
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with pytest.raises(FeedError, match="could not be reached"):
-        fetch(f"http://127.0.0.1:{port}/feed", limits=QUICK)
+        return probe.getsockname()[1]
+
+
+def _sentence(url: str) -> str:
+    with pytest.raises(FeedError) as refused:
+        find_feed(url)
+    sentence = refused.value.sentence
+    assert "Error" not in sentence and "Exception" not in sentence, sentence  # no class names
+    return sentence
+
+
+def test_a_closed_port_is_the_server_refusing():
+    assert "refused the connection" in _sentence(f"http://127.0.0.1:{_closed_port()}/feed")
+
+
+@pytest.mark.parametrize(
+    "typed", ["hello world", "https://hello world", "http://exa mple.org/feed", "ftp://x"]
+)
+def test_what_is_not_an_address_is_said_so(typed: str):
+    """Issue 21: "hello world" was "could not be reached (ConnectError). Are you offline?"."""
+    assert "is not a web address" in _sentence(typed)
+
+
+def test_a_name_that_does_not_resolve_is_no_such_site():
+    # .invalid is reserved (RFC 2606): it never resolves, with or without a network.
+    sentence = _sentence("https://riddlewire-test.invalid/feed.xml")
+    assert "no such site as riddlewire-test.invalid" in sentence
+
+
+def test_an_html_page_is_not_a_feed(feed_server):
+    page = feed_server.add("/page", content_type="text/html", body=b"<html><body>Hello</body></html>")
+    assert "is not a feed" in _sentence(page)
 
 
 def test_cancel_stops_a_download(feed_server):

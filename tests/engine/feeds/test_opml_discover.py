@@ -106,5 +106,5 @@ def test_a_page_without_feeds_is_a_sentence(feed_server):
     page = feed_server.add(
         "/plain", content_type="text/html", body=b"<html><head></head><body>Hi</body></html>"
     )
-    with pytest.raises(FeedError, match="neither a feed nor a page that names one"):
+    with pytest.raises(FeedError, match="is not a feed: it is a web page that names no feed"):
         find_feed(page)
