@@ -84,6 +84,7 @@ class TunePage(QWidget):
         }
         for action, button in self.adapter_buttons.items():
             button.clicked.connect(lambda _checked=False, a=action: self.adapter_action(a))
+        self.adapters.currentRowChanged.connect(lambda _row: self._enable_adapter_buttons())
         self._lay_out()
         self.refresh()
 
@@ -190,6 +191,7 @@ class TunePage(QWidget):
             item = QListWidgetItem(text)
             item.setData(256, adapter)
             self.adapters.addItem(item)
+        self._enable_adapter_buttons()
         self.train_button.setEnabled(not self.missing and bool(self.data.train))
         self.distill_button.setEnabled(True)
 
@@ -333,8 +335,14 @@ class TunePage(QWidget):
         self.resume_button.setEnabled(not busy and not self.missing and self.resumable is not None)
         self.cancel_button.setEnabled(busy)
         self.distill_button.setEnabled(not busy)
+        self._working = busy
+        self._enable_adapter_buttons()
+
+    def _enable_adapter_buttons(self) -> None:
+        """The adapter buttons act on the chosen adapter: with none chosen (an empty list), none is on."""
+        chosen = self.adapters.currentItem() is not None
         for button in self.adapter_buttons.values():
-            button.setEnabled(not busy)
+            button.setEnabled(chosen and not getattr(self, "_working", False))
 
     # -- adapters -----------------------------------------------------------------------------------
     def adapter_action(self, action: str) -> None:
