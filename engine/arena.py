@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
+from engine.active_model import ModelChoice, choice_for
+from engine.model_registry import load as load_registry
+from engine.paths import AppPaths
 from engine.store import Store, now_iso
 from engine.store.history import RiddleLine, day_bounds
 
@@ -338,3 +341,26 @@ def arena_lines(
         RiddleLine(i, text, source or "", status, bool(fav), created)
         for i, text, source, status, fav, created in rows
     ]
+
+
+def rivals(paths: AppPaths, active: ModelChoice, limit: int = 1) -> list[ModelChoice]:
+    """The models to riddle the same news with, beside the active one, so the arena has riddles of
+    two or more models: first the active model's other half (its base without the tuned adapter, or
+    the base's attached adapter), then installed imports and downloads, the bundled starter last."""
+
+    def same(a: ModelChoice, b: ModelChoice) -> bool:
+        return a.path.resolve() == b.path.resolve() and a.lora_path == b.lora_path
+
+    found: list[ModelChoice] = []
+    if active.lora_path is not None:
+        found.append(replace(active, lora_path=None))
+    for model in sorted(load_registry(paths).models, key=lambda m: m.source == "bundled"):
+        if len(found) >= limit:
+            break
+        if model.source != "bundled" and not model.file.is_file():
+            continue
+        choice = choice_for(model, paths)  # the bundled starter is assembled here, if chosen
+        for candidate in (choice, replace(choice, lora_path=None)) if choice.lora_path else (choice,):
+            if not same(candidate, active) and not any(same(candidate, f) for f in found):
+                found.append(candidate)
+    return found[:limit]

@@ -33,12 +33,14 @@ from desktop.riddle_card import RiddleCard, safe_link
 from desktop.riddle_list import RiddleListModel, RiddleRole, history_events, history_pool
 from desktop.text_fit import WrappingLabel
 from engine import arena
+from engine.active_model import open_riddler
 from engine.answers import Verdict
-from engine.batching import riddle_pending_batched
+from engine.batching import riddle_articles_batched, riddle_pending_batched
 from engine.game import DayScore
 from engine.progress import Progress
 from engine.riddles import StoredRiddle
-from engine.riddling import RiddleRun
+from engine.riddling import DEFAULT_SAMPLING, RiddleRun
+from engine.settings import sampling
 from engine.store import Store
 from engine.store import play as plays
 from engine.store.history import HistoryEntry, HistoryFilter, RiddleLine, entry, lines
@@ -439,10 +441,15 @@ class ReaderPage(QWidget):
             return
         context = self.context
 
+        in_arena = bool(context.settings["game.arena"])
+
         def op(cancel, report) -> RiddleRun:  # noqa: ANN001
             report(Progress("model", 0, 0, "Preparing the model…"))
             riddler = context.riddler()
-            return riddle_pending_batched(context.store, riddler, limit=20, progress=report, cancel=cancel)
+            run = riddle_pending_batched(context.store, riddler, limit=20, progress=report, cancel=cancel)
+            if in_arena and run.stored:
+                run = self._riddle_for_arena(run, report, cancel)
+            return run
 
         self._busy(True)
         self.op = BackgroundOp(
@@ -452,6 +459,23 @@ class ReaderPage(QWidget):
             on_progress=self._progressed,
             on_cancelled=self._cancelled,
         ).start()
+
+    def _riddle_for_arena(self, run: RiddleRun, report: Callable[[Progress], None], cancel: Any) -> RiddleRun:  # noqa: ANN401
+        """The same news riddled by a rival model too (background thread), so the arena has riddles of
+        two models about the same day. The rival's worker is closed when it is done."""
+        context = self.context
+        articles = [stored.article for stored in run.stored]
+        for choice in arena.rivals(context.paths, context.active_model()):
+            report(Progress("model", 0, 0, f"Riddling the same news with {choice.name} for the arena…"))
+            rival, model = open_riddler(
+                choice, context.engine_settings(choice), sampling=sampling(context.settings, DEFAULT_SAMPLING)
+            )
+            try:
+                more = riddle_articles_batched(context.store, articles, rival, progress=report, cancel=cancel)
+            finally:
+                model.close()
+            run = RiddleRun((*run.stored, *more.stored), (*run.failed, *more.failed))
+        return run
 
     def cancel(self) -> None:
         if self.op is not None:

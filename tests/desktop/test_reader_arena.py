@@ -80,3 +80,40 @@ def test_one_model_is_no_arena_and_says_so(make_window, qtbot):
     qtbot.waitUntil(lambda: reader.status.text().startswith("No arena today"), timeout=5000)
     qtbot.wait(300)  # the day's score comes in after the list: it must not talk over the sentence
     assert reader.status.text().startswith("No arena today")
+
+
+def test_riddling_the_news_in_the_arena_riddles_it_with_a_rival_model_too(
+    make_window, qtbot, scripted_gguf, tmp_path
+):
+    """The scripted model is active; a second real GGUF (a copy under another name) is installed."""
+    import shutil
+
+    from engine.arena import day_models
+    from engine.model_registry import import_gguf
+
+    rival = tmp_path / "rival-scripted.gguf"
+    shutil.copyfile(scripted_gguf, rival)
+    import_gguf(app_paths().ensure(), rival)
+    window = make_window(model=scripted_gguf)
+    reader = window.page("reader")
+    reader.context.apply_settings(reader.context.settings.with_value("game.arena", True))
+    reader.riddle_news()
+    qtbot.waitUntil(lambda: reader.riddle_button.isEnabled(), timeout=120_000)
+    store = Store(app_paths().database)
+    try:
+        assert day_models(store) == sorted(["rival-scripted.gguf", "scripted.gguf"])
+        made = dict(
+            store.db.execute("SELECT model_file, group_concat(article_id) FROM riddles GROUP BY model_file")
+        )
+        total = store.count_riddles()
+    finally:
+        store.close()
+    active, rival_made = set(made["scripted.gguf"].split(",")), set(made["rival-scripted.gguf"].split(","))
+    assert (
+        len(active) >= 15 and rival_made <= active and len(rival_made) >= len(active) - 2
+    )  # the same stories
+    assert reader.status.text().startswith(f"{total} new riddles.")
+    reader.load_history(then_riddle_if_empty=False)
+    qtbot.waitUntil(
+        lambda: reader.arena and reader.model.rowCount() == len(active), timeout=5000
+    )  # one per story

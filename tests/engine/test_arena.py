@@ -203,3 +203,17 @@ def test_m060_from_a_blank_database_and_from_the_schema_before_it(tmp_path):
         assert store.count_riddles() == 2 and store.db["arena_plays"].count == 0
     finally:
         store.close()
+
+
+def test_a_tuned_models_rival_is_its_own_base(tmp_path):
+    """A base and a tuned adapter count as two models: the active tuned model's rival is its base."""
+    from pathlib import Path
+
+    from engine.active_model import ModelChoice
+    from engine.arena import rivals
+
+    tuned = ModelChoice(
+        Path(tmp_path / "base.gguf"), "", "base", "tiny", "base", Path(tmp_path / "lora.gguf")
+    )
+    (rival,) = rivals(app_paths().ensure(), tuned)
+    assert rival.path == tuned.path and rival.lora_path is None
