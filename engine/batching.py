@@ -1,7 +1,8 @@
 """Riddle the whole day at once: the caller's side of batched riddling.
 
-`riddle_pending_batched` / `riddle_articles_batched` have the shapes of engine.riddling's
-`riddle_pending` / `riddle_articles` and keep their rules: the same prompt, seeds, stop strings,
+`riddle_pending_batched` (the reader's road: the stored articles without a riddle) and
+`riddle_articles_batched` (given articles: the CLI, the evaluation, the A/B) have the shape of
+engine.riddling's `riddle_articles` and keep its rules: the same prompt, seeds, stop strings,
 validation and bounded retries as the Riddler, every riddle stored and reported as soon as it is
 valid, a cancel keeps what is stored. What changes is how the model is asked:
 
@@ -24,10 +25,10 @@ from engine.inference.local import LocalModel
 from engine.inference.service import ServiceBackend
 from engine.progress import CancelToken, Progress, ProgressCallback
 from engine.riddles import Provenance, Riddle, StoredRiddle
-from engine.riddling import BATCH_TARGET, CHECK_TARGET, Job, Riddler, RiddleRun, check_riddle, riddle_articles
+from engine.riddling import BATCH_TARGET, CHECK_TARGET, Job, Riddler, RiddleRun, riddle_articles
 from engine.store import Store
 
-__all__ = ["ArticleSkips", "check_riddle", "riddle_articles_batched", "riddle_pending_batched"]
+__all__ = ["ArticleSkips", "riddle_articles_batched", "riddle_pending_batched"]
 # Concurrent requests to a service: llama.cpp's server has 4 slots unless told otherwise.
 SERVICE_REQUESTS = 4
 SKIPPED = "Skipped at your request."
@@ -60,8 +61,8 @@ def riddle_pending_batched(
     width: int | None = None,
     skips: ArticleSkips | None = None,
 ) -> RiddleRun:
-    """riddle_pending, batched: the stored articles without a riddle (the bundled sample news first
-    on an empty history), many at a time."""
+    """The stored articles without a riddle (the bundled sample news first on an empty history),
+    many at a time."""
     if store.count_articles() == 0:
         from engine.samples import sample_articles
 
@@ -138,14 +139,21 @@ class Tally:
 def _riddle_in_worker(
     model: LocalModel, tally: Tally, cancel: CancelToken | None, width: int | None, skips: ArticleSkips | None
 ) -> RiddleRun:
-    jobs = [tally.riddler.job(article) for article in tally.articles]
+    jobs = []
+    for job in map(tally.riddler.job, tally.articles):
+        if job.refusal:
+            tally.fail(job.article, job.refusal)  # nothing to riddle it about: said, not riddled badly
+        else:
+            jobs.append(job)
+    if not jobs:
+        return tally.run()
     tally.say("Warming up the model…")
     events = WorkerEvents(model, tally, jobs, skips)
     request = {"jobs": [job.request() for job in jobs], "check": CHECK_TARGET, "width": width}
     done = model.call(BATCH_TARGET, request, events.handle, cancel)
     if done.get("finish_reason") == "unbatchable":
         tally.say(f"Riddling one article at a time: {done.get('reason', 'this model cannot batch')}.")
-        rest = riddle_articles(tally.store, tally.articles, tally.riddler, tally.report, cancel)
+        rest = riddle_articles(tally.store, [j.article for j in jobs], tally.riddler, tally.report, cancel)
         tally.stored.extend(rest.stored)
         tally.failed.extend(rest.failed)
     return tally.run()

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from engine.prompts import FIELDS
+from engine.quality import FUNCTION_WORDS, has_markup
 from engine.riddles import DIFFICULTIES, MAX_ANSWER_WORDS, MAX_RIDDLE_CHARS, fold, may_leak
 
 
@@ -32,8 +33,10 @@ class Field:
 
 
 # Budgets measured on the starter model's examples: answers take 2-6 tokens, riddles 25-60, hints 8-20.
+# The answer's is larger: a subject candidate (engine.subjects, up to 5 words) spelled in a tokenizer
+# that does not know its name can take a token per letter, and a candidate bounds it anyway.
 GUIDED_FIELDS = (
-    Field(FIELDS[0], 16),
+    Field(FIELDS[0], 40),
     Field(FIELDS[1], 110, guarded=True, max_chars=MAX_RIDDLE_CHARS),
     Field(FIELDS[2], 40, guarded=True, max_chars=200, fresh=True),
     Field(FIELDS[3], 40, guarded=True, max_chars=200, fresh=True),
@@ -55,6 +58,9 @@ class GuidedRiddle:
     and validation judge both."""
 
     fields: tuple[Field, ...] = GUIDED_FIELDS
+    # The story's subject candidates (engine.subjects): the answer may only continue one and end at a
+    # whole one. None: any answer that does not stop mid-phrase.
+    candidates: tuple[str, ...] | None = None
     values: list[str] = field(default_factory=lambda: [""])
     tokens_in_field: int = 0
     failure: str = ""  # why the attempt stopped early ("" while going or when complete)
@@ -88,13 +94,27 @@ class GuidedRiddle:
             word = candidate.strip().lower()
             fits = [c for c in spec.choices if c.startswith(word)]
             return bool(fits) and (not ends or word in spec.choices)
-        if spec is self.fields[0] and len(candidate.split()) > MAX_ANSWER_WORDS:
-            return False
-        if spec.guarded and may_leak(self.answer, candidate):
+        if spec is self.fields[0]:
+            return self._answer_allows(candidate, ends)
+        if spec.guarded and (may_leak(self.answer, candidate) or has_markup(candidate)):
             return False
         if ends and spec.fresh and _plain(candidate) in {_plain(v) for v in self.values[1:-1]}:
             return False  # the line may not end as a copy of the riddle or the first hint
         return True
+
+    def _answer_allows(self, value: str, ends: bool) -> bool:
+        """The answer so far with this token: a prefix of a candidate, ending only at a whole one
+        (without candidates: at most MAX_ANSWER_WORDS words, not ending on a function word or as a
+        bare yes/no, and no markup)."""
+        said = _spaced(value)
+        if self.candidates is not None:
+            whole = {_spaced(c) for c in self.candidates}
+            return said in whole if ends else any(c.startswith(said) for c in whole)
+        words = value.split()
+        if len(words) > MAX_ANSWER_WORDS or has_markup(value):
+            return False
+        last = fold(words[-1]).strip(".,;:!?") if words else ""
+        return not ends or (last not in FUNCTION_WORDS and _spaced(value).strip(".") not in ("yes", "no"))
 
     def take(self, piece: str) -> tuple[bool, str]:
         """Keep an allowed token. Returns whether the token itself goes into the sequence, and the
@@ -126,6 +146,13 @@ class GuidedRiddle:
         for spec, value in zip(self.fields[1:], self.values[1:], strict=False):
             parts.append(f"\n{spec.label}:{value}")
         return "".join(parts)
+
+
+def _spaced(value: str) -> str:
+    """Folded, leading space dropped and inner spaces single (a trailing one kept: "Mount " may
+    still become "Mount Orsal")."""
+    trailing = " " if value[-1:].isspace() and value.strip() else ""
+    return " ".join(fold(value).split()) + trailing
 
 
 def _plain(value: str) -> str:

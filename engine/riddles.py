@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
+
+from engine.quality import MAX_ANSWER_WORDS, Quality, Story, fold, judge, key_words, near_leak, word_key
 
 DIFFICULTIES = ("easy", "medium", "hard")
 MAX_RIDDLE_CHARS = 400
-MAX_ANSWER_WORDS = 6
 
-# Words too common to give an answer away on their own.
-_STOPWORDS = frozenset(
-    "the a an of and or in on at to for with from by new its it is are was were this that these those "
-    "into over under after before about more most than then them they their there what which who whom "
-    "whose have has had been being will would could should".split()
-)
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_LEADING_LABEL = re.compile(r"(riddle|answer|hint\s*\d?|difficulty)\s*[:：]", re.IGNORECASE)
 _LABEL = re.compile(r"^\s*(riddle|answer|hint\s*1|hint\s*2|hint|difficulty)\s*[:：]\s*(.*)$", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _LAST_WORD = re.compile(r"[^\W_]+$", re.UNICODE)
-_LONGEST_SUFFIX = 3  # "ing", the longest ending _stem takes off
+_LONGEST_SUFFIX = 3  # an unfinished word this close to a key word is on its way to a form of it
 
 # The older riddle-first labelled format as a GBNF grammar, for completions that follow "Riddle:".
 # Measured against parse-and-retry on the starter model (BENCHMARKS.md, "Inference engine"); neither
@@ -101,17 +95,17 @@ def validate(riddle: Riddle, *, require_hints: bool = True) -> None:
 
 
 def leaks(answer: str, text: str) -> bool:
-    """True when the answer, or any of its key words (or their simple inflections), is in text."""
+    """True when the answer, or a form of one of its key words or a word sharing a long stem with one
+    ("volcano" for "volcanologists": engine.quality's word keys), is in text."""
     norm_answer, norm_text = fold(answer), fold(text)
     if norm_answer and norm_answer in norm_text:
         return True
-    text_stems = {_stem(w) for w in _WORD.findall(norm_text)}
-    return any(_stem(w) in text_stems for w in key_words(answer))
+    return near_leak(answer, text)
 
 
 def may_leak(answer: str, text: str) -> bool:
     """For text still being written (guided generation, engine.guided): True when it leaks already, or
-    when its last, unfinished word is on its way to one of the answer's key words or their inflections
+    when its last, unfinished word is on its way to one of the answer's key words or their forms
     (so the next token must go elsewhere). Read as validation reads a field, so no text that passes
     here fails `leaks` once finished."""
     text = " ".join(_CONTROL.sub(" ", text).split())
@@ -121,35 +115,39 @@ def may_leak(answer: str, text: str) -> bool:
     if unfinished is None:
         return False
     word = unfinished.group()
-    for stem in {_stem(w) for w in key_words(answer)}:
-        for start in (stem, stem[:-1] + "ie" if stem.endswith("y") else ""):
-            # "lanter" may still become "lantern" or "lanterns": refused once the stem is whole.
-            if start and word.startswith(start) and len(word) - len(start) <= _LONGEST_SUFFIX:
-                return True
-    return False
+    # "lanter" may still become "lantern" or "lanterns": refused once the key is whole.
+    return any(
+        word.startswith(key) and len(word) - len(key) <= _LONGEST_SUFFIX
+        for key in {word_key(w) for w in key_words(answer)}
+    )
 
 
-def key_words(answer: str) -> list[str]:
-    """The answer's words that would give it away: not stopwords, at least 3 letters."""
-    return [w for w in _WORD.findall(fold(answer)) if len(w) >= 3 and w not in _STOPWORDS]
+def check_riddle(primer: str, text: str, story: Story | None = None) -> tuple[Riddle, Quality]:
+    """Every check a finished attempt gets, in the worker's batch loop and in parse-and-retry alike:
+    the labelled format and validation, then (given its story) the quality checks. Returns the riddle,
+    parsed once, and its quality (flags only); raises RiddleRejected (a ValueError) to refuse it."""
+    riddle = parse_riddle(labelled(primer, text))
+    if story is None:
+        return riddle, Quality()
+    quality = judge(riddle.answer, riddle.text, riddle.hints, story)
+    if quality.refused:
+        raise RiddleRejected(", ".join(quality.refused))
+    return riddle, quality
 
 
-def fold(text: str) -> str:
-    """Case- and accent-insensitive form for comparisons."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ies", "es", "ed", "s"):
-        if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-            break
-    # A silent final "e" and the f/v of wolf/wolves, knife/knives, life/lives: so "horse" and
-    # "horses", "tree" and "trees", "wolf" and "wolves" read as one word ("horse" -> "hors" either way).
-    if len(word) > 3 and word.endswith("e"):
-        word = word[:-1]
-    return word[:-1] + "f" if len(word) > 2 and word.endswith("v") else word
+def labelled(primer: str, text: str) -> str:
+    """The completion read as if it followed the prompt's last label ("Answer:"), unless the model
+    wrote a label itself (a chat reply usually does). Unlabelled text followed by a line with the
+    primer's own label is a reply in the older riddle-first order: its first line is the riddle."""
+    stripped = text.lstrip()
+    if not primer or stripped.lower().startswith(primer.lower()) or _LEADING_LABEL.match(stripped):
+        return stripped
+    own_label = re.compile(
+        r"^\s*" + re.escape(primer.rstrip(":：")) + r"\s*[:：]", re.IGNORECASE | re.MULTILINE
+    )
+    if primer.lower() != "riddle:" and own_label.search(stripped):
+        return "Riddle: " + stripped
+    return primer + text
 
 
 def _difficulty(value: str) -> str:
@@ -173,6 +171,10 @@ class Provenance:
     tokens_per_s: float
     created_at: str  # ISO 8601 UTC
     attempts: int = 1
+    kernels: str = ""  # which llama.cpp kernels ran it (engine.inference.backends); "" for a service
+    adapter: str = ""  # the LoRA adapter file applied to the model; "" for none
+    road: str = ""  # how it was made: "guided" (the worker's loop) or "parse-and-retry"
+    quality: str = ""  # the quality checks' flags, comma-separated ("" for none), engine.quality
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -23,14 +22,19 @@ from engine.inference.local import LocalModel
 from engine.pipelines import Pipeline
 from engine.progress import CancelToken, Progress, ProgressCallback
 from engine.prompts import Prompt
-from engine.riddles import Provenance, Riddle, RiddleRejected, StoredRiddle, parse_riddle
+from engine.quality import Quality, Story, examples_in
+from engine.riddles import Provenance, Riddle, RiddleRejected, StoredRiddle, check_riddle, labelled
 from engine.store import Store
+from engine.subjects import candidates
+
+__all__ = ["labelled"]  # read from here by the evaluation and benchmarks; it lives in engine.riddles
 
 DEFAULT_SAMPLING = Sampling()  # the defaults' one home is engine.inference.Sampling
-# Run inside the worker: the batch loop, and the check it applies to every finished attempt.
+# Run inside the worker: the batch loop. It applies engine.riddles.check_riddle (it imports it: the
+# worker only calls down) to every finished attempt when a request says "check".
 BATCH_TARGET = "engine.inference.batch:run"
-CHECK_TARGET = "engine.riddling:check_riddle"
-_LEADING_LABEL = re.compile(r"(riddle|answer|hint\s*\d?|difficulty)\s*[:：]", re.IGNORECASE)
+CHECK_TARGET = True  # the request's "check" (bench/inference.py sends it too)
+GUIDED, PARSED = "guided", "parse-and-retry"  # the two roads a riddle is made by (Provenance.road)
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class ModelIdentity:
     file: str
     sha256: str
     size_tier: str
+    adapter: str = ""  # the LoRA adapter file applied on top, if any
 
 
 @dataclass
@@ -50,6 +55,20 @@ class Job:
     prompt: Prompt
     attempts: list[Sampling]
     guided: bool = False
+    candidates: tuple[str, ...] | None = None  # guided: the answers allowed (engine.subjects)
+
+    @property
+    def refusal(self) -> str:
+        """A sentence when this story cannot be riddled at all ("" when it can)."""
+        if self.candidates == ():
+            return (
+                f'"{self.article.title[:80]}" names nothing a riddle could be about (no name or short '
+                "noun phrase in its headline or summary), so it is not riddled."
+            )
+        return ""
+
+    def story(self) -> Story:
+        return Story(self.article.title, self.article.summary, examples_in(self.prompt.text))
 
     def request(self, stream: bool = False) -> dict[str, Any]:
         """The job as engine.inference.batch reads it."""
@@ -60,13 +79,12 @@ class Job:
             "sampling": asdict(self.attempts[0]),
             "guided": self.guided,
             "stream": stream,
+            "story": {
+                "title": self.article.title,
+                "summary": self.article.summary,
+                "candidates": None if self.candidates is None else list(self.candidates),
+            },
         }
-
-
-def check_riddle(primer: str, text: str) -> None:
-    """Run inside the worker on every finished attempt: the Riddler's own validation (raises
-    RiddleRejected, a ValueError)."""
-    parse_riddle(labelled(primer, text))
 
 
 @dataclass(frozen=True)
@@ -86,13 +104,15 @@ class Riddler:
         sampling: Sampling = DEFAULT_SAMPLING,
         max_attempts: int = 3,
         guided: bool = True,
+        subjects: bool = True,
     ):
         self.backend = backend
         self.pipeline = pipeline
         self.model = model
         self.sampling = sampling
         self.max_attempts = max_attempts
-        self.guided = guided  # False: parse-and-retry even where guiding is possible (benchmarks)
+        self.guided = guided  # False: parse-and-retry even where guiding is possible (an arm, benchmarks)
+        self.subjects = subjects  # guided: the answer is one of the story's subject candidates
         # The last attempt of the last riddle() call, accepted or rejected, and whether it was guided:
         # the evaluation measures what the model wrote even when the validator refused it.
         self.last: Completion | None = None
@@ -104,7 +124,9 @@ class Riddler:
         base = self.sampling.seed if self.sampling.seed is not None else random.randrange(2**31)
         stop = tuple(self.sampling.stop or prompt.stop)
         attempts = [replace(self.sampling, seed=base + n, stop=stop) for n in range(self.max_attempts)]
-        return Job(article, prompt, attempts, guided=self.guides(prompt))
+        guided = self.guides(prompt)
+        subjects = candidates(article.title, article.summary) if guided and self.subjects else None
+        return Job(article, prompt, attempts, guided=guided, candidates=subjects)
 
     def guides(self, prompt: Prompt) -> bool:
         """Guided generation needs our own worker (a local model) and a prompt in the labelled format."""
@@ -115,6 +137,8 @@ class Riddler:
     ) -> tuple[Riddle, Provenance]:
         job = self.job(article)
         self.last, self.last_guided = None, False
+        if job.refusal:
+            raise GenerationError(job.refusal)
         if job.guided:
             made = self._riddle_guided(job, cancel, on_text)
             if made is not None:
@@ -127,11 +151,11 @@ class Riddler:
             completion = self.backend.complete(prompt.text, sampling, on_text=on_text, cancel=cancel)
             self.last = completion
             try:
-                riddle = parse_riddle(labelled(prompt.primer, completion.text))
+                riddle, quality = check_riddle(prompt.primer, completion.text, job.story())
             except RiddleRejected as rejected:
                 problem = _problem(rejected, completion)
                 continue
-            return riddle, self._provenance(completion, sampling, attempt)
+            return riddle, self._provenance(completion, sampling, attempt, PARSED, quality)
         raise self.gave_up(article, problem)
 
     def _riddle_guided(
@@ -161,8 +185,9 @@ class Riddler:
         if not event["accepted"]:
             problem = _problem(RiddleRejected(event.get("reason") or "rejected"), self.last)
             raise self.gave_up(job.article, problem)
-        riddle = parse_riddle(labelled(job.prompt.primer, event["text"]))
-        return riddle, self._provenance(self.last, job.attempts[attempt - 1], attempt)
+        riddle, quality = parsed_in_worker(event, job)
+        road = GUIDED if job.guided else PARSED
+        return riddle, self._provenance(self.last, job.attempts[attempt - 1], attempt, road, quality)
 
     def gave_up(self, article: Article, problem: str) -> GenerationError:
         return GenerationError(
@@ -170,7 +195,9 @@ class Riddler:
             f"{self.max_attempts} tries (last problem: {problem})."
         )
 
-    def _provenance(self, completion: Completion, sampling: Sampling, attempts: int) -> Provenance:
+    def _provenance(
+        self, completion: Completion, sampling: Sampling, attempts: int, road: str, quality: Quality
+    ) -> Provenance:
         return Provenance(
             model_file=self.model.file,
             model_sha256=self.model.sha256,
@@ -184,22 +211,22 @@ class Riddler:
             tokens_per_s=round(completion.tokens_per_s, 2),
             created_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
             attempts=attempts,
+            kernels=getattr(getattr(self.backend, "info", None), "kernels", "") or "",
+            adapter=self.model.adapter,
+            road=road,
+            quality=quality.stored(),
         )
 
 
-def labelled(primer: str, text: str) -> str:
-    """The completion read as if it followed the prompt's last label ("Answer:"), unless the model
-    wrote a label itself (a chat reply usually does). Unlabelled text followed by a line with the
-    primer's own label is a reply in the older riddle-first order: its first line is the riddle."""
-    stripped = text.lstrip()
-    if not primer or stripped.lower().startswith(primer.lower()) or _LEADING_LABEL.match(stripped):
-        return stripped
-    own_label = re.compile(
-        r"^\s*" + re.escape(primer.rstrip(":：")) + r"\s*[:：]", re.IGNORECASE | re.MULTILINE
-    )
-    if primer.lower() != "riddle:" and own_label.search(stripped):
-        return "Riddle: " + stripped
-    return primer + text
+def parsed_in_worker(event: dict[str, Any], job: Job) -> tuple[Riddle, Quality]:
+    """An accepted attempt as the worker parsed and judged it (never parsed twice); an event from a
+    request without "check" is checked here."""
+    parsed = event.get("riddle")
+    if parsed is None:
+        return check_riddle(job.prompt.primer, event["text"], job.story())
+    riddle = Riddle(parsed["text"], parsed["answer"], tuple(parsed["hints"]), parsed["difficulty"])
+    flags = event.get("quality") or ""
+    return riddle, Quality(tuple(flags.split(", ")) if flags else ())
 
 
 def worker_completion(event: dict[str, Any]) -> Completion:
@@ -257,19 +284,3 @@ def riddle_articles(
         stored.append(saved_riddle)
         report(Progress("riddling", index, total, f"Riddled {index} of {total}", item=saved_riddle))
     return RiddleRun(tuple(stored), tuple(failed))
-
-
-def riddle_pending(
-    store: Store,
-    riddler: Riddler,
-    limit: int = 20,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-) -> RiddleRun:
-    """Riddle the stored articles that have no riddle yet. On a first run with an empty history the
-    bundled sample news is stored first, so there is always something to play, offline."""
-    if store.count_articles() == 0:
-        from engine.samples import sample_articles
-
-        store.save_articles(sample_articles())
-    return riddle_articles(store, store.articles_without_riddles(limit), riddler, progress, cancel)

@@ -14,18 +14,20 @@ token with the one-by-one path.
 Called through the worker's generic op, never imported by the calling process:
     LocalModel.call("engine.inference.batch:run", request, on_event, cancel)
 Request: {"jobs": [{"prompt", "primer", "seeds": [one per attempt], "sampling": {...}, "guided": bool,
-                    "stream": bool}],
-          "check": "engine.module:function" (check(primer, text) raises ValueError to reject), "width": int | None}
+                    "stream": bool, "story": {"title", "summary", "candidates": [...] | None}}],
+          "check": bool (engine.riddles.check_riddle judges every finished attempt), "width": int | None}
 Events:  {"event": "batch", width, n_ctx, shared_tokens, why}   {"event": "step", live, queued, tokens}
          {"event": "text", job, attempt, text} (streamed jobs only)
-         {"event": "finished", job, attempt, text, accepted, retry, reason, prompt_tokens, ...}
+         {"event": "finished", job, attempt, text, accepted, retry, reason, prompt_tokens, ...,
+          riddle: {text, answer, hints, difficulty} and quality (its flags) when accepted and checked}
          {"event": "done", finish_reason: "stop" | "cancelled" | "unbatchable", reason}
 One job is cancelled alone by the cancel id "<request id>/<job index>".
 
 A guided job (engine.guided) is written field by field: its sampler draws as usual, but a token the
 field does not allow (the answer inside the riddle, an empty line, a runaway value) is masked out of
 the logits and drawn again, and the labels are fed by us. Stop strings and max_tokens do not apply to
-it; its fields' budgets do.
+it; its fields' budgets do. While the answer is written under the story's subject candidates, only the
+first token of each candidate's rest (and the end of the line at a whole one) keeps its logit.
 
 The KV cache and its decoded prefix are kept in the worker between calls (closed when the model goes),
 so the one-by-one Riddler, which runs here as a batch of one, reuses the few-shot prefix per article.
@@ -34,10 +36,8 @@ so the one-by-one Riddler, which runs here as a batch of one, reuses the few-sho
 from __future__ import annotations
 
 import codecs
-import importlib
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +47,8 @@ import numpy as np
 from engine.guided import GuidedRiddle, token_budget
 from engine.inference import Sampling
 from engine.inference.batch_plan import CELL_ROUNDING, UTF8_SLACK, Plan, plan_batch
+from engine.quality import Story, examples_in
+from engine.riddles import check_riddle
 
 # Progress for the caller (and its chance to cancel single articles) at most this often.
 STEP_EVENT_S = 0.2
@@ -80,6 +82,7 @@ class Attempt:
     pending: list[int] = field(default_factory=list)  # after the prompt: to be decoded in the next step
     pos: int = 0  # position of the next token after the prompt
     guide: GuidedRiddle | None = None
+    answer: list[int] = field(default_factory=list)  # guided: the tokens kept in the answer field
     utf8: Any = None  # guided: incremental decoder, so a character split over tokens is judged whole
     streamed: int = 0  # characters of text already sent as "text" events
     last_text: float = 0.0
@@ -138,6 +141,13 @@ class Sampler:
         """Take a token out of this position's logits, so the next pick draws from the rest."""
         logits = np.ctypeslib.as_array(lc.llama_get_logits_ith(ctx, index), shape=(self.n_vocab,))
         logits[token] = -np.inf
+
+    def keep_only(self, ctx: Any, index: int, tokens: list[int]) -> None:
+        """Mask every token but these out of this position's logits (the answer's candidates)."""
+        logits = np.ctypeslib.as_array(lc.llama_get_logits_ith(ctx, index), shape=(self.n_vocab,))
+        kept = logits[tokens].copy()
+        logits[:] = -np.inf
+        logits[tokens] = kept
 
     def close(self) -> None:
         if self.chain is not None:
@@ -258,7 +268,7 @@ def run(worker: Any, request: dict[str, Any]) -> None:
         return
     worker.send({"event": "batch", "id": rid, **plan.as_event()})
     try:
-        batch = Batch(worker, rid, llm, cache, plan, jobs, _resolve(request.get("check")))
+        batch = Batch(worker, rid, llm, cache, plan, jobs, bool(request.get("check")))
         batch.trace = bool(request.get("trace"))
         finish = batch.run(attempts)
     except BaseException:
@@ -311,10 +321,12 @@ class Batch:
         cache: SequenceCache,
         plan: Plan,
         jobs: list[dict[str, Any]],
-        check: Callable[[str, str], object] | None,
+        check: bool,
     ):
         self.worker, self.rid, self.llm, self.cache, self.plan = worker, rid, llm, cache, plan
         self.jobs, self.check = jobs, check
+        self.stories = [_story(job) for job in jobs]
+        self._spelled: dict[int, list[list[int]] | None] = {}  # job -> its candidates' tokens
         self.trace = False  # tests and benchmarks: report token ids and greedy margins per attempt
         self.vocab = lc.llama_model_get_vocab(llm._model.model)
         self.live: dict[int, Attempt] = {}  # slot -> attempt
@@ -359,7 +371,9 @@ class Batch:
             attempt.sampler = Sampler(self.llm, sampling, attempt.seed, self.trace)
             attempt.pos = len(attempt.tokens)
             if guided:
-                attempt.guide, attempt.utf8 = GuidedRiddle(), codecs.getincrementaldecoder("utf-8")("replace")
+                candidates = (self.jobs[attempt.job].get("story") or {}).get("candidates")
+                attempt.guide = GuidedRiddle(candidates=None if candidates is None else tuple(candidates))
+                attempt.utf8 = codecs.getincrementaldecoder("utf-8")("replace")
             self.cache.start(attempt.slot, self.plan.shared)
             self.live[attempt.slot] = attempt
 
@@ -414,13 +428,22 @@ class Batch:
         """Draw until the field allows the token (each refused one is masked out), then keep it and
         queue what comes next: the token itself, or the rest of the line and the next label."""
         guide, sampler = attempt.guide, attempt.sampler
+        answering = len(guide.values) == 1
+        allowed = self._answer_tokens(attempt) if answering else None
+        if allowed is not None:
+            if not allowed:  # the answer so far begins no candidate (cannot happen, but never guess)
+                guide.refuse()
+                self._retire(attempt, "stop", queue)
+                return
+            sampler.keep_only(self.cache.ctx, index, allowed)
         for _ in range(MAX_REDRAWS):
             token = sampler.pick(self.cache.ctx, index)
             if attempt.first_token_s is None:
                 attempt.first_token_s = time.perf_counter() - attempt.started
             before = attempt.utf8.getstate()
             piece = attempt.utf8.decode(self.llm.detokenize([token]))
-            if not lc.llama_vocab_is_eog(self.vocab, token) and guide.allows(piece):
+            wanted = allowed is None or token in allowed
+            if wanted and not lc.llama_vocab_is_eog(self.vocab, token) and guide.allows(piece):
                 break
             attempt.utf8.setstate(before)
             sampler.ban(self.cache.ctx, index, token)
@@ -431,6 +454,8 @@ class Batch:
         self.tokens += 1
         attempt.sampled += 1
         attempt.out.append(token)
+        if answering:
+            attempt.answer.append(token)
         keep, feed = guide.take(piece)
         if guide.finished:
             self._retire(attempt, "length" if guide.failure.startswith("runaway") else "stop", queue)
@@ -442,6 +467,33 @@ class Batch:
 
     def _tokens(self, text: str) -> list[int]:
         return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+
+    def _answer_tokens(self, attempt: Attempt) -> list[int] | None:
+        """Under subject candidates, the tokens the answer may take next: the next token of each
+        candidate (as the tokenizer writes it after "Answer:") that the answer so far begins, and the
+        end of the line after a whole one. Token by token, so a name spelled in several byte tokens is
+        followed exactly. None: no candidates, any token may be drawn (and judged by the guide)."""
+        spelled = self._candidate_tokens(attempt.job)
+        if spelled is None:
+            return None
+        done = attempt.answer
+        allowed = {s[len(done)] for s in spelled if len(s) > len(done) and s[: len(done)] == done}
+        if any(s == done for s in spelled):
+            allowed.update(self._tokens("\n")[-1:])  # the newline itself, after any space a tokenizer adds
+        return sorted(allowed)
+
+    def _candidate_tokens(self, job: int) -> list[list[int]] | None:
+        if job not in self._spelled:
+            found = (self.jobs[job].get("story") or {}).get("candidates")
+            self._spelled[job] = None if found is None else [self._after_primer(job, c) for c in found]
+        return self._spelled[job]
+
+    def _after_primer(self, job: int, candidate: str) -> list[int]:
+        """The candidate's tokens as the tokenizer writes them after the primer ("Answer:"), so a
+        tokenizer that adds a space before a text's first word does not add one here."""
+        primer = self.jobs[job].get("primer") or "Answer:"
+        head, whole = self._tokens(primer), self._tokens(f"{primer} {candidate.strip()}")
+        return whole[len(head) :] if whole[: len(head)] == head else self._tokens(" " + candidate.strip())
 
     def _stream(self, attempt: Attempt, final: bool = False) -> None:
         """Send a streamed job's new text (guided: the labelled text so far) now and then."""
@@ -466,13 +518,16 @@ class Batch:
     def _retire(self, attempt: Attempt, finish: str, queue: deque[Attempt]) -> None:
         attempt.finish = finish
         self._release(attempt)
+        primer = self.jobs[attempt.job].get("primer", "")
         if attempt.guide is not None:
             self._stream(attempt, final=True)
             text = attempt.guide.text()
-            reason = attempt.guide.failure or self._rejection(self.jobs[attempt.job].get("primer", ""), text)
+            reason, judged = attempt.guide.failure, {}
+            if not reason:
+                reason, judged = self._judge(primer, text, attempt.job)
         else:
             text = _cut_at_stop(attempt.text, attempt.stop).decode("utf-8", errors="ignore")
-            reason = self._rejection(self.jobs[attempt.job].get("primer", ""), text)
+            reason, judged = self._judge(primer, text, attempt.job)
         retry = bool(reason) and attempt.number < len(self.jobs[attempt.job]["seeds"])
         if retry:
             queue.append(
@@ -487,6 +542,7 @@ class Batch:
         self.worker.send(
             {
                 **traced,
+                **judged,
                 "event": "finished",
                 "id": self.rid,
                 "job": attempt.job,
@@ -505,14 +561,17 @@ class Batch:
             }
         )
 
-    def _rejection(self, primer: str, text: str) -> str:
-        if self.check is None:
-            return ""
+    def _judge(self, primer: str, text: str, job: int) -> tuple[str, dict[str, Any]]:
+        """Why the attempt is refused ("" when accepted) and, accepted, the riddle as parsed once here
+        and its quality flags, for the caller to keep as they are."""
+        if not self.check:
+            return "", {}
         try:
-            self.check(primer, text)
+            riddle, quality = check_riddle(primer, text, self.stories[job])
         except ValueError as rejected:
-            return str(rejected) or "rejected"
-        return ""
+            return str(rejected) or "rejected", {}
+        parsed = {"text": riddle.text, "answer": riddle.answer, "hints": list(riddle.hints)}
+        return "", {"riddle": {**parsed, "difficulty": riddle.difficulty}, "quality": quality.stored()}
 
     def _finish_too_long(self, attempt: Attempt) -> None:
         n_ctx = self.llm.n_ctx()
@@ -628,13 +687,12 @@ def _cut_at_stop(text: bytes, stops: list[bytes]) -> bytes:
     return text[: min(found)] if found else text
 
 
-def _resolve(target: str | None) -> Callable[[str, str], object] | None:
-    if not target:
+def _story(job: dict[str, Any]) -> Story | None:
+    """What the quality checks judge a job's riddle against: its story and the prompt's examples."""
+    story = job.get("story")
+    if not story:
         return None
-    module_name, _, function = target.partition(":")
-    if not module_name.startswith("engine."):
-        raise ValueError(f"refusing to call {target!r}")
-    return getattr(importlib.import_module(module_name), function)
+    return Story(story.get("title", ""), story.get("summary", ""), examples_in(job.get("prompt", "")))
 
 
 def _unbatchable(rid: str, why: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ generator directly, and the caller's riddle_*_batched against the one-by-one pat
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import pytest
 
@@ -33,9 +34,22 @@ class ShortPipeline:
 
 
 def riddler_for(model: LocalModel, sampling: Sampling, attempts: int = 3) -> Riddler:
+    """subjects=False: these are plumbing tests, the scripted model answers "lantern" (the answer
+    constraint has its own tests in test_subjects.py)."""
     return Riddler(
-        model, ShortPipeline(), ModelIdentity("m.gguf", "", "tiny"), sampling, max_attempts=attempts
+        model,
+        ShortPipeline(),
+        ModelIdentity("m.gguf", "", "tiny"),
+        sampling,
+        max_attempts=attempts,
+        subjects=False,
     )
+
+
+def lantern_news(count: int) -> list:
+    """Sample articles that mention a lantern, so the scripted model's answer names their story (the
+    quality checks refuse an answer that is not in it)."""
+    return [replace(a, summary=f"{a.summary} A lantern marks the spot.") for a in sample_articles()[:count]]
 
 
 def run_batch(model: LocalModel, prompts: list[str], sampling: dict, width: int, **extra):
@@ -97,7 +111,7 @@ def test_stop_strings_end_each_sequence(scripted):
 
 
 def test_batched_riddles_equal_one_by_one_riddles_and_arrive_one_by_one(scripted, tmp_path):
-    articles = sample_articles()[:6]
+    articles = lantern_news(6)
     riddler = riddler_for(scripted, Sampling(temperature=0.0, max_tokens=64, seed=3))
     serial = riddle_articles(Store(tmp_path / "serial.db"), articles, riddler)
     store = Store(tmp_path / "batched.db")
@@ -156,7 +170,7 @@ def test_cancel_stops_the_whole_batch_and_the_model_stays_usable(random_model, t
 
 
 def test_skipping_one_article_drops_it_and_the_rest_go_on(scripted, tmp_path):
-    articles = sample_articles()[:4]
+    articles = lantern_news(4)
     skips = ArticleSkips()
     riddler = riddler_for(scripted, Sampling(temperature=0.0, max_tokens=64))
 
@@ -209,7 +223,9 @@ def test_long_prompts_stay_inside_the_kv_budget(random_gguf):
 
 def test_first_run_batches_the_bundled_sample_news(scripted, tmp_path):
     store = Store(tmp_path / "h.db")
-    run = riddle_pending_batched(store, riddler_for(scripted, Sampling(temperature=0.0)), limit=3, width=3)
+    riddler = riddler_for(scripted, Sampling(temperature=0.0))
+    riddler.subjects = True  # as the reader riddles: each answer one of its story's subjects
+    run = riddle_pending_batched(store, riddler, limit=3, width=3)
     assert len(run.stored) == 3 and store.count_articles() == 20
 
 
@@ -233,7 +249,7 @@ def test_other_backends_fall_back_to_one_by_one_and_say_so(scripted, tmp_path):
     )
     messages = []
     run = riddle_articles_batched(
-        Store(tmp_path / "h.db"), sample_articles()[:2], riddler, lambda p: messages.append(p.message)
+        Store(tmp_path / "h.db"), lantern_news(2), riddler, lambda p: messages.append(p.message)
     )
     assert len(run.stored) == 2
     assert any("one article at a time" in m for m in messages)
@@ -292,7 +308,7 @@ def test_a_service_gets_a_bounded_number_of_concurrent_requests(tmp_path):
         backend, ShortPipeline(), ModelIdentity("service", "", "remote"), Sampling(temperature=0)
     )
     try:
-        run = riddle_articles_batched(Store(tmp_path / "h.db"), sample_articles()[:7], riddler, width=3)
+        run = riddle_articles_batched(Store(tmp_path / "h.db"), lantern_news(7), riddler, width=3)
     finally:
         backend.close()
         service.close()

@@ -3,10 +3,13 @@ llama.cpp running the scripted synthetic model, whose first choice after every "
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.articles import Article
 from engine.guided import GUIDED_FIELDS, GuidedRiddle
 from engine.inference import Sampling
 from engine.inference.local import LocalModel, LocalSettings
@@ -15,6 +18,16 @@ from engine.riddles import leaks, may_leak, parse_riddle
 from engine.riddling import ModelIdentity, Riddler, labelled
 from engine.samples import sample_articles
 from tests.support.synthetic_gguf import SCRIPT_ANSWER
+
+# A story about a lantern: the scripted model's own answer is its subject, so the leak guard can be
+# watched on its own (subjects=False) while the quality checks still pass the riddle.
+LANTERN = Article(
+    title="Harbour lantern shines again after restoration",
+    link="https://example.org/lantern",
+    source="Example",
+    published=datetime(2026, 12, 1, tzinfo=UTC),
+    summary="Volunteers restored the old harbour lantern, which guides fishing boats home.",
+)
 
 
 def feed(guide: GuidedRiddle, pieces: list[str]) -> list[str]:
@@ -79,7 +92,7 @@ def test_a_hint_may_not_end_as_a_copy_of_the_riddle_or_the_first_hint():
 def test_no_field_may_be_empty_and_the_answer_stays_short():
     guide = GuidedRiddle()
     assert not guide.allows("\n") and not guide.allows("  \n")
-    assert feed(guide, [" one", " two", " three", " four", " five", " six", " seven"]) == [" seven"]
+    assert feed(guide, [" one", " two", " three", " four", " five", " six", " seven"]) == [" six", " seven"]
     assert guide.allows("\n")
 
 
@@ -157,9 +170,10 @@ def test_guided_riddles_never_say_the_answer_the_model_would_say(scripted):
     free = scripted.complete(prompt.text + " lantern\nRiddle:", GREEDY)
     assert free.text.startswith(" lantern")  # what the model prefers to write in the riddle
     pieces: list[str] = []
-    riddle, provenance = Riddler(scripted, pipeline, ModelIdentity("s", "", "tiny"), GREEDY).riddle(
-        sample_articles()[0], on_text=pieces.append
-    )
+    # subjects=False: the leak guard alone, on the scripted model's own answer ("lantern").
+    riddle, provenance = Riddler(
+        scripted, pipeline, ModelIdentity("s", "", "tiny"), GREEDY, subjects=False
+    ).riddle(LANTERN, on_text=pieces.append)
     assert riddle.answer == SCRIPT_ANSWER and provenance.attempts == 1
     assert riddle.text == "I glow in the window when the nights grow long."
     # A hint may not end as a copy of the riddle or the first hint: the model goes on to its next choices.
@@ -212,6 +226,11 @@ def test_a_grammar_in_the_settings_does_not_bind_a_guided_riddle(scripted):
 
     sampling = replace(GREEDY, grammar=LABELLED_GRAMMAR)
     riddle, _ = Riddler(
-        scripted, FewShotPipeline(shots=1), ModelIdentity("s", "", "tiny"), sampling, max_attempts=1
-    ).riddle(sample_articles()[1])
+        scripted,
+        FewShotPipeline(shots=1),
+        ModelIdentity("s", "", "tiny"),
+        sampling,
+        max_attempts=1,
+        subjects=False,
+    ).riddle(LANTERN)
     assert riddle.answer == SCRIPT_ANSWER and riddle.text == "I glow in the window when the nights grow long."

@@ -1,9 +1,10 @@
 from engine.active_model import ModelChoice, open_riddler
+from engine.batching import riddle_pending_batched as riddle_pending
 from engine.inference import Sampling
 from engine.inference.local import LocalSettings
 from engine.progress import CancelToken
-from engine.riddling import riddle_pending
 from engine.store import Store
+from engine.subjects import candidates
 from tests.support.synthetic_gguf import SCRIPT_ANSWER
 
 
@@ -22,7 +23,10 @@ def test_first_run_riddles_the_bundled_sample_news_into_the_store(scripted_gguf,
     assert store.count_articles() == 20 and store.count_riddles() == 4
     assert [p.item.id for p in seen if p.item] == [s.id for s in run.stored]
     first = store.riddle(run.stored[0].id)
-    assert first.riddle.answer == SCRIPT_ANSWER and len(first.riddle.hints) == 2
+    # The scripted model would say "lantern"; guided, its answer can only be one of the story's subjects.
+    assert first.riddle.answer != SCRIPT_ANSWER and len(first.riddle.hints) == 2
+    assert first.riddle.answer in candidates(first.article.title, first.article.summary)
+    assert first.provenance.road == "guided" and first.provenance.quality in ("", "headline copy")
     assert first.provenance.pipeline == "few-shot" and first.provenance.model_file == "scripted.gguf"
     assert first.provenance.completion_tokens > 0
 
@@ -97,9 +101,10 @@ def test_empty_and_runaway_output_are_named_in_the_final_sentence(tmp_path):
     with pytest.raises(GenerationError, match="empty output"):
         Riddler(empty, FewShotPipeline(), ModelIdentity("m", "", "t"), max_attempts=2).riddle(article)
     assert empty.calls == 2
-    runaway = Canned((" a a a a", "length"), (" lamp\nRiddle: I glow.\nHint 1: a\nHint 2: b", "stop"))
+    # The answer must be in the story (engine.quality): sample article 0 is about a comet.
+    runaway = Canned((" a a a a", "length"), (" comet\nRiddle: I glow.\nHint 1: a\nHint 2: b", "stop"))
     riddle, provenance = Riddler(runaway, FewShotPipeline(), ModelIdentity("m", "", "t")).riddle(article)
-    assert riddle.answer == "lamp" and provenance.attempts == 2
+    assert riddle.answer == "comet" and provenance.attempts == 2 and provenance.road == "parse-and-retry"
     stuck = Canned(*[(" a a a a", "length")] * 3)
     with pytest.raises(GenerationError, match="runaway output cut at 120 tokens"):
         Riddler(stuck, FewShotPipeline(), ModelIdentity("m", "", "t")).riddle(article)
@@ -126,13 +131,14 @@ def test_the_riddler_keeps_its_last_attempt_guided_or_not_accepted_or_not(tmp_pa
         link="https://example.org/lights",
         source="Example",
         published=datetime(2026, 11, 26, 10, tzinfo=UTC),
-        summary="The old harbour lamps shine again.",
+        summary="The old harbour lantern shines again.",
     )
     settings = LocalSettings(n_ctx=8192, idle_unload_s=None)
     riddler, model = open_riddler(
         ModelChoice(leaky, "", "leaky", "tiny", "base"), settings, Sampling(temperature=0.0)
     )
     riddler.max_attempts = 1
+    riddler.subjects = False  # the leak guard alone: the scripted model's own answer, "lantern"
     try:
         riddle, provenance = riddler.riddle(article)
         assert riddler.last_guided and riddle.answer == SCRIPT_ANSWER

@@ -47,9 +47,14 @@ FALLBACKS = {
 }
 
 
-def _base_vocab(words: list[str]) -> tuple[list[str], list[int]]:
+def _base_vocab(words: list[str], space: bool = False) -> tuple[list[str], list[int]]:
     tokens = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)]
     types = [TokenType.UNKNOWN, TokenType.CONTROL, TokenType.CONTROL] + [TokenType.BYTE] * 256
+    if space:
+        # "▁" (a space) as a token of its own, so any text, spelled in byte tokens between spaces,
+        # reads back as written (a guided answer is spelled token by token from the story's subjects).
+        tokens.append("▁")
+        types.append(TokenType.NORMAL)
     for word in words:
         tokens.append(word.replace(" ", "▁"))
         types.append(TokenType.NORMAL)
@@ -126,7 +131,7 @@ def write_scripted_model(
     """A model whose greedy continuation after a final ':' is exactly ''.join(script), then EOS.
     `fallbacks` (pieces of the script; FALLBACKS by default) are its second, third, … choices."""
     assert all(len(piece.encode()) < 32 for piece in script), "script pieces must be under 32 bytes"
-    tokens, types = _base_vocab(list(script))
+    tokens, types = _base_vocab(list(script), space=True)
     vocab = len(tokens)
     width = ((vocab + 63) // 64) * 64  # one-hot embeddings need width >= vocab
     heads, ff = 4, 64

@@ -18,6 +18,7 @@ from engine.inference.local import LocalSettings
 from engine.paths import app_paths
 from engine.progress import CancelToken
 from engine.store import Store
+from engine.subjects import candidates
 from tests.support.synthetic_gguf import FALLBACKS, SCRIPT, SCRIPT_ANSWER, write_scripted_model
 
 SETTINGS = LocalSettings(n_ctx=8192, idle_unload_s=None)  # byte-level vocabulary: long prompts
@@ -44,14 +45,15 @@ def test_a_run_on_the_synthetic_model_is_stored_measured_reported_and_reproducib
     assert candidate.status == "done" and candidate.model_file == "scripted.gguf"
     assert len(candidate.rows) == 3
     for row in candidate.rows:
-        assert row.valid and row.answer == SCRIPT_ANSWER and not row.leaked
-        assert not row.grounded  # a lantern is in none of the sample stories
+        # As the reader riddles: the scripted model would say "lantern", guided it names the story.
+        article = record.articles[row.position]
+        assert row.valid and row.answer in candidates(article.title, article.summary) and not row.leaked
         assert row.choice in range(4) and row.solved == (
             row.choice == record.articles[row.position].answer_index
         )
         assert row.completion_tokens > 0 and row.generation_s > 0
     (summary,) = summarize(record)
-    assert summary.validity == 1.0 and summary.grounding == 0.0 and summary.leakage == 0.0
+    assert summary.validity == 1.0 and summary.leakage == 0.0
     assert 0 <= summary.solvability <= 1 and summary.chance == 0.25
     assert summary.riddles_per_min > 0 and summary.tokens_per_s > 0 and 0 < summary.first_token_s < 60
     assert summary.load_s > 0 and summary.peak_rss_mb > 10 and summary.file_mb > 1
@@ -64,7 +66,7 @@ def test_a_run_on_the_synthetic_model_is_stored_measured_reported_and_reproducib
     assert "| candidate |" in md.read_text()
     with (tmp_path / "md" / "rows.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == 3 and {r["answer"] for r in rows} == {SCRIPT_ANSWER}
+    assert len(rows) == 3 and {r["answer"] for r in rows} == {r.answer for r in candidate.rows}
 
     again = evaluate(store, _spec(scripted_gguf, scripted_gguf), paths)
     assert again.id != record.id and again.articles == record.articles
@@ -92,7 +94,7 @@ def test_a_local_candidate_is_measured_guided_as_the_reader_riddles(tmp_path):
     rows = record.candidates[0].rows
     # Measured the unguided way, every row leaked the answer and was invalid.
     assert len(rows) == 2 and all(r.valid and not r.leaked for r in rows), [r.reason for r in rows]
-    assert all(r.answer == SCRIPT_ANSWER and "like a lantern" not in r.output for r in rows)
+    assert all(r.answer != SCRIPT_ANSWER for r in rows)  # a story's subject, not the model's "lantern"
     # What the harness keeps per row still comes from the guided attempt.
     assert all(
         r.completion_tokens > 0 and r.prompt_tokens > 0 and 0 < r.first_token_s <= r.generation_s

@@ -1,0 +1,78 @@
+"""The story's subject candidates: the names and short noun phrases a riddle's answer may be.
+
+Before a local model writes a riddle, its answer is limited to these (guided generation lets the answer
+line only continue a candidate, engine.guided), so an answer is never a cut-off sentence or "yes".
+Phrases come from YAKE (keyword extraction from the text alone: no model, no download), up to three
+words, kept only when they read as a name or noun phrase: no function word at either end and no word
+that is only ever a verb ("flattens", "erupts"; lemminflect's dictionary says which), spelled as the
+story spells them. Phrases from the headline come first: the headline says what the story is about.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import yake
+from lemminflect import getAllLemmas
+
+from engine.quality import FUNCTION_WORDS, MAX_ANSWER_WORDS, fold
+
+MAX_CANDIDATES = 16
+_PHRASE_WORDS = 3
+_EXTRACTED = 60  # YAKE's top phrases looked at; many are dropped as not noun phrases
+_VERB_TAGS = {"VERB", "AUX"}
+_NOUN_TAGS = {"NOUN", "PROPN"}
+
+
+def candidates(title: str, summary: str = "", limit: int = MAX_CANDIDATES) -> tuple[str, ...]:
+    """Up to `limit` subject candidates, headline phrases first; () when the story has none."""
+    story = f"{title.strip().rstrip('.')}. {summary.strip()}"
+    found: dict[str, tuple[bool, int, str]] = {}
+    for rank, (phrase, _score) in enumerate(_extractor().extract_keywords(story)):
+        spelled = _as_spelled(phrase, story)
+        if spelled is None or not _noun_phrase(spelled):
+            continue
+        key = fold(spelled)
+        if key not in found:
+            found[key] = (_as_spelled(phrase, title) is None, rank, spelled)
+    return tuple(spelled for _, _, spelled in sorted(found.values())[:limit])
+
+
+def _noun_phrase(phrase: str) -> bool:
+    words = phrase.split()
+    if not words or len(words) > MAX_ANSWER_WORDS:
+        return False
+    if fold(words[0]) in FUNCTION_WORDS or fold(words[-1]) in FUNCTION_WORDS:
+        return False
+    return not any(_only_a_verb(w) for w in words) and _head_noun(words[-1])
+
+
+def _head_noun(word: str) -> bool:
+    """An English noun phrase ends on its noun ("nearby spiral galaxy", not "supernova in nearby"):
+    the last word can be a noun, or is a name or a word the dictionary does not know."""
+    if word[:1].isupper() or not word.isalpha():
+        return True
+    tags = set(getAllLemmas(word.lower()))
+    return not tags or bool(tags & _NOUN_TAGS)
+
+
+def _only_a_verb(word: str) -> bool:
+    if word[:1].isupper():
+        return False  # a capitalised word is read as (part of) a name
+    tags = set(getAllLemmas(word.lower()))
+    return bool(tags) and tags <= _VERB_TAGS
+
+
+def _as_spelled(phrase: str, text: str) -> str | None:
+    """The phrase as the text spells it (YAKE may change case), or None if it is not in the text as is."""
+    words = [re.escape(w) for w in phrase.split()]
+    if not words:
+        return None
+    match = re.search(r"(?<![\w-])" + r"\s+".join(words) + r"(?![\w-])", text, re.IGNORECASE)
+    return " ".join(match.group().split()) if match else None
+
+
+@lru_cache(maxsize=1)
+def _extractor() -> yake.KeywordExtractor:
+    return yake.KeywordExtractor(lan="en", n=_PHRASE_WORDS, top=_EXTRACTED, dedupLim=0.9)
