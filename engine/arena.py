@@ -121,6 +121,8 @@ def bradley_terry(
     """Strengths and 95% intervals for `models` from the matches (see the module docstring)."""
     names = sorted(set(models) | {m.first for m in matches} | {m.second for m in matches})
     k = len(names)
+    if not k:
+        return Ratings(0, 0, ())
     index = {name: i for i, name in enumerate(names)}
     games = [[PRIOR_GAMES if i != j else 0.0 for j in range(k)] for i in range(k)]
     wins = [(k - 1) * PRIOR_GAMES / 2 for _ in range(k)]

@@ -217,3 +217,24 @@ def test_a_tuned_models_rival_is_its_own_base(tmp_path):
     )
     (rival,) = rivals(app_paths().ensure(), tuned)
     assert rival.path == tuned.path and rival.lora_path is None
+
+
+def test_the_cli_ranks_the_models(store, capsys):
+    from engine.cli import main
+
+    assert main(["arena"]) == 0
+    assert "No arena plays yet" in capsys.readouterr().out
+    seed_two_models(store, 30)
+    simulate(store, {TUNED: 0.9, BASE: 0.3}, plays_wanted=20)
+    assert main(["arena"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("after 20 plays: ")
+    assert (
+        out[1].startswith(f"1. {TUNED}: ")
+        and out[1].endswith("10 plays")
+        and out[2].startswith(f"2. {BASE}: ")
+    )
+
+
+def test_no_plays_no_ratings(store):
+    assert ratings(store).models == () and ratings(store).plays == 0
