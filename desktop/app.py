@@ -13,8 +13,10 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.context import AppContext
 from desktop.database import StoreProxy
+from desktop.error_hook import ErrorHooks
 from desktop.feed_refresher import FeedRefresher
 from desktop.main_window import MainWindow
+from desktop.plurals import install_english_plurals
 from desktop.riddle_list import history_pool
 from desktop.theme import app_icon, apply_theme
 from desktop.tray import install_tray
@@ -79,6 +81,7 @@ def follow_system_theme(app: QApplication, context: AppContext) -> None:
 def install_translations(app: QApplication, language: str) -> None:
     """Load Riddlewire's and Qt's own translations for the language (English ships built in):
     adding resources/i18n/riddlewire_<lang>.qm is all a translation needs."""
+    install_english_plurals(app)  # first: a translation installed after it takes precedence
     locale = QLocale.system() if language == "system" else QLocale(language)
     for name, folder in (
         ("riddlewire", str(resource("i18n"))),
@@ -102,7 +105,10 @@ def _report_shown(app: QApplication) -> None:
     app.quit()
 
 
-def run_app(argv: list[str]) -> int:
+def start_app(argv: list[str]) -> MainWindow:
+    """Everything `riddlewire` does before Qt's event loop: the application, its translations, the
+    window over the user's data folder, the first riddles, the feed refresher, the tray, the welcome
+    tour on a first launch, and the error hooks. The end-to-end test starts the app through here."""
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     app.setApplicationName("Riddlewire")
     app.setOrganizationName("Riddlewire")
@@ -111,6 +117,7 @@ def run_app(argv: list[str]) -> int:
     app.setWindowIcon(app_icon())
     install_translations(app, str(load_settings(app_paths().settings_file)["appearance.language"]))
     window = build_window(app)
+    window.error_hooks = ErrorHooks(window.show_notice)
     window.show()
     window.page("reader").load_history()
     window.context.feed_refresher.start()
@@ -120,7 +127,25 @@ def run_app(argv: list[str]) -> int:
         window.open_welcome()
     if os.environ.get(STARTUP_PROBE):
         QTimer.singleShot(0, lambda: _report_shown(app))
-    code = app.exec()
+    return window
+
+
+def run_app(argv: list[str]) -> int:
+    window = start_app(argv)
+    code = QApplication.instance().exec()
     QThreadPool.globalInstance().waitForDone(5000)
     history_pool().waitForDone(5000)
+    window.error_hooks.uninstall()
     return code
+
+
+def stop_app(window: MainWindow) -> None:
+    """What quitting does, for a window started with start_app without Qt's event loop of its own
+    (the end-to-end test): stop the refresher, close the window, let running work finish, close the
+    database and the model, and put the error hooks back."""
+    window.context.feed_refresher.stop()
+    window.close()
+    QThreadPool.globalInstance().waitForDone(10_000)
+    history_pool().waitForDone(10_000)
+    window.context.close()
+    window.error_hooks.uninstall()

@@ -3,7 +3,9 @@ to Settings, Diagnostics, the welcome tour and About, and a status bar for failu
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSize, QUrl
+import time
+
+from PySide6.QtCore import QByteArray, QCoreApplication, QSize, QTimer, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -20,7 +22,19 @@ from desktop.context import AppContext
 from desktop.heap import settle_start_up_heap
 from desktop.ops import set_default_failure
 from desktop.pages import discover
+from desktop.plurals import install_english_plurals
 from desktop.theme import app_icon, mark
+
+STATUS_EXPIRY_S = 45.0  # a page's status line is cleared after standing this long unchanged
+
+
+def page_busy(page: QWidget) -> bool:
+    """Whether a page is still working: its own `busy()`, or its background op still running."""
+    busy = getattr(page, "busy", None)
+    if callable(busy):
+        return bool(busy())
+    op = getattr(page, "op", None)
+    return op is not None and not getattr(op, "done", True)
 
 
 class NoticeBanner(QWidget):
@@ -48,6 +62,7 @@ class NoticeBanner(QWidget):
 class MainWindow(QMainWindow):
     def __init__(self, context: AppContext):
         super().__init__()
+        install_english_plurals(QCoreApplication.instance())  # "1 riddle", not "1 riddle(s)"
         self.context = context
         self.setWindowTitle(self.tr("Riddlewire — today's news as riddles"))
         self.setWindowIcon(app_icon())
@@ -66,8 +81,15 @@ class MainWindow(QMainWindow):
             self.pages[spec.key] = page
             self.nav.addItem(self.tr(spec.title))
             self.stack.addWidget(page)
-        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.currentRowChanged.connect(self._switch_page)
         self.nav.setCurrentRow(0)
+        self.error_hooks = None  # desktop.error_hook.ErrorHooks, installed by desktop.app
+        self._status_seen: dict[int, tuple[str, float]] = {}  # page status label -> (text, since)
+        self.status_expiry_s = STATUS_EXPIRY_S
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(2_000)
+        self._status_timer.timeout.connect(self.expire_statuses)
+        self._status_timer.start()
 
         self.banner = NoticeBanner()
         right = QWidget()
@@ -158,6 +180,36 @@ class MainWindow(QMainWindow):
 
     def show_notice(self, sentence: str) -> None:
         self.banner.show_sentence(sentence)
+
+    # -- page status lines -----------------------------------------------------------------------
+    # A page's status line ("Thanks: your rating is kept…", "Subscribed to NASA.") says what just
+    # happened. Left on screen it turns into a claim about now, so it is cleared when the reader
+    # leaves the page, and when it has stood unchanged for status_expiry_s; never while the page is
+    # still working (its progress is in it). setText(""), not clear(): a label may keep its own copy of
+    # the text (desktop/text_fit.py's WrappingLabel), which clear() would leave behind.
+    def _switch_page(self, row: int) -> None:
+        left = self.stack.currentWidget()
+        self.stack.setCurrentIndex(row)
+        if left is not None and left is not self.stack.currentWidget():
+            self._clear_status(left)
+
+    def _clear_status(self, page: QWidget) -> None:
+        label = getattr(page, "status", None)
+        if isinstance(label, QLabel) and label.text() and not page_busy(page):
+            label.setText("")
+
+    def expire_statuses(self) -> None:
+        now = time.monotonic()
+        for page in self.pages.values():
+            label = getattr(page, "status", None)
+            if not isinstance(label, QLabel):
+                continue
+            text, since = self._status_seen.get(id(label), ("", now))
+            if label.text() != text:
+                self._status_seen[id(label)] = (label.text(), now)
+            elif text and now - since >= self.status_expiry_s and not page_busy(page):
+                label.setText("")
+                self._status_seen[id(label)] = ("", now)
 
     def page(self, key: str) -> QWidget:
         return self.pages[key]
