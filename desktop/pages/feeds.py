@@ -88,6 +88,7 @@ class FeedsPage(QWidget):
         self.context = context
         self.feeds: list[Feed] = []
         self._filling = False
+        self._refreshing = False
         self.refresher = getattr(context, "feed_refresher", None) or FeedRefresher(context, parent=self)
         self.refresher.started.connect(lambda: self._busy(True))
         self.refresher.progressed.connect(self._progressed)
@@ -214,6 +215,9 @@ class FeedsPage(QWidget):
         selected = self.selected_feed()
         self.feeds = feeds
         self._filling = True
+        # Rows are refilled in place: a kept selection would now sit on another feed (or a removed
+        # one's preview would stay). It is cleared, and the same feed is selected again if it is left.
+        self.table.clearSelection()
         self.table.setRowCount(len(feeds))
         for row, feed in enumerate(feeds):
             for column, (text, tip) in enumerate(self._cells(feed)):
@@ -304,8 +308,8 @@ class FeedsPage(QWidget):
 
         def imported(counts: tuple[int, int]) -> None:
             self.status.setText(
-                self.tr("Subscribed to {added} new feeds ({known} you already had).").format(
-                    added=counts[0], known=counts[1] - counts[0]
+                self.tr("Subscribed to %n new feed(s) ({known} you already had).", "", counts[0]).format(
+                    known=counts[1] - counts[0]
                 )
             )
             self.reload()
@@ -323,7 +327,7 @@ class FeedsPage(QWidget):
         BackgroundOp(
             op,
             on_success=lambda n: self.status.setText(
-                self.tr("Wrote {n} feeds to {path}.").format(n=n, path=path)
+                self.tr("Wrote %n feed(s) to {path}.", "", n).format(path=path)
             ),
             on_failure=self._failed,
         ).start()
@@ -402,11 +406,13 @@ class FeedsPage(QWidget):
 
     def _refreshed(self, report: RefreshReport) -> None:
         self._busy(False)
-        text = self.tr("{checked} feeds checked, {new} new articles.").format(
-            checked=len(report.outcomes), new=report.new
+        text = (
+            self.tr("%n feed(s) checked", "", len(report.outcomes))
+            + ", "
+            + self.tr("%n new article(s).", "", report.new)
         )
         if report.failed:
-            text += " " + self.tr("{n} could not be read; see their status.").format(n=len(report.failed))
+            text += " " + self.tr("%n could not be read: see the Status column.", "", len(report.failed))
         self.status.setText(text)
         self.reload()
         self._show_preview()
@@ -419,7 +425,12 @@ class FeedsPage(QWidget):
         self.add_button.setEnabled(True)
         self.status.setText(failure_sentence(error))
 
+    def busy(self) -> bool:
+        """A refresh is running (the window leaves the status line alone meanwhile)."""
+        return self._refreshing
+
     def _busy(self, busy: bool) -> None:
+        self._refreshing = busy
         self.refresh_button.setEnabled(not busy)
         self.cancel_button.setVisible(busy)
         self.progress.setVisible(busy)

@@ -280,3 +280,31 @@ def test_with_full_text_on_a_refresh_reads_the_pages_of_brief_articles(make_wind
     summaries = dict(Store(app_paths().database).db.execute("SELECT title, summary FROM articles").fetchall())
     assert summaries["Island barge now runs every hour"].startswith("The barge between the two islands")
     assert all("Menu" not in text for text in summaries.values())
+
+
+def test_a_removed_feeds_preview_and_status_do_not_outlive_it(make_window, qtbot, feed_server):
+    store = Store(app_paths().ensure().database)
+    add_feed(store, feed_server.add("/nasa", body=rss("NASA", [])), "NASA")
+    add_feed(store, feed_server.add("/esa", body=rss("ESA", [])), "ESA")
+    store.close()
+    window, page = page_of(make_window, qtbot, 2)
+    window.show_page("feeds")
+    nasa = next(r for r in range(2) if cell(page, r, NAME) == "NASA")
+    page.table.selectRow(nasa)
+    qtbot.waitUntil(lambda: "No stored articles from NASA" in page.preview.toPlainText(), timeout=5000)
+    page.remove_selected()
+    qtbot.waitUntil(lambda: page.table.rowCount() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: "NASA" not in page.preview.toPlainText(), timeout=5000)
+    assert page.selected_feed() is None  # the selection did not slide onto the other feed
+    assert "Unsubscribed from NASA" in page.status.text()
+    # The status line says what just happened: it goes when the reader leaves the page...
+    window.show_page("history")
+    assert page.status.text() == ""
+    # ...and, on a page left open, once it has stood unchanged for a while.
+    window.show_page("feeds")
+    page.status.setText("Subscribed to ESA.")
+    window.status_expiry_s = 0.05
+    window.expire_statuses()
+    qtbot.wait(100)
+    window.expire_statuses()
+    assert page.status.text() == ""
