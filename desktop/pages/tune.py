@@ -6,6 +6,7 @@ choice at once."""
 
 from __future__ import annotations
 
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -123,6 +124,13 @@ class TunePage(QWidget):
         layout.addLayout(buttons)
 
     # -- data and adapters --------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        """The data is read again each time the page is shown: riddles solved and rated since count
+        (training uses what is shown). A running training, distillation or refresh is left alone."""
+        super().showEvent(event)
+        if self.op is None or self.op.done:
+            self.refresh()
+
     def refresh(self) -> None:
         if self.missing:
             self.explanation.setText(self.tr(explain_missing_extra(self.missing)))
@@ -152,13 +160,13 @@ class TunePage(QWidget):
         self.resume_button.setEnabled(self.resumable is not None and not self.missing)
         counts = self.data.counts()
         self.summary.setText(
-            self.tr(
-                "{train} training and {validation} validation examples: {history} from your liked or solved "
-                "riddles, {shipped} from the hand-written set, {distilled} distilled. Left out: {excluded} "
-                "(leaks, duplicates, held-out stories) and {down} you rated down."
+            self.tr("%n example(s) to train on", "", len(self.data.train))
+            + self.tr(" and %n to validate with", "", len(self.data.validation))
+            + self.tr(
+                ": {history} from your liked or solved riddles, {shipped} from the hand-written set, "
+                "{distilled} distilled. Left out: {excluded} (leaks, duplicates, held-out stories) "
+                "and {down} you rated down."
             ).format(
-                train=len(self.data.train),
-                validation=len(self.data.validation),
                 history=counts.get("history", 0),
                 shipped=counts.get("shipped", 0),
                 distilled=counts.get("distilled", 0),
@@ -236,11 +244,12 @@ class TunePage(QWidget):
         reasons = "; ".join(f"{count} {why}" for why, count in result.reasons().items()) or self.tr("none")
         self.distilled_summary.setText(
             self.tr(
-                "{teacher}: kept {kept} of {tried} riddles (solver: {solver}). Rejected: {reasons}."
+                "{teacher}: kept {kept} of %n riddle(s) (solver: {solver}). Rejected: {reasons}.",
+                "",
+                result.tried,
             ).format(
                 teacher=result.teacher,
                 kept=len(result.kept),
-                tried=result.tried,
                 solver=result.solver,
                 reasons=reasons,
             )

@@ -29,7 +29,9 @@ def test_the_data_is_shown_before_training(make_window, qtbot):
     page = tune_page(make_window, qtbot)
     data = page.data
     assert page.examples.count() == len(data.train) + len(data.validation) >= 200
-    assert f"{len(data.train)} training and {len(data.validation)} validation examples" in page.summary.text()
+    assert page.summary.text().startswith(
+        f"{len(data.train)} examples to train on and {len(data.validation)} to validate with: "
+    )
     assert "0 from your liked or solved riddles" in page.summary.text()
     assert page.train_button.isEnabled() == (not missing_extra())
 
@@ -135,3 +137,21 @@ def test_merge_makes_a_standalone_model_in_the_model_manager(make_window, qtbot,
     assert len(merged) == 1 and merged[0].file.is_file() and merged[0].adapter is None
     assert merged[0].file.stat().st_size > 0.99 * installed_starter.stat().st_size
     assert "registry_key" in (folder / "provenance.json").read_text()
+
+
+def test_the_data_is_read_again_when_the_page_is_shown(make_window, qtbot):
+    """Riddles solved and rated after start-up count: the page does not keep the set it read first."""
+    from engine.store import Store
+    from engine.store import play as plays
+
+    ids = seed_history(3)
+    window = make_window()
+    page = tune_page(make_window=lambda: window, qtbot=qtbot)
+    assert "0 from your liked or solved riddles" in page.summary.text()
+    store = Store(app_paths().database)
+    plays.guess(store, ids[0], "answer0")  # solved, as the reader would record it
+    plays.rate(store, ids[1], 1)  # liked
+    store.close()
+    window.show_page("tune")
+    qtbot.waitUntil(lambda: "2 from your liked or solved riddles" in page.summary.text(), timeout=20_000)
+    assert page.op.done and len(page.data.train) + len(page.data.validation) == page.examples.count()
