@@ -118,7 +118,7 @@ class DiagnosticsDialog(QDialog):
         self.facts["database"].setText(
             db.problem
             or (
-                self.tr("{n} riddles, healthy").format(n=db.riddles)
+                self.tr("%n riddle(s), healthy", "", db.riddles)
                 if db.integrity == "ok"
                 else self.tr("Damaged: {what}").format(what=db.integrity)
             )
@@ -145,8 +145,8 @@ class DiagnosticsDialog(QDialog):
             )
         if d.llama.gpu_offload and gpus:
             return self.tr("Processor; this build can use {gpus} (see Settings → Device)").format(gpus=gpus)
-        return self.tr("Processor ({n} threads); this llama.cpp build has no graphics card support").format(
-            n=d.cpu_count
+        return self.tr(
+            "Processor (%n thread(s)); this llama.cpp build has no graphics card support", "", d.cpu_count
         )
 
     def _failed(self, error: BaseException) -> None:

@@ -36,9 +36,7 @@ class RiddleTray(QObject):
         """Tell the person that riddles are waiting: a tray message, else the status bar."""
         if count <= 0:
             return
-        self.last_message = (
-            self.tr("1 new riddle") if count == 1 else self.tr("{n} new riddles").format(n=count)
-        )
+        self.last_message = self.tr("%n new riddle(s)", "", count)
         if self.available and QSystemTrayIcon.supportsMessages():
             self.icon.showMessage(self.tr("Riddlewire"), self.last_message, self.icon.icon(), MESSAGE_MS)
         else:

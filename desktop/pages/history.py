@@ -212,7 +212,7 @@ class HistoryPage(QWidget):
 
         def counted(n: int) -> None:
             if where == self.current_filter():
-                self.count_label.setText(self.tr("{n} riddles").format(n=n))
+                self.count_label.setText(self.tr("%n riddle(s)", "", n))
 
         BackgroundOp(
             lambda _c, _r: store.run(history.count, where),
@@ -284,7 +284,7 @@ class HistoryPage(QWidget):
         where, store = self.current_filter(), self.context.store
         self._file_op(
             lambda: store.run(exports.export, path, fmt, where),
-            lambda n: self.tr("{n} riddles exported to {path}.").format(n=n, path=path),
+            lambda n: self.tr("%n riddle(s) exported to {path}.", "", n).format(path=path),
         )
 
     def backup_to(self, path: Path) -> None:
@@ -300,8 +300,10 @@ class HistoryPage(QWidget):
         def restored(report: backups.RestoreReport) -> str:
             history_events().replaced.emit()
             return self.tr(
-                "Restored {n} riddles from {name}. Your previous history is kept in {copy}."
-            ).format(n=report.riddles, name=path.name, copy=report.safety_copy)
+                "Restored %n riddle(s) from {name}. Your previous history is kept in {copy}.",
+                "",
+                report.riddles,
+            ).format(name=path.name, copy=report.safety_copy)
 
         self._file_op(lambda: store.run(backups.restore, path), restored)
 
@@ -331,26 +333,25 @@ class HistoryPage(QWidget):
         self.status.setText(sentence)
 
     def details_html(self, item: HistoryEntry) -> str:
-        """A riddle with its article and provenance. The answer shows once the riddle has been played."""
+        """A riddle with its article and provenance. The answer, the headline, the link and the summary
+        show once the riddle has been played: each of them gives the answer away."""
         stored, article, p = item.stored, item.stored.article, item.stored.provenance
         e, tr = html.escape, self.tr
         played = stored.status in ("solved", "revealed")
-        answer = (
-            e(stored.riddle.answer)
-            if played
-            else "<i>" + e(tr("hidden until you solve or reveal it")) + "</i>"
-        )
+        hidden = "<i>" + e(tr("hidden until you solve or reveal it")) + "</i>"
+        answer = e(stored.riddle.answer) if played else hidden
+        headline = e(article.title) if played else hidden
         link = (
             f'<a href="{e(article.link)}">{e(article.link[:80])}</a>'
-            if article.link.startswith(("https://", "http://"))
-            else ""
+            if played and article.link.startswith(("https://", "http://"))
+            else ("" if played else hidden)
         )
         state = e(stored.status) + (
-            e(tr(", {n} points").format(n=item.play.points)) if stored.status == "solved" else ""
+            e(tr(", %n point(s)", "", item.play.points)) if stored.status == "solved" else ""
         )
         rows = [
             (tr("Answer"), answer),
-            (tr("Headline"), e(article.title)),
+            (tr("Headline"), headline),
             (tr("Source"), e(article.source)),
             (tr("Published"), e(article.published.strftime("%Y-%m-%d %H:%M"))),
             (tr("Link"), link),

@@ -199,3 +199,25 @@ def test_the_tray_announces_new_riddles(make_window, qtbot):
     window.nav.setCurrentRow(window.stack.indexOf(window.page("history")))
     tray.show_reader()
     assert window.stack.currentWidget() is window.page("reader")
+
+
+def test_an_unplayed_riddle_keeps_its_headline_link_and_summary_hidden(make_window, qtbot):
+    ids = seed_game()
+    store = Store(app_paths().database)
+    plays.guess(store, ids[1], "the moon")  # the Moon is solved; Venice is not played yet
+    store.close()
+    _window, page = open_history(make_window, qtbot)
+
+    def details_of(riddle_id: int) -> str:
+        row = next(r for r in range(page.model.rowCount()) if page.model.line_at(r).id == riddle_id)
+        page.list.setCurrentIndex(page.model.index(row))
+        qtbot.waitUntil(lambda: "m.gguf" in page.details.toPlainText(), timeout=5000)
+        text = page.details.toPlainText()
+        page.details.clear()
+        return text
+
+    unplayed = details_of(ids[2])
+    assert "Venice" not in unplayed and "Headline 2" not in unplayed and "Summary 2" not in unplayed
+    assert "news.example.org/2" not in unplayed and unplayed.count("hidden until you solve") >= 3
+    solved = details_of(ids[1])
+    assert "Headline 1: the Moon" in solved and "Summary 1" in solved and "news.example.org/1" in solved
