@@ -258,6 +258,7 @@ def test_every_page_does_its_main_job_in_the_app_as_launched(app, qtbot, feed_se
     assert "unexpected" not in log and not window.banner.isVisible()
 
 
+@pytest.mark.timeout(300)
 @pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="Xvfb is not installed (apt-get install xvfb)")
 def test_the_same_walk_in_a_real_x_server():
     """The walk above again, in a real X server (xcb), where a window manager-less X11 display can be
@@ -276,6 +277,9 @@ def test_the_same_walk_in_a_real_x_server():
             "-q",
             "-p",
             "no:cacheprovider",
+            "-p",
+            "no:logging",  # the worker's llama.cpp log would bury the failure
+            "--tb=short",
             test,
         ],
         cwd=ROOT,
@@ -284,7 +288,8 @@ def test_the_same_walk_in_a_real_x_server():
         text=True,
         timeout=280,
     )
-    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    said = [line for line in done.stdout.splitlines() if line.startswith(("E ", "FAILED", "ERROR"))]
+    assert done.returncode == 0, "\n".join(said[-40:]) or (done.stdout + done.stderr)[-4000:]
 
 
 @pytest.mark.qt_no_exception_capture  # the app's own hook is under test, not pytest-qt's
