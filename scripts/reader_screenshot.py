@@ -1,4 +1,5 @@
-"""The reader and history screenshots for the README (docs/screenshots/reader.png, history.png):
+"""The reader, Today, arena and history screenshots for the README (docs/screenshots/reader.png,
+reader-solved.png, reader-solved-dark.png, today.png, arena.png, history.png):
 real widgets rendered offscreen with widget.grab(), over a throwaway history of the bundled example
 riddles, with a little of the day's game already played.
 
@@ -61,13 +62,38 @@ def seed() -> None:
         riddle = Riddle(ex["riddle"], ex["answer"], tuple(ex["hints"]), ex["difficulty"])
         ids.append(store.save_riddle(article, riddle, provenance).id)
     newest = ids[::-1]
+    plays.reveal(store, newest[3])
     plays.guess(store, newest[2], store.riddle(newest[2]).riddle.answer)
     plays.take_hint(store, newest[1])
     plays.guess(store, newest[1], store.riddle(newest[1]).riddle.answer)
-    plays.reveal(store, newest[3])
     plays.set_favourite(store, newest[2], True)
     plays.rate(store, newest[2], 1, "")
     plays.take_hint(store, newest[0])
+    store.close()
+
+
+def seed_rival(plays_each: int = 3) -> None:
+    """The same stories riddled by a tuned adapter too (the example riddles again, as a stand-in for
+    its own), and a few arena plays of each model, so the arena has something to rank."""
+    from dataclasses import replace
+
+    from engine import arena
+    from engine.paths import app_paths
+    from engine.store import Store
+    from engine.store import play as plays
+
+    store = Store(app_paths().database)
+    tuned = []
+    for stored in reversed(store.riddles(limit=100)):
+        provenance = replace(stored.provenance, adapter="riddlewire-tuned-lora.gguf")
+        tuned.append(store.save_riddle(stored.article, stored.riddle, provenance).id)
+    for _ in range(plays_each * 2):
+        riddle_id = arena.arena_queue(store)[-1]  # from the oldest stories: the newest stay to play
+        if arena.model_of(store, riddle_id).endswith("lora.gguf"):
+            plays.guess(store, riddle_id, store.riddle(riddle_id).riddle.answer)
+        else:
+            plays.reveal(store, riddle_id)
+        arena.record_play(store, riddle_id)
     store.close()
 
 
@@ -105,6 +131,36 @@ def main() -> None:
     settle(app, lambda: bool(reader.card.verdict.text()))
     OUT.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(OUT / "reader.png"))
+    # The same riddle solved: the answer, thumbs, Next riddle and the streak's moment (its third solve).
+    card = reader.card
+    card.guess_edit.setText(card.entry.stored.riddle.answer)
+    card._guess_text()  # noqa: SLF001 - the same path as pressing Enter
+    settle(app, lambda: card.next_button.isVisible() and card.moment.isVisible())
+    window.grab().save(str(OUT / "reader-solved.png"))
+    apply_theme(app, "dark")
+    settle(app)
+    window.grab().save(str(OUT / "reader-solved-dark.png"))
+    apply_theme(app, "light")
+    today = window.page("today")
+    window.show_page("today")
+    settle(app, lambda: today.digest is not None and len(today.digest.stories) >= 3)
+    window.grab().save(str(OUT / "today.png"))
+    # The arena: a second model's riddles of the same stories, dealt unlabelled; named once played.
+    seed_rival()
+    window.show_page("reader")
+    window.context.apply_settings(window.context.settings.with_value("game.arena", True))
+    card = reader.card
+
+    settle(app, lambda: reader.arena and reader.model.rowCount() > 0, seconds=1.0)
+    row = next(r for r in range(reader.model.rowCount()) if reader.model.line_at(r).status == "new")
+    reader.list.setCurrentIndex(reader.model.index(row))
+    wanted = reader.model.line_at(row).id
+    settle(app, lambda: card.entry is not None and card.entry.id == wanted and len(card.choices) == 4)
+    card.guess_edit.setText(card.entry.stored.riddle.answer)
+    card._guess_text()  # noqa: SLF001 - the same path as pressing Enter
+    settle(app, lambda: card.maker.isVisible() and reader.status.text().startswith("Arena"))
+    window.grab().save(str(OUT / "arena.png"))
+    window.context.apply_settings(window.context.settings.with_value("game.arena", False))
     history = window.page("history")
     window.nav.setCurrentRow(window.stack.indexOf(history))
     settle(app, lambda: history.model.rowCount() > 0)
@@ -113,7 +169,8 @@ def main() -> None:
     window.grab().save(str(OUT / "history.png"))
     QThreadPool.globalInstance().waitForDone(5000)
     window.context.close()
-    print(f"saved {OUT / 'reader.png'} and {OUT / 'history.png'}")
+    shots = "reader.png, reader-solved.png, reader-solved-dark.png, today.png, arena.png and history.png"
+    print(f"saved {shots} in {OUT}")
 
 
 if __name__ == "__main__":
