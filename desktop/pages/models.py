@@ -154,7 +154,7 @@ class ModelsPage(QWidget):
         layout = QVBoxLayout(panel)
         self.title = QLabel()
         self.title.setObjectName("modelTitle")
-        self.title.setStyleSheet("font-weight: bold; font-size: 14pt")
+        self.title.setProperty("role", "heading")  # the theme's heading size, which follows Text size
         self.about = QLabel()
         self.about.setWordWrap(True)
         self.fit_label = QLabel()
