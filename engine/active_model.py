@@ -42,7 +42,8 @@ class ModelChoice:
 
     @property
     def identity(self) -> ModelIdentity:
-        return ModelIdentity(self.path.name, self.sha256, self.size_tier)
+        adapter = self.lora_path.name if self.lora_path is not None else ""
+        return ModelIdentity(self.path.name, self.sha256, self.size_tier, adapter)
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def ran_on(info: ModelInfo, plan: GpuPlan | None = None) -> str:
     """What actually ran, for the status line: layers llama.cpp offloaded and to which device (from its
     own load log), and, when the GPU was meant but the CPU runs it, the reason in words."""
     where = where_words(info.gpu_layers, info.layers_total, info.backend)
-    text = f"{Path(info.path).name}: {where}"
+    text = f"{Path(info.path).name}: {where}" + (f", {info.kernels}" if info.kernels else "")
     if info.fallback:
         return f"{text}. {info.fallback}"
     return text + (f" (planned: {plan.reason})" if plan else "")

@@ -80,3 +80,27 @@ def test_diagnostics_name_the_kernels_that_run():
     assert build.problem == ""
     assert build.kernels.startswith("CPU kernels: "), build
     assert Path(backends.backends_folder()).is_dir()
+
+
+def test_each_riddle_s_provenance_names_the_kernels_and_the_adapter(scripted_gguf, tmp_path):
+    from engine.active_model import ModelChoice, open_riddler
+    from engine.inference import Sampling
+    from engine.samples import sample_articles
+    from engine.store import Store
+
+    choice = ModelChoice(scripted_gguf, "", "scripted", "tiny", "base")
+    riddler, model = open_riddler(
+        choice, LocalSettings(n_ctx=8192, idle_unload_s=None), Sampling(temperature=0.0)
+    )
+    try:
+        article = sample_articles()[0]
+        riddle, provenance = riddler.riddle(article)
+    finally:
+        model.close()
+    assert provenance.kernels.startswith("CPU kernels: ") and provenance.adapter == ""
+    store = Store(tmp_path / "h.db")
+    [saved] = store.save_articles([article])
+    stored = store.riddle(store.save_riddle(saved, riddle, provenance).id)
+    assert stored.provenance.kernels == provenance.kernels
+    tuned = ModelChoice(scripted_gguf, "", "scripted", "tiny", "base", lora_path=tmp_path / "riddles.gguf")
+    assert tuned.identity.adapter == "riddles.gguf"
