@@ -97,9 +97,15 @@ class Store:
         return self.db["articles"].count
 
     def articles_without_riddles(self, limit: int = 100) -> list[Article]:
+        # One riddle per story (issue 19): of a story cluster (m050, engine/store/clusters.py) only its
+        # newest article is offered, and none once any of its articles has a riddle.
         rows = self.db.query(
-            "SELECT * FROM articles WHERE id NOT IN (SELECT article_id FROM riddles) "
-            "ORDER BY published DESC, id LIMIT ?",
+            "SELECT a.* FROM articles a LEFT JOIN article_clusters c ON c.article_id = a.id "
+            "WHERE a.id NOT IN (SELECT article_id FROM riddles) AND (c.cluster_id IS NULL OR ("
+            "NOT EXISTS (SELECT 1 FROM article_clusters o JOIN riddles r ON r.article_id = o.article_id "
+            "WHERE o.cluster_id = c.cluster_id) AND a.id = (SELECT o.article_id FROM article_clusters o "
+            "JOIN articles b ON b.id = o.article_id WHERE o.cluster_id = c.cluster_id "
+            "ORDER BY b.published DESC, b.id LIMIT 1))) ORDER BY a.published DESC, a.id LIMIT ?",
             [limit],
         )
         return [article_from_row(r) for r in rows]
