@@ -31,6 +31,7 @@ from engine.feeds.parse import parse_feed
 from engine.feeds.state import FAILED, NOT_MODIFIED, OK, UNCHANGED, Feed, FeedOutcome, SavedOutcome
 from engine.progress import CancelToken, Progress, ProgressCallback, throttled
 from engine.store import Store
+from engine.store.clusters import assign_new_articles
 from engine.store.feeds import (
     articles_needing_text,
     list_feeds,
@@ -96,6 +97,7 @@ def refresh(
         result = run(save_outcome, outcome, rules)
         saved.append(result)
         report(Progress("feeds", len(saved), len(feeds), _progress_line(names[outcome.feed_id], result)))
+    run(assign_new_articles)  # one story across outlets, one cluster (issue 19): after all are written
     return RefreshReport(tuple(saved))
 
 
