@@ -47,7 +47,9 @@ class DiagnosticsDialog(QDialog):
 
         self.report = QPlainTextEdit()
         self.report.setReadOnly(True)
-        self.report.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        fixed.setPointSizeF(QGuiApplication.font().pointSizeF())  # follows the text size setting
+        self.report.setFont(fixed)
         self.report.setAccessibleName(self.tr("Diagnostics report"))
         self.report.setPlaceholderText(
             self.tr("Gathering versions, the llama.cpp build and the last errors…")

@@ -33,6 +33,9 @@ class Colors:
     good: str
     warn: str
     bad: str
+    faint: str  # the text of disabled controls: plainly weaker than muted, still legible
+    pressed: str  # a button's background while it is held down (a primary one: accent_pressed)
+    accent_pressed: str
 
 
 LIGHT = Colors(
@@ -49,6 +52,9 @@ LIGHT = Colors(
     good="#1F7A4D",
     warn="#9A5B00",
     bad="#B42318",
+    faint="#A7ABBC",
+    pressed="#D5CEF8",
+    accent_pressed="#4633B8",
 )
 DARK = Colors(
     "dark",
@@ -64,6 +70,9 @@ DARK = Colors(
     good="#5BD49A",
     warn="#F2C14E",
     bad="#FF8A80",
+    faint="#5E6273",
+    pressed="#3A3461",
+    accent_pressed="#7B68F0",
 )
 
 _base_point_size: list[float] = []  # the platform's own font size, remembered before any scaling
@@ -115,11 +124,19 @@ def palette(c: Colors) -> QPalette:
     for role, color in roles.items():
         p.setColor(role, QColor(color))
     for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
-        p.setColor(QPalette.ColorGroup.Disabled, role, QColor(c.muted))
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor(c.faint))
     return p
 
 
+def check_mark(c: Colors) -> str:
+    """The tick of a checked box, in the theme's on-accent colour (a style sheet needs a file)."""
+    return resource("theme", f"check-{c.name}.svg").as_posix()
+
+
 def style_sheet(c: Colors, pt: float) -> str:
+    # Disabled and pressed states must read as such in both themes: a disabled button loses its
+    # fill and border (dashed, faint text), a pressed one darkens. The dark theme's unchecked box gets
+    # a visible border: Fusion draws it a shade darker than the window, invisible on near-black.
     return f"""
 QMainWindow, QDialog {{ background: {c.window}; }}
 QListView {{ background: {c.surface}; border: 1px solid {c.border}; border-radius: 10px; padding: 4px;
@@ -144,11 +161,24 @@ QLabel[role="bad"] {{ color: {c.bad}; font-weight: 600; }}
 QPushButton {{ background: {c.surface}; border: 1px solid {c.border}; border-radius: 8px;
     padding: 6px 14px; }}
 QPushButton:hover {{ border-color: {c.accent}; }}
-QPushButton:disabled {{ color: {c.muted}; }}
+QPushButton:pressed, QPushButton:checked {{ background: {c.pressed}; border-color: {c.accent}; }}
+QPushButton:disabled {{ color: {c.faint}; background: {c.window}; border: 1px dashed {c.border}; }}
 QPushButton[role="primary"] {{ background: {c.accent}; color: {c.on_accent}; border-color: {c.accent};
     font-weight: 600; }}
+QPushButton[role="primary"]:pressed {{ background: {c.accent_pressed}; border-color: {c.accent_pressed}; }}
+QPushButton[role="primary"]:disabled {{ background: {c.soft}; color: {c.faint};
+    border: 1px dashed {c.border}; }}
 QPushButton[role="flat"] {{ background: transparent; border: none; color: {c.accent}; padding: 2px 6px; }}
-QPushButton[role="flat"]:disabled {{ color: {c.border}; }}
+QPushButton[role="flat"]:pressed {{ color: {c.accent_pressed}; }}
+QPushButton[role="flat"]:disabled {{ color: {c.faint}; border: none; }}
+QCheckBox:disabled, QRadioButton:disabled, QLabel:disabled {{ color: {c.faint}; }}
+QCheckBox::indicator {{ width: {pt * 1.3:.0f}pt; height: {pt * 1.3:.0f}pt; border: 2px solid {c.muted};
+    border-radius: 4px; background: {c.surface}; }}
+QCheckBox::indicator:hover {{ border-color: {c.accent}; }}
+QCheckBox::indicator:checked {{ background: {c.accent}; border-color: {c.accent};
+    image: url("{check_mark(c)}"); }}
+QCheckBox::indicator:disabled {{ border-color: {c.border}; background: {c.window}; }}
+QCheckBox::indicator:checked:disabled {{ background: {c.border}; }}
 QLineEdit, QPlainTextEdit, QTextBrowser {{
     background: {c.surface}; border: 1px solid {c.border}; border-radius: 6px; padding: 4px 6px; }}
 QProgressBar {{ background: {c.sidebar}; border: none; border-radius: 5px; text-align: center;
