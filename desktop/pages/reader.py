@@ -8,6 +8,7 @@ text size."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +37,7 @@ from engine import arena
 from engine.active_model import open_riddler
 from engine.answers import Verdict
 from engine.batching import riddle_articles_batched, riddle_pending_batched
+from engine.errors import Cancelled, EngineError
 from engine.game import DayScore
 from engine.progress import Progress
 from engine.riddles import StoredRiddle
@@ -47,6 +49,7 @@ from engine.store.history import HistoryEntry, HistoryFilter, RiddleLine, entry,
 
 __all__ = ["PAGE", "ReaderPage", "safe_link"]  # safe_link: the feeds page opens links the same way
 
+log = logging.getLogger(__name__)
 TEXT_SCALES = (0.8, 0.9, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0)
 CONFIRM_REVEAL_AT = 3  # a reveal that would end a streak this long asks first
 
@@ -467,13 +470,25 @@ class ReaderPage(QWidget):
         articles = [stored.article for stored in run.stored]
         for choice in arena.rivals(context.paths, context.active_model()):
             report(Progress("model", 0, 0, f"Riddling the same news with {choice.name} for the arena…"))
-            rival, model = open_riddler(
-                choice, context.engine_settings(choice), sampling=sampling(context.settings, DEFAULT_SAMPLING)
-            )
             try:
-                more = riddle_articles_batched(context.store, articles, rival, progress=report, cancel=cancel)
-            finally:
-                model.close()
+                rival, model = open_riddler(
+                    choice,
+                    context.engine_settings(choice),
+                    sampling=sampling(context.settings, DEFAULT_SAMPLING),
+                )
+                try:
+                    more = riddle_articles_batched(
+                        context.store, articles, rival, progress=report, cancel=cancel
+                    )
+                finally:
+                    model.close()
+            except Cancelled:
+                raise
+            except EngineError as error:  # the active model's riddles are kept; the arena waits
+                log.warning("the arena's rival %s could not riddle: %s", choice.name, error)
+                failed = [(article, f"{choice.name}: {error.sentence}") for article in articles]
+                run = RiddleRun(run.stored, (*run.failed, *failed))
+                continue
             run = RiddleRun((*run.stored, *more.stored), (*run.failed, *more.failed))
         return run
 

@@ -8,7 +8,7 @@ import html
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -69,7 +69,12 @@ class StoryCard(QFrame):
         for outlet in outlets:
             name = html.escape(breakable(outlet.source or self.tr("source")), quote=True)
             link = safe_link(outlet.link) if outlet.link else None
-            parts.append(f'<a href="{html.escape(link.toString(), quote=True)}">{name}</a>' if link else name)
+            href = (
+                html.escape(link.toString(QUrl.ComponentFormattingOption.FullyEncoded), quote=True)
+                if link
+                else ""
+            )
+            parts.append(f'<a href="{href}">{name}</a>' if link else name)
         return self.tr("Carried by: {outlets}").format(outlets=" · ".join(parts))
 
     def _open(self, url: str) -> None:
