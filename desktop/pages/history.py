@@ -356,7 +356,10 @@ class HistoryPage(QWidget):
             (tr("Published"), e(article.published.strftime("%Y-%m-%d %H:%M"))),
             (tr("Link"), link),
             (tr("State"), state),
-            (tr("Model"), e(f"{p.model_file} ({p.size_tier})")),
+            (tr("Model"), e(f"{p.model_file} ({p.size_tier})" + (f" + {p.adapter}" if p.adapter else ""))),
+            (tr("Ran with"), e(p.kernels or tr("not recorded"))),
+            (tr("Made"), e(p.road or tr("not recorded"))),
+            (tr("Quality checks"), e(p.quality or tr("nothing flagged"))),
             (tr("Model hash"), e(p.model_sha256[:16])),
             (tr("Pipeline"), e(p.pipeline)),
             (tr("Sampling"), e(p.sampling)),
@@ -369,7 +372,7 @@ class HistoryPage(QWidget):
                     )
                 ),
             ),
-            (tr("Made"), e(p.created_at)),
+            (tr("Made at"), e(p.created_at)),
         ]
         table = "".join(f"<tr><td><b>{e(label)}</b></td><td>{value}</td></tr>" for label, value in rows)
         summary = f"<p>{e(article.brief(400))}</p>" if played else ""
