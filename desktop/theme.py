@@ -137,6 +137,7 @@ def style_sheet(c: Colors, pt: float) -> str:
     # Disabled and pressed states must read as such in both themes: a disabled button loses its
     # fill and border (dashed, faint text), a pressed one darkens. The dark theme's unchecked box gets
     # a visible border: Fusion draws it a shade darker than the window, invisible on near-black.
+    box = round(pt * 1.3 * 96 / 72)  # the box grows with the text; a style sheet sizes it in pixels
     return f"""
 QMainWindow, QDialog {{ background: {c.window}; }}
 QListView {{ background: {c.surface}; border: 1px solid {c.border}; border-radius: 10px; padding: 4px;
@@ -172,7 +173,7 @@ QPushButton[role="flat"] {{ background: transparent; border: none; color: {c.acc
 QPushButton[role="flat"]:pressed {{ color: {c.accent_pressed}; }}
 QPushButton[role="flat"]:disabled {{ color: {c.faint}; border: none; }}
 QCheckBox:disabled, QRadioButton:disabled, QLabel:disabled {{ color: {c.faint}; }}
-QCheckBox::indicator {{ width: {pt * 1.3:.0f}pt; height: {pt * 1.3:.0f}pt; border: 2px solid {c.muted};
+QCheckBox::indicator {{ width: {box}px; height: {box}px; border: 2px solid {c.muted};
     border-radius: 4px; background: {c.surface}; }}
 QCheckBox::indicator:hover {{ border-color: {c.accent}; }}
 QCheckBox::indicator:checked {{ background: {c.accent}; border-color: {c.accent};

@@ -44,6 +44,16 @@ def _contrast(image: QImage, background: str) -> float:
     )
 
 
+def _distinct(image: QImage, background: str, by: float = 60) -> int:
+    """How many pixels stand out from the background by at least `by`."""
+    ground = _lightness(QColor(background))
+    return sum(
+        abs(_lightness(image.pixelColor(x, y)) - ground) >= by
+        for x in range(image.width())
+        for y in range(image.height())
+    )
+
+
 def _middle(image: QImage) -> float:
     """The lightness a few pixels in from the left edge, halfway down: the button's own fill."""
     return _lightness(image.pixelColor(4, image.height() // 2))
@@ -85,8 +95,9 @@ def test_an_unchecked_box_is_visible_in_both_themes(qtbot, restore_look, colors:
     checked.setChecked(True)
     holder = _shown(unchecked, checked)
     qtbot.addWidget(holder)
-    assert _contrast(unchecked.grab().toImage(), colors.window) > 60  # its border stands out
-    assert _contrast(checked.grab().toImage(), colors.window) > 60
+    # Its border stands out, all round a box of a size to click (a dot would not do).
+    assert _distinct(unchecked.grab().toImage(), colors.window) >= 40
+    assert _distinct(checked.grab().toImage(), colors.window) >= 100  # filled, with its tick
 
 
 def test_the_text_size_reaches_every_text_in_the_window(qtbot, restore_look):
