@@ -85,10 +85,44 @@ def riddle_with(python: Path | str, model: Path, timeout_s: float) -> dict:
     return {"ok": True, "wall_s": round(seconds, 1), **result}
 
 
+def bundle_self_test(bundle: Path, cpu: str | None, timeout_s: float) -> dict:
+    """The bundled executable's --self-test (starter model, one riddle, a database read back) in a
+    clean environment, under qemu with the worker on the same emulated CPU (RIDDLEWIRE_WORKER_PREFIX:
+    a frozen app re-enters its own executable, so the wrapper trick above cannot reach it)."""
+    home = tempfile.mkdtemp()
+    env = {"HOME": home, "PATH": "/usr/bin:/bin", "QT_QPA_PLATFORM": "offscreen"}
+    command = [str(bundle / "riddlewire"), "--self-test"]
+    if cpu:
+        env["RIDDLEWIRE_WORKER_PREFIX"] = f"qemu-x86_64 -cpu {cpu}"
+        command = ["qemu-x86_64", "-cpu", cpu, *command]
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, env=env)
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "why": f"no riddle within {timeout_s} s"}
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    said = (done.stdout.strip().splitlines() or done.stderr.strip().splitlines() or ["no output"])[-1]
+    return {
+        "ok": done.returncode == 0,
+        "status": done.returncode,
+        "said": said[:300],
+        "wall_s": round(time.perf_counter() - started, 1),
+    }
+
+
 def main() -> int:
     if shutil.which("qemu-x86_64") is None:
         print("qemu-x86_64 is missing: apt-get install qemu-user", file=sys.stderr)
         return 2
+    if "--bundle" in sys.argv:  # python -m bench.portability --bundle build/installer/dist/riddlewire
+        bundle = Path(sys.argv[sys.argv.index("--bundle") + 1])
+        failures = 0
+        for label, cpu in (("native (this machine)", None), *CPU_MODELS):
+            result = bundle_self_test(bundle, cpu, 1800)
+            failures += not result["ok"]
+            print(f"bundle, {label}: {json.dumps(result)}", flush=True)
+        return 1 if failures else 0
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
         model = Path(tmp) / "scripted.gguf"

@@ -43,7 +43,8 @@ def run_self_test(models_dir: Path | None = None) -> str:
             model.close()
     elapsed = time.perf_counter() - started
     return (
-        f"riddlewire {__version__} self-test ok: {info.architecture} model loaded in {info.load_s:.2f}s, "
+        f"riddlewire {__version__} self-test ok: {info.architecture} model loaded in {info.load_s:.2f}s "
+        f"({info.kernels or 'kernels not reported'}), "
         f'riddled "{stored.article.title[:40]}…" and read it back from SQLite in {elapsed:.1f}s total'
     )
 

@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import queue
+import shlex
 import signal
 import subprocess
 import sys
@@ -45,9 +46,12 @@ class LocalSettings:
 def worker_command() -> list[str]:
     """How to start the worker: the bundled executable re-enters itself with a flag; a source
     install runs the module with the same interpreter."""
+    # A command to run the worker under, for the portability check of a bundle (bench/portability.py
+    # --bundle): e.g. "qemu-x86_64 -cpu Nehalem", so the worker runs on the same emulated CPU as the app.
+    prefix = shlex.split(os.environ.get("RIDDLEWIRE_WORKER_PREFIX", ""))
     if getattr(sys, "frozen", False):
-        return [sys.executable, "--engine-worker"]
-    return [sys.executable, "-m", "engine.inference.worker"]
+        return [*prefix, sys.executable, "--engine-worker"]
+    return [*prefix, sys.executable, "-m", "engine.inference.worker"]
 
 
 class LocalModel:
