@@ -19,7 +19,8 @@ from engine.inference import Sampling
 from engine.inference.local import LocalModel, LocalSettings
 from engine.pipelines import FewShotPipeline, Pipeline
 from engine.progress import CancelToken, Progress, ProgressCallback
-from engine.riddles import RiddleRejected, _stem, fold, key_words, parse_riddle
+from engine.quality import word_key
+from engine.riddles import RiddleRejected, fold, key_words, parse_riddle
 from engine.tuning.data import HeldOutItem
 from engine.tuning.format import adapter_pipeline, article_for
 
@@ -167,8 +168,8 @@ def _solves(judge: Solver, riddle: str, article: FrozenArticle, cancel: CancelTo
 
 def names_subject(answer: str, reference: str) -> bool:
     """A solvability proxy: the riddle's answer shares a key word (by stem) with the reference answer."""
-    stems = {_stem(w) for w in key_words(reference)}
-    return any(_stem(w) in stems for w in key_words(answer))
+    stems = {word_key(w) for w in key_words(reference)}
+    return any(word_key(w) in stems for w in key_words(answer))
 
 
 def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
