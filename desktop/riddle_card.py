@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.icons import icon
-from desktop.text_fit import ElidedLink, WrappingButton, WrappingLabel
+from desktop.text_fit import ElidedLink, FlowLayout, WrappingButton, WrappingLabel
 from engine.answers import Verdict
 from engine.store.history import HistoryEntry
 
@@ -84,13 +85,13 @@ class RiddleCard(QFrame):
         layout.setContentsMargins(24, 24, 24, 24)
         layout.setSpacing(10)
         for part in (
-            self.meta,
+            self.meta_row,
             self.riddle_text,
             self.hints,
             self.actions_row,
             self.guess_row,
             self.verdict,
-            self.moment,
+            self.moment_row,
             self.choices_panel,
             self.answer_panel,
         ):
@@ -137,20 +138,35 @@ class RiddleCard(QFrame):
         )
         self.next_button.setProperty("role", "primary")
         self.next_button.clicked.connect(self._next)
-        self.guess_count = _label("guessCount", tr("Guesses made"))
+        self.guess_count = QLabel()  # a short count: it never wraps, and never needs to
+        self.guess_count.setObjectName("guessCount")
+        self.guess_count.setAccessibleName(tr("Guesses made"))
         self.guess_count.setProperty("role", "explanation")
-        self.actions_row = QHBoxLayout()
-        for button in (self.next_button, self.hint_button, self.reveal_button, self.skip_button):
-            self.actions_row.addWidget(button)
-        self.actions_row.addStretch(1)
-        self.actions_row.addWidget(self.guess_count)
-        self.actions_row.addWidget(self.favourite_button)
+        # The actions wrap onto a second line rather than widen the card at a large text size.
+        self.actions_row = FlowLayout()
+        for widget in (
+            self.next_button,
+            self.hint_button,
+            self.reveal_button,
+            self.skip_button,
+            self.guess_count,
+        ):
+            self.actions_row.addWidget(widget)
+        self.meta_row = QHBoxLayout()
+        self.meta_row.addWidget(self.meta, 1)
+        self.meta_row.addWidget(self.favourite_button, 0, Qt.AlignmentFlag.AlignTop)
         self.moment = _label("streakMoment", tr("Streak"))
         self.moment.setProperty("role", "good")
-        self.moment.hide()
+        self.moment_icon = QLabel()
+        self.moment_row = QWidget()
+        row = QHBoxLayout(self.moment_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.moment_icon)
+        row.addWidget(self.moment, 1)
+        self.moment_row.hide()
         self._moment_timer = QTimer(self)
         self._moment_timer.setSingleShot(True)
-        self._moment_timer.timeout.connect(self.moment.hide)
+        self._moment_timer.timeout.connect(self.moment_row.hide)
 
     def _build_guess(self) -> None:
         tr = self.tr
@@ -184,6 +200,8 @@ class RiddleCard(QFrame):
             button.clicked.connect(lambda _checked=False, n=i: self._guess_choice(n))
             self.choice_buttons.append(button)
             grid.addWidget(button, 1 + i // 2, i % 2)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
 
     def _build_answer(self) -> None:
         tr = self.tr
@@ -237,7 +255,7 @@ class RiddleCard(QFrame):
         if not same:
             self.guess_edit.clear()
             self.verdict.clear()
-            self.moment.hide()
+            self.moment_row.hide()
             self.comment.setText(entry.play.comment if entry else "")
         if entry is None:
             self.riddle_text.setText(self.tr("Pick a riddle from the list."))
@@ -279,7 +297,9 @@ class RiddleCard(QFrame):
     def show_streak(self, streak: int) -> None:
         """The moment a streak grows: said on the card for a few seconds."""
         self.moment.setText(self.tr("Streak of %n! That is %n solved in a row.", "", streak))
-        self.moment.show()
+        side = round(self.base_point_size * self.text_scale * 1.8)
+        self.moment_icon.setPixmap(icon("streak", "warn").pixmap(side, side))
+        self.moment_row.show()
         self._moment_timer.start(STREAK_MOMENT_MS)
 
     def _guesses_text(self, entry: HistoryEntry | None) -> str:
@@ -380,11 +400,15 @@ class RiddleCard(QFrame):
         side = round(base * 1.8)
         for button in (self.favourite_button, self.thumbs_up, self.thumbs_down):
             button.setIconSize(QSize(side, side))
-        # Disabled buttons look disabled in both themes (not only a paler text), and the muted labels
-        # follow the card's zoom (the application's style sheet sizes them from its own font).
+        # Every text of the card follows its zoom: once any style sheet applies, Qt no longer passes a
+        # parent's font down, so the sizes are set here, by the card's own style sheet. Disabled buttons
+        # look disabled in both themes (a dashed border, not only a paler text).
         self.setStyleSheet(
-            "QPushButton:disabled { border-style: dashed; }\n"
-            f'QLabel[role="explanation"] {{ font-size: {base * 0.92:.1f}pt; }}'
+            f"QWidget {{ font-size: {base:.1f}pt; }}\n"
+            f"QLabel#riddleText {{ font-size: {base * _SIZES['riddle']:.1f}pt; }}\n"
+            f"QLabel#answer {{ font-size: {base * _SIZES['answer']:.1f}pt; font-weight: bold; }}\n"
+            f'QLabel[role="explanation"] {{ font-size: {base * 0.92:.1f}pt; }}\n'
+            "QPushButton:disabled { border-style: dashed; }"
         )
         for widget in (self, self.guess_edit, self.comment, *self.choice_buttons):
             font = QFont(widget.font())

@@ -190,8 +190,9 @@ def test_thumbs_comment_and_favourite_are_kept_for_the_dataset(reader, qtbot):
     card = reader.card
     qtbot.mouseClick(card.favourite_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: history(riddle_id).stored.favourite, timeout=5000)
-    qtbot.waitUntil(lambda: card.favourite_button.isChecked(), timeout=5000)
-    assert card.favourite_button.icon().cacheKey() == icon("star-filled", "accent").cacheKey()
+    filled = icon("star-filled", "accent").cacheKey()
+    qtbot.waitUntil(lambda: card.favourite_button.icon().cacheKey() == filled, timeout=5000)
+    assert card.favourite_button.isChecked()
     starred = reader.model.data(reader.list.currentIndex(), Qt.ItemDataRole.DecorationRole)
     assert starred.cacheKey() == status_icon("new", True).cacheKey()
     qtbot.mouseClick(card.reveal_button, Qt.MouseButton.LeftButton)

@@ -108,11 +108,8 @@ def main() -> None:
     hidden: list[str] = []
     card = reader.card
     screen = window.screen().availableGeometry()
-    for row in range(reader.model.rowCount()):
-        line = reader.model.line_at(row)
-        reader.list.setCurrentIndex(reader.model.index(row))
-        settle(lambda line=line: card.entry is not None and card.entry.id == line.id and bool(card.choices))
-        frames[f"riddle {row}"] = frame()
+
+    def check_buttons(moment: str) -> None:
         for button in card.findChildren(QPushButton):
             if not button.isVisible():
                 continue
@@ -123,7 +120,22 @@ def main() -> None:
             in_window = all(window.rect().contains(button.mapTo(window, c)) for c in corners)
             on_screen = all(screen.contains(button.mapToGlobal(c)) for c in corners)
             if seen != button.rect() or not in_window or not on_screen:
-                hidden.append(f"riddle {row}: {button.objectName()} showed {seen} of {button.rect()}")
+                hidden.append(f"{moment}: {button.objectName()} showed {seen} of {button.rect()}")
+
+    def select(row: int, moment: str) -> None:
+        line = reader.model.line_at(row)
+        reader.list.setCurrentIndex(reader.model.index(row))
+        settle(lambda: card.entry is not None and card.entry.id == line.id and bool(card.choices))
+        frames[moment] = frame()
+        check_buttons(moment)
+
+    for row in range(reader.model.rowCount()):
+        select(row, f"riddle {row}")
+    # The largest text size, on a riddle finished (Next riddle shown) and one still to play.
+    reader.set_text_scale(2.0)
+    for row in (1, 3):
+        select(row, f"riddle {row} at twice the text size")
+    reader.set_text_scale(1.0)
     # The Today page tells the same overlong stories; the window holds every page, so it must fit too.
     window.show_page("today")
     today = window.page("today")
