@@ -62,5 +62,33 @@ def write_adapter(
     return path
 
 
+def as_float16(source: Path, target: Path) -> Path:
+    """The same adapter with its tensors in float16 (half the bytes; llama.cpp applies either),
+    for an adapter that is committed to the repository. Metadata as written by write_adapter."""
+    from gguf import GGUFReader
+
+    reader = GGUFReader(str(source))
+
+    def field(key: str):  # noqa: ANN202 - str | float
+        return reader.fields[key].contents()
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    writer = GGUFWriter(str(partial), field("general.architecture"))
+    writer.add_type("adapter")
+    writer.add_string(Keys.Adapter.TYPE, "lora")
+    writer.add_float32(Keys.Adapter.LORA_ALPHA, float(field(Keys.Adapter.LORA_ALPHA)))
+    writer.add_name(field("general.name"))
+    for tensor in sorted(reader.tensors, key=lambda t: _layer_order(t.name)):
+        # GGUFReader gives the data in GGML's order (the reverse of its listed shape): as written
+        writer.add_tensor(tensor.name, np.ascontiguousarray(tensor.data, dtype=np.float16))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    os.replace(partial, target)
+    return target
+
+
 def _layer_order(tensor_name: str) -> tuple[int, str]:
     return int(tensor_name.split(".")[1]), tensor_name

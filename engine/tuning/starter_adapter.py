@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from pathlib import Path
 from engine.starter import SHA256, SHIPPED_ADAPTER_DIR, SHIPPED_ADAPTER_FILE, ensure_starter_model
 from engine.tuning.config import TuneConfig
 from engine.tuning.data import TrainingSet, assemble, heldout_items, shipped_examples
+from engine.tuning.export import as_float16
 
 ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 # The recipe (BENCHMARKS.md, "Fine-tuning the starter (issue 17)"): LoRA on every linear projection
@@ -109,7 +109,7 @@ def ship(home: Path) -> Path:
     summary = json.loads((candidate / "summary.json").read_text(encoding="utf-8"))
     SHIPPED_ADAPTER_DIR.mkdir(parents=True, exist_ok=True)
     target = SHIPPED_ADAPTER_DIR / SHIPPED_ADAPTER_FILE
-    shutil.copyfile(candidate / "adapter.gguf", target)
+    as_float16(candidate / "adapter.gguf", target)  # half the bytes; greedy riddles unchanged (measured)
     train_rows = sum(1 for line in open(spec["train_file"], encoding="utf-8") if line.strip())
     losses = summary.get("losses") or []
     provenance = {
@@ -118,6 +118,7 @@ def ship(home: Path) -> Path:
         "base_sha256": SHA256,
         "adapter_sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
         "adapter_bytes": target.stat().st_size,
+        "tensor_type": "float16",
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "data": {
             "source": "resources/riddles/news/*.jsonl (+ train.jsonl rows passing the checks)",
