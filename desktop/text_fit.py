@@ -57,6 +57,10 @@ class WrappingLabel(QLabel):
         """The text as given, without the invisible break points."""
         return self._text
 
+    def clear(self) -> None:
+        self._text = ""
+        super().clear()
+
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
         natural = super().minimumSizeHint()
         return QSize(

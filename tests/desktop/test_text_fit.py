@@ -28,6 +28,8 @@ def test_a_label_with_a_long_word_asks_for_little_width_and_wraps_it(qapp, qtbot
     assert label.minimumSizeHint().width() < 200
     assert label.text() == WORD  # as given, without the break points
     assert label.heightForWidth(200) > 5 * label.fontMetrics().height()  # it wraps, over many lines
+    label.clear()
+    assert label.text() == ""
 
 
 def test_a_long_link_is_elided_to_its_width_and_kept_whole_behind(qapp, qtbot):
