@@ -5,20 +5,28 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
+from engine.active_model import active_choice, custom_choice, worker_settings
 from engine.datasets import FORMATS, check_file, export
-from engine.evaluate import runs
+from engine.errors import EngineError
+from engine.evaluate import ratings, runs
 from engine.evaluate.ab import compare
+from engine.evaluate.arms import ARMS, choose, load_stories, riddle_arm
 from engine.evaluate.candidates import STARTER, Candidate
 from engine.evaluate.harness import RunSpec, evaluate
+from engine.evaluate.ratings import add_items, report_text
 from engine.evaluate.report import write_report
 from engine.evaluate.summary import recommend, summarize
 from engine.inference.local import LocalSettings
 from engine.paths import app_paths
 from engine.progress import Progress
 from engine.riddling import DEFAULT_SAMPLING
+from engine.settings import load_settings, with_data_folder
+from engine.settings import sampling as user_sampling
 from engine.store import Store
 
 
@@ -46,6 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("html", "md"), default="html")
     p.add_argument("--n-ctx", type=int, default=4096, help="context length for the candidates (default 4096)")
     p.set_defaults(run=run_eval)
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    _register_arms(actions)
+    _register_rate(actions)
 
     d = subparsers.add_parser("dataset", help="export a fine-tuning set from your history, or check one")
     actions = d.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -61,6 +72,131 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.add_argument("file", type=Path)
     c.add_argument("--format", choices=FORMATS, required=True)
     c.set_defaults(run=run_check)
+
+
+def _register_arms(actions: argparse._SubParsersAction) -> None:
+    a = actions.add_parser(
+        "arms", help="riddle held-out stories several ways (arms) and queue them for blind rating"
+    )
+    a.add_argument("--stories", type=Path, nargs="+", required=True, help="JSONL files of stories")
+    a.add_argument("--per-arm", type=int, default=100, help="stories riddled by each arm (default 100)")
+    a.add_argument(
+        "--arms",
+        default="guided,parse-and-retry,tuned",
+        help=f"comma-separated, from: {', '.join(ARMS)} (default guided,parse-and-retry,tuned)",
+    )
+    a.add_argument("--adapter", type=Path, help="the LoRA adapter (GGUF) of the tuned arm")
+    a.add_argument("--model", type=Path, help="the base GGUF (default: the active model)")
+    a.add_argument("--batch", default="", help="the rating run's name (default: blind-<date>)")
+    a.add_argument("--seed", type=int, default=7, help="seed for the stories, headlines and sampling")
+    a.add_argument("--width", type=int, help="batch width (default: automatic, as the reader)")
+    a.set_defaults(run=run_arms)
+
+
+def _register_rate(actions: argparse._SubParsersAction) -> None:
+    r = actions.add_parser(
+        "rate",
+        help="rate queued riddles blind (no arm shown): interactively, or one at a time with --next/--mark",
+    )
+    r.add_argument("--batch", help="the rating run (default: every queued item)")
+    what = r.add_mutually_exclusive_group()
+    what.add_argument("--next", action="store_true", help="print the next unrated item with its id")
+    what.add_argument("--mark", type=int, metavar="ID", help="mark item ID with --answer, --story, --good")
+    what.add_argument("--report", action="store_true", help="each arm's rates with 95%% intervals")
+    what.add_argument("--export", type=Path, metavar="FILE", help="write items, arms and marks (.jsonl/.csv)")
+    for flag, meaning in (
+        ("--answer", "the answer names the story (A)"),
+        ("--story", "the story is identifiable from riddle and hints (S)"),
+        ("--good", "a good riddle (G)"),
+    ):
+        r.add_argument(flag, choices=("y", "n"), help=meaning)
+    r.add_argument("--rater", default="", help="who rated (kept with the marks)")
+    r.set_defaults(run=run_rate)
+
+
+def run_arms(args: argparse.Namespace) -> int:
+    settings = load_settings(app_paths().settings_file)
+    paths = with_data_folder(app_paths(), settings).ensure()
+    names = _split(args.arms)
+    unknown = [n for n in names if n not in ARMS]
+    if unknown:
+        raise EngineError(f"Unknown arm {', '.join(unknown)}: choose from {', '.join(ARMS)}.")
+    everything = load_stories(list(args.stories))
+    stories = choose(everything, args.per_arm, args.seed)
+    model = custom_choice(args.model) if args.model else active_choice(paths)
+    engine = replace(worker_settings(model, settings, paths), idle_unload_s=None)
+    sampling = user_sampling(settings, DEFAULT_SAMPLING).with_seed(args.seed)
+    batch = args.batch or f"blind-{datetime.now(UTC):%Y-%m-%d}"
+    store = Store(paths.database)
+    try:
+        for name in names:
+            started = time.perf_counter()
+            items = riddle_arm(
+                ARMS[name],
+                stories,
+                everything,
+                model,
+                engine,
+                sampling,
+                adapter=args.adapter,
+                width=args.width,
+                seed=args.seed,
+                progress=lambda p, n=name: _show(replace(p, message=f"{n}: {p.message}")),
+            )
+            add_items(store, batch, items, seed=args.seed)
+            made = sum(1 for i in items if not i.failure)
+            print(
+                f"{name}: {made} of {len(items)} stories riddled in {time.perf_counter() - started:.0f} s",
+                flush=True,
+            )
+    finally:
+        store.close()
+    print(f'Queued for blind rating as "{batch}": riddlewire eval rate --batch {batch} --next')
+    return 0
+
+
+def run_rate(args: argparse.Namespace) -> int:
+    store = Store(app_paths().ensure().database)
+    try:
+        if args.report:
+            print(report_text(ratings.report(store, args.batch)))
+        elif args.export:
+            count = ratings.export(store, args.export, args.batch)
+            print(f"{count} items written to {args.export}")
+        elif args.next:
+            item = ratings.next_item(store, args.batch)
+            print(item.text() if item else "Everything queued has been rated.")
+        elif args.mark is not None:
+            marks = (args.answer, args.story, args.good)
+            if None in marks:
+                raise EngineError(
+                    "Marking an item needs all three marks: --answer, --story and --good, each y or n."
+                )
+            ratings.mark(store, args.mark, *(m == "y" for m in marks), rater=args.rater)
+            print(f"Item {args.mark} marked.")
+        else:
+            _rate_interactively(store, args.batch, args.rater)
+    finally:
+        store.close()
+    return 0
+
+
+def _rate_interactively(store: Store, batch: str | None, rater: str) -> None:
+    """One item after another: y/n for each mark, q to stop (what is marked is kept)."""
+    while (item := ratings.next_item(store, batch)) is not None:
+        print(item.text())
+        marks = []
+        for question in ("A: answer names the story", "S: story identifiable", "G: good riddle"):
+            answer = ""
+            while answer not in ("y", "n", "q"):
+                answer = input(f"{question}? [y/n/q] ").strip().lower()[:1]
+            if answer == "q":
+                return
+            marks.append(answer == "y")
+        ratings.mark(store, item.id, *marks, rater=rater)
+        print()
+    print("Everything queued has been rated.")
+    print(report_text(ratings.report(store, batch)))
 
 
 def run_eval(args: argparse.Namespace) -> int:
