@@ -3,42 +3,43 @@
 Matching is on content (headline and summary), not on wording alone. Each article becomes a set of
 story words: accents, case and punctuation dropped, common words and number words ("million", "bn")
 dropped, the rest reduced to Snowball stems; numbers kept with their separators normalised ("310,000"
-and "310000" meet, "£2.4bn" gives "2.4"). Two articles are the same story when the Jaccard similarity
-of their story words reaches SAME_STORY_JACCARD and they were published within STORY_WINDOW.
+and "310000" meet, "£2.4bn" gives "2.4"). Names (capitalised words that do not start a sentence) and
+numbers count twice. Two articles are the same story when the Jaccard similarity of their story
+words reaches SAME_STORY_JACCARD and they were published within STORY_WINDOW.
 
-Why these choices (measured on tests/data/story_pairs.jsonl, see BENCHMARKS.md and bench/clusters.py):
-plain story words beat word bigrams and extra weight on names or numbers, because outlets that
-reword a story keep its names, numbers and key nouns but not their order, while a story on the same
-topic shares the nouns and not the names. The threshold is low because a rewritten summary shares
-only a fifth or so of its words.
+Why these choices (measured on tests/data/story_pairs.jsonl with bench/clusters.py, see
+BENCHMARKS.md): outlets that reword a story keep its names, numbers and key nouns but not their
+order, while a story on the same topic shares the nouns and not the names or numbers. So word
+bigrams (order) did worse, and weighting names and numbers did best under cross-validation. The
+threshold is low because a rewritten summary shares only a fifth or so of its words.
 
-Finding the candidates is MinHash LSH (datasketch): each article's words are MinHashed once and
-banded, so a refresh looks up its new articles in the bands instead of comparing every pair. The
-LSH only proposes; the exact Jaccard of the two word sets decides, so the estimate's noise cannot
-merge two stories. Qt-free and store-free: engine/store/clusters.py keeps the clusters."""
+Finding the candidates: posting lists (story word → recent articles), and for a new article a count
+of the words each recent one shares with it (Counter, in C), which gives the exact Jaccard with no
+pairwise set work. MinHash LSH (datasketch) was measured against it on the same articles
+(bench/clusters.py, BENCHMARKS.md): at the low threshold a story needs, LSH takes 128 bands of 2 rows,
+and banding the last two days of 200 feeds cost ~20 times the posting lists (and ~280 MB to keep
+warm), for the same answers on the labelled pairs. Qt-free and store-free: engine/store/clusters.py
+keeps the clusters."""
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from itertools import chain
 
 import snowballstemmer
-from datasketch import MinHash, MinHashLSH
 
 # Tuned on the labelled pairs (bench/clusters.py prints the sweep and a 5-fold cross-validation).
-SAME_STORY_JACCARD = 0.125
+SAME_STORY_JACCARD = 0.15
 # Stories are matched only within two days of each other: "Central bank holds rates" next month is
 # another meeting, whatever its words.
 STORY_WINDOW = timedelta(days=2)
-# 256 permutations in 128 bands of 2 rows: a pair at the threshold (J = 0.125) becomes a candidate
-# with probability 1 - (1 - 0.125²)^128 ≈ 0.87, at J = 0.2 ≈ 0.99; unrelated pairs (J ≈ 0.03) rarely.
-NUM_PERM = 256
-BANDS, ROWS = 128, 2
-
 _STOP_WORDS = frozenset(
     """a an the of in on at to for from by with and or as is are was were be been being its it this
     that these those after before over into amid says said say new has have had will would could can
@@ -51,21 +52,36 @@ _STOP_WORDS = frozenset(
     thousand thousands trillion bn mn m k km pct""".split()
 )
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+", re.UNICODE)
-_stem = snowballstemmer.stemmer("english").stemWord
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+)([^\W\d_]+)", re.UNICODE)
+# The Snowball stemmer is pure Python (~0.1 ms a word); news repeats its words, so each is stemmed once.
+_stem = lru_cache(maxsize=65536)(snowballstemmer.stemmer("english").stemWord)
 
 
 @lru_cache(maxsize=16384)  # a refresh asks again for the same recent articles' words
-def story_words(title: str, summary: str) -> frozenset[str]:
-    """The words that say which story an article tells (see the module docstring)."""
-    text = unicodedata.normalize("NFKD", f"{title} {summary}".casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    words = set()
-    for token in _TOKEN.findall(text):
-        if token[0].isdigit():
-            words.add("#" + _number(token))
-        elif token not in _STOP_WORDS and len(token) > 1:
-            words.add(_stem(token))
-    return frozenset(words)
+def story_words(title: str, summary: str, weighted: bool = True) -> frozenset[str]:
+    """The words that say which story an article tells (see the module docstring). Names (capitalised
+    words that do not start a sentence) and numbers count twice when `weighted`: each also enters as
+    "^word", since they tell one story from another on the same topic."""
+    words: set[str] = set()
+    marked: set[str] = set()
+    for text in (title, summary):
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+        starts = {m.start(1) for m in _SENTENCE_START.finditer(text)}
+        for match in _TOKEN.finditer(text):
+            token = match.group(0)
+            if token[0].isdigit():
+                word = "#" + _number(token)
+                marked.add(word)
+            else:
+                folded = token.casefold()
+                if folded in _STOP_WORDS or len(folded) < 2:
+                    continue
+                word = _stem(folded)
+                if token[0].isupper() and match.start() not in starts:
+                    marked.add(word)
+            words.add(word)
+    return frozenset(words | {f"^{w}" for w in marked}) if weighted else frozenset(words)
 
 
 def _number(token: str) -> str:
@@ -109,47 +125,51 @@ class Assignment:
 
 
 class StoryIndex:
-    """Recent articles, banded for MinHash LSH lookups, with the cluster each belongs to."""
+    """Recent articles with the cluster each belongs to, and a way to find the candidates for a new
+    one. This one (shipped) keeps a posting list per story word and counts the words each indexed
+    article shares with the new one: exact, so a pair at the threshold is never missed, and at the
+    size of 200 feeds it costs a twentieth of building MinHash LSH bands for the same articles
+    (bench/clusters.py measures both: the choice was made by that measurement)."""
 
     def __init__(self, threshold: float = SAME_STORY_JACCARD, window: timedelta = STORY_WINDOW):
         self.threshold = threshold
         self.window = window
-        self._lsh = MinHashLSH(num_perm=NUM_PERM, params=(BANDS, ROWS))
         self._items: dict[int, StoryItem] = {}
         self._cluster: dict[int, int] = {}
+        self._postings: dict[str, list[int]] = {}
 
     def __len__(self) -> int:
         return len(self._items)
 
-    def add(self, item: StoryItem, cluster_id: int, signature: MinHash | None = None) -> None:
+    def prepare(self, items: list[StoryItem]) -> None:
+        """Work that is cheaper done for many articles at once (nothing here)."""
+
+    def add(self, item: StoryItem, cluster_id: int) -> None:
         if item.article_id in self._items:
             return
         self._items[item.article_id] = item
         self._cluster[item.article_id] = cluster_id
-        if item.words:
-            self._lsh.insert(
-                item.article_id,
-                signature if signature is not None else signatures([item])[0],
-                check_duplication=False,
-            )
+        self._insert(item)
 
     def add_all(self, items: list[tuple[StoryItem, int]]) -> None:
-        fresh = [(item, cluster) for item, cluster in items if item.article_id not in self._items]
-        for (item, cluster), signature in zip(fresh, signatures([i for i, _ in fresh]), strict=True):
-            self.add(item, cluster, signature)
+        self.prepare([item for item, _ in items if item.article_id not in self._items])
+        for item, cluster in items:
+            self.add(item, cluster)
 
-    def best_match(
-        self, item: StoryItem, signature: MinHash, refused: frozenset[int] = frozenset()
-    ) -> tuple[int, float] | None:
+    def best_match(self, item: StoryItem, refused: frozenset[int] = frozenset()) -> tuple[int, float] | None:
         """The most similar indexed article of the same story (its id and score), skipping those in
         clusters `refused`; None when there is none."""
         best: tuple[int, float] | None = None
-        words = item.words
-        for other_id in self._lsh.query(signature) if words else ():
+        size = len(item.words)
+        # J(a, b) >= t needs |a & b| >= t * |a| shared words: the rest cannot reach the threshold.
+        least = math.ceil(self.threshold * size)
+        for other_id, shared in self._candidates(item).items():
+            if shared < least:
+                continue
             other = self._items[other_id]
             if abs(other.published - item.published) > self.window or self._cluster[other_id] in refused:
                 continue
-            score = similarity(words, other.words)
+            score = shared / (size + len(other.words) - shared)
             if score >= self.threshold and (best is None or (score, -other_id) > (best[1], -best[0])):
                 best = (other_id, score)
         return best
@@ -157,11 +177,14 @@ class StoryIndex:
     def cluster_of(self, article_id: int) -> int:
         return self._cluster[article_id]
 
+    def _insert(self, item: StoryItem) -> None:
+        for word in item.words:
+            self._postings.setdefault(word, []).append(item.article_id)
 
-def signatures(items: Iterable[StoryItem]) -> list[MinHash]:
-    """MinHash signatures, many at once (one shared set of permutations: much faster than one by one)."""
-    word_lists = [[w.encode() for w in sorted(item.words)] for item in items]
-    return MinHash.bulk(word_lists, num_perm=NUM_PERM) if word_lists else []
+    def _candidates(self, item: StoryItem) -> dict[int, int]:
+        """Indexed articles sharing any story word with `item`, with how many they share (Counter
+        counts in C: the posting lists of common words are long)."""
+        return Counter(chain.from_iterable(self._postings.get(word, ()) for word in item.words))
 
 
 def assign(
@@ -178,11 +201,12 @@ def assign(
     refused = refused or {}
     new_cluster = new_cluster or (lambda article_id: -article_id)
     todo = sorted(new, key=lambda i: (i.published, i.article_id))
+    index.prepare(todo)
     result = []
-    for item, signature in zip(todo, signatures(todo), strict=True):
-        match = index.best_match(item, signature, refused.get(item.article_id, frozenset()))
+    for item in todo:
+        match = index.best_match(item, refused.get(item.article_id, frozenset()))
         cluster = index.cluster_of(match[0]) if match else new_cluster(item.article_id)
-        index.add(item, cluster, signature)
+        index.add(item, cluster)
         result.append(
             Assignment(item.article_id, cluster, match[0] if match else None, match[1] if match else 0.0)
         )
