@@ -125,9 +125,12 @@ class DiagnosticsDialog(QDialog):
                 else self.tr("Damaged: {what}").format(what=db.integrity)
             )
         )
+        errors = diagnostics.errors
         self.facts["errors"].setText(
-            self.tr("{n} in the log").format(n=len(diagnostics.errors))
-            if diagnostics.errors
+            self.tr("{n} in the log, the last at {when} (in the report below)").format(
+                n=len(errors), when=errors[-1].when[:19]
+            )
+            if errors
             else self.tr("None")
         )
 
