@@ -33,6 +33,7 @@ from engine.errors import EngineError
 from engine.hardware import GpuPlan, detect
 from engine.inference.local import LocalSettings
 from engine.model_rows import INSTALLED_STATES, ModelRow, rows_on_disk
+from engine.settings import BY_KEY
 
 
 def _setting(context: Any, key: str, default: Any) -> Any:
@@ -202,7 +203,11 @@ class ModelsPage(QWidget):
 
     # -- loading -------------------------------------------------------------------------------
     def refresh(self) -> None:
-        n_ctx = int(_setting(self.context, "inference.context", 2048) or 2048)
+        # The fit is computed for the context the model will really get (the key was misspelt once,
+        # which always gave 2048); the fallback is the setting's own default.
+        n_ctx = int(
+            _setting(self.context, "inference.context_length", BY_KEY["inference.context_length"].default)
+        )
         device = _setting(self.context, "inference.device", "auto")
         paths = self.context.paths
         BackgroundOp(

@@ -256,3 +256,15 @@ def test_the_side_panel_is_current_when_the_page_is_shown_again(make_window, qtb
     window.show_page("models")
     starter = page.model.row(page.installed.index(0, 0).data(RowRole).key)
     assert page.title.text() == starter.name and page.arithmetic.text() == starter.fit.arithmetic()
+
+
+def test_the_fit_is_computed_for_the_context_length_setting(make_window, qtbot):
+    window = make_window()
+    context = window.context
+    context.apply_settings(context.settings.with_value("inference.context_length", 8192))
+    page = window.page("models")
+    page.refresh()
+    qtbot.waitUntil(
+        lambda: page.loaded and "8,192 tokens" in (page.model.rows()[0].fit.arithmetic()), timeout=15_000
+    )
+    assert all("8,192 tokens" in row.fit.arithmetic() for row in page.model.rows() if row.fit)
