@@ -19,7 +19,8 @@ soak: setup
 		status=$$?; .venv/bin/python -m tests.robustness.scorecard; exit $$status
 
 lint: setup
-	.venv/bin/ruff check engine desktop tests bench
+	.venv/bin/ruff check engine desktop tests bench scripts installers
+	.venv/bin/ruff format --check engine desktop tests bench scripts installers
 
 # The Linux bundle (PyInstaller one-folder + tar.gz), then its --self-test outside any venv.
 installer:
