@@ -1,6 +1,7 @@
 """Screenshots of the welcome tour, the settings window, diagnostics and About, in light and dark,
-for the README (docs/screenshots/). Real widgets rendered offscreen with widget.grab(); a throwaway
-RIDDLEWIRE_HOME with a few stored riddles; the real catalog and this machine's real hardware check.
+and of the History page, for the README (docs/screenshots/). Real widgets rendered offscreen with
+widget.grab(); a throwaway RIDDLEWIRE_HOME with a few stored riddles; the real catalog and this
+machine's real hardware check.
 No network: the download step is shown at a set progress value.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots_first_run.py
@@ -26,6 +27,31 @@ def settle(app, seconds: float = 0.3, until=None) -> None:  # noqa: ANN001
         time.sleep(0.02)
 
 
+def shoot_history(app, window) -> None:  # noqa: ANN001
+    """History with a solved riddle open: its answer, headline and provenance show
+    (an unplayed riddle keeps them hidden)."""
+    from engine.store import Store
+    from engine.store import play as plays
+    from engine.store.history import entry
+    from tests.desktop.test_reader_game import seed_game
+
+    store = Store(window.context.paths.database)
+    ids = seed_game()
+    plays.guess(store, ids[1], "the moon")
+    plays.rate(store, ids[1], 1, "lovely")
+    solved_text = entry(store, ids[1]).stored.riddle.text
+    store.close()
+    window.banner.hide()  # the notice shown for switched-*.png
+    window.show_page("history")
+    page = window.page("history")
+    page.refresh()
+    settle(app, 1.0, until=lambda: page.model.rowCount() > 6 and not page.model.loading)
+    row = next(r for r in range(page.model.rowCount()) if page.model.line_at(r).text == solved_text)
+    page.list.setCurrentIndex(page.model.index(row))
+    settle(app, 1.0, until=lambda: "Headline 1" in page.details.toPlainText())
+    window.grab().save(str(OUT / "history.png"))
+
+
 def main() -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["RIDDLEWIRE_HOME"] = tempfile.mkdtemp(prefix="riddlewire-shots-")
@@ -37,7 +63,6 @@ def main() -> None:
     from desktop.diagnostics_dialog import DiagnosticsDialog
     from desktop.settings_dialog import SettingsDialog
     from desktop.theme import apply_theme
-    from engine.progress import Progress
     from tests.desktop.conftest import seed_history
 
     app = QApplication([])
@@ -64,9 +89,8 @@ def main() -> None:
         welcome.grab().save(str(OUT / f"welcome-2-size-{theme}.png"))
         welcome.go(2)
         welcome.progress.show()
-        welcome._download_progress(
-            Progress("download", 312_000_000, 806_000_000, "312 MB of 806 MB · 9.8 MB/s · 50 s left")
-        )
+        welcome.progress.setValue(387)  # as a download's progress sets it (312 of 806 MB)
+        welcome._say("312 MB of 806 MB · 9.8 MB/s · 50 s left")
         settle(app)
         welcome.grab().save(str(OUT / f"welcome-3-news-{theme}.png"))
         welcome.hide()
@@ -97,6 +121,8 @@ def main() -> None:
         settle(app)
         about.grab().save(str(OUT / f"about-{theme}.png"))
         about.accept()
+    apply_theme(app, "light")
+    shoot_history(app, window)
     window.close()
     window.context.close()
     print("\n".join(sorted(str(p.relative_to(ROOT)) for p in OUT.glob("*.png"))))
