@@ -9,12 +9,13 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from engine.active_model import active_choice, custom_choice, open_riddler, worker_settings
+from engine.batching import riddle_articles_batched
 from engine.errors import FeedError
 from engine.feeds import parse
 from engine.feeds.fetch import fetch
 from engine.paths import app_paths
 from engine.progress import Progress
-from engine.riddling import DEFAULT_SAMPLING, riddle_articles
+from engine.riddling import DEFAULT_SAMPLING
 from engine.settings import load_settings, with_data_folder
 from engine.settings import sampling as user_sampling
 from engine.store import Store
@@ -27,6 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", type=Path, help="a GGUF file (default: the bundled starter model)")
     p.add_argument("--seed", type=int, help="sampling seed, for reproducible riddles")
     p.add_argument("--json", action="store_true", help="print one JSON object per riddle")
+    p.add_argument(
+        "--batch",
+        type=int,
+        metavar="N",
+        help="riddle N articles at a time in the model (default: automatic, as the reader)",
+    )
     p.set_defaults(run=run)
 
 
@@ -69,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
             )
 
     try:
-        run_result = riddle_articles(store, articles, riddler, progress=show)
+        # The reader's road: batched in the worker, guided, the same checks and retries.
+        run_result = riddle_articles_batched(store, articles, riddler, progress=show, width=args.batch)
     finally:
         model.close()
         store.close()

@@ -1,5 +1,5 @@
 """The evaluation run: every candidate riddles the frozen article set through the app's own Riddler
-(one attempt per article, so validity is first-try validity), each output is measured and, when valid,
+(the reader's attempts, checks and subject candidates), each output is measured and, when valid,
 shown to the solver; every row is stored as soon as it exists. A stopped run resumes where it stopped:
 rows already stored are skipped, and a candidate added to an old run uses that run's articles.
 
@@ -37,6 +37,7 @@ from engine.inference.service import ServiceBackend
 from engine.paths import AppPaths
 from engine.pipelines import PIPELINES
 from engine.progress import CancelToken, Progress, ProgressCallback
+from engine.quality import Story, examples_in, judge
 from engine.riddling import DEFAULT_SAMPLING, ModelIdentity, Riddler, labelled
 from engine.secrets import load_api_key
 from engine.store import Store
@@ -155,7 +156,6 @@ def _run_candidate(db, cid, candidate, model, record, spec, solver, cancel, repo
             pipeline_named(candidate.pipeline),
             ModelIdentity(model.path.name, "", "service"),
             spec.sampling,
-            max_attempts=1,
         )
         try:
             _measure(db, cid, candidate, riddler, record, pending, done, spec, solver, cancel, report)
@@ -221,8 +221,7 @@ def _measure(
         db(runs.save_row, cid, measure_article(riddler, article, spec.seed, solver, cancel))
         after_each()
         done.add(article.position)
-        # eval_rows has no column for the way of riddling (adding one needs a migration), so the
-        # progress line says it: the Evaluate page and the CLI show which way was measured.
+        # Each row keeps its road too (m041); the progress line says it as it goes.
         report(
             len(done),
             f"{candidate.label}: riddled {len(done)} of {len(record.articles)} ({riddling_mode(riddler)})",
@@ -233,8 +232,8 @@ def _riddler(candidate: Candidate, model: ResolvedModel, local: LocalModel, samp
     identity = ModelIdentity(model.path.name, model.sha256, model.size_tier)
     pipeline = pipeline_named(candidate.pipeline, local.load)
     # The bare LocalModel, so the Riddler guides exactly where the reader's does (a wrapper would hide
-    # that it is local). One attempt: guided jobs get one seed, so the batch loop does not retry either.
-    return Riddler(local, pipeline, identity, sampling, max_attempts=1)
+    # that it is local), with the reader's retries and checks: a row is the riddle a reader would get.
+    return Riddler(local, pipeline, identity, sampling)
 
 
 def riddling_mode(riddler: Riddler) -> str:
@@ -260,6 +259,8 @@ def measure_article(
     riddle, m = measure_output(output, f"{article.title}. {article.summary}")
     if completion is None:
         m = replace(m, reason=failure[:300])
+    story = Story(article.title, article.summary, examples_in(riddler.pipeline.prompt(news).text))
+    quality = judge(riddle.answer, riddle.text, riddle.hints, story) if riddle.text else None
     choice = solver.choose(riddle.text, article, seed, cancel) if solver is not None and m.valid else None
     return runs.EvalRow(
         position=article.position,
@@ -282,6 +283,8 @@ def measure_article(
         tokens_per_s=completion.tokens_per_s if completion else 0.0,
         generation_s=elapsed,
         output=output[:4000],
+        road=riddling_mode(riddler),
+        quality=quality.stored() if quality is not None else "",
     )
 
 

@@ -40,6 +40,8 @@ class EvalRow:
     tokens_per_s: float
     generation_s: float
     output: str
+    road: str = ""  # how it was made: "guided" or "parse-and-retry" (engine.riddling)
+    quality: str = ""  # every problem the quality checks found, refused or flagged (engine.quality)
 
 
 @dataclass(frozen=True)

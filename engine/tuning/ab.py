@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from engine.errors import GenerationError
 from engine.evaluate.articleset import OPTIONS, FrozenArticle, freeze
 from engine.evaluate.solver import Solver
 from engine.inference import Sampling
@@ -20,7 +21,8 @@ from engine.inference.local import LocalModel, LocalSettings
 from engine.pipelines import FewShotPipeline, Pipeline
 from engine.progress import CancelToken, Progress, ProgressCallback
 from engine.quality import word_key
-from engine.riddles import RiddleRejected, fold, key_words, parse_riddle
+from engine.riddles import fold, key_words
+from engine.riddling import ModelIdentity, Riddler
 from engine.tuning.data import HeldOutItem
 from engine.tuning.format import adapter_pipeline, article_for
 
@@ -123,23 +125,26 @@ def run_ab(
 
 
 def _run_arm(model, arm, items, done_before, total, report, cancel, judge=None, options=None) -> ArmResult:  # noqa: ANN001
+    """Each held-out item riddled as the reader riddles it (the Riddler: guided for a local model,
+    the story's subject as the answer, the same checks and retries), seeded per item."""
     valid = leaked = on_target = solved = 0
     first, speed, latency, prompt_tokens = [], [], [], []
+    riddler = Riddler(model, arm.pipeline, ModelIdentity(model.path.name, "", "ab"), AB_SAMPLING)
     for index, item in enumerate(items):
         if cancel is not None:
             cancel.raise_if_cancelled()
-        prompt = arm.pipeline.prompt(article_for(item.title, item.summary))
-        sampling = Sampling(**{**AB_SAMPLING.__dict__, "seed": 1000 + index, "stop": prompt.stop})
-        completion = model.complete(prompt.text, sampling, cancel=cancel)
-        first.append(completion.first_token_s)
-        latency.append(completion.latency_s)
-        speed.append(completion.tokens_per_s)
-        prompt_tokens.append(completion.prompt_tokens)
+        riddler.sampling = replace(AB_SAMPLING, seed=1000 + index)
         try:
-            riddle = parse_riddle(prompt.primer + completion.text)
-        except RiddleRejected as rejected:
-            leaked += "leak" in rejected.reason
-        else:
+            riddle, _ = riddler.riddle(article_for(item.title, item.summary), cancel=cancel)
+        except GenerationError as error:
+            riddle = None
+            leaked += "leak" in error.sentence
+        completion = riddler.last
+        first.append(completion.first_token_s if completion else 0.0)
+        latency.append(completion.latency_s if completion else 0.0)
+        speed.append(completion.tokens_per_s if completion else 0.0)
+        prompt_tokens.append(completion.prompt_tokens if completion else 0)
+        if riddle is not None:
             valid += 1
             on_target += names_subject(riddle.answer, item.answer)
             solved += judge is not None and _solves(judge, riddle.text, options[fold(item.title)], cancel)

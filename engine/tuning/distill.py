@@ -16,14 +16,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from engine import model_registry
+from engine.errors import GenerationError
 from engine.evaluate.articleset import OPTIONS, FrozenArticle, freeze
 from engine.evaluate.candidates import default_solver
 from engine.evaluate.solver import Solver
 from engine.inference.local import LocalModel, LocalSettings
 from engine.paths import AppPaths
 from engine.progress import CancelToken, Progress, ProgressCallback
-from engine.riddles import RiddleRejected, fold, parse_riddle
-from engine.riddling import DEFAULT_SAMPLING, labelled
+from engine.riddles import fold
+from engine.riddling import DEFAULT_SAMPLING, ModelIdentity, Riddler
 from engine.store import Store
 from engine.tuning import TuningError
 from engine.tuning.data import HeldOutItem, TrainingExample, from_record, heldout_items
@@ -182,16 +183,17 @@ def distill(
 
 
 def _ask(backend, pipeline, article: FrozenArticle, cancel: CancelToken | None):  # noqa: ANN001, ANN202
-    """(riddle, "") when the teacher's riddle passes validation, else (None, why)."""
-    prompt = pipeline.prompt(article.article())
-    sampling = replace(DEFAULT_SAMPLING, seed=SEED * 1000 + article.position, stop=tuple(prompt.stop))
+    """(riddle, "") when the teacher riddles the article as the reader would (the Riddler: guided for a
+    local teacher, the story's subject as the answer, the same checks and retries), else (None, why)."""
+    sampling = replace(DEFAULT_SAMPLING, seed=SEED * 1000 + article.position)
+    riddler = Riddler(backend, pipeline, ModelIdentity("teacher", "", "teacher"), sampling)
     # A teacher that cannot answer at all (gone, crashed, refused) fails the whole run with its
-    # sentence: going on would only reject every item for the same reason.
-    completion = backend.complete(prompt.text, sampling, cancel=cancel)
+    # sentence (an EngineError other than GenerationError): going on would only reject every item.
     try:
-        return parse_riddle(labelled(prompt.primer, completion.text)), ""
-    except RiddleRejected as rejected:
-        return None, rejected.reason
+        riddle, _ = riddler.riddle(article.article(), cancel=cancel)
+    except GenerationError as error:
+        return None, error.sentence
+    return riddle, ""
 
 
 def _teacher_backend(paths: AppPaths, teacher: Teacher, settings: LocalSettings):  # noqa: ANN202

@@ -176,3 +176,43 @@ def test_an_unknown_pipeline_is_refused_before_any_work(scripted_gguf, capsys):
     store = Store(app_paths().database)
     assert runs.latest_run_id(store) is None
     store.close()
+
+
+def test_the_evaluation_and_the_reader_make_the_same_riddle_for_an_article_model_and_seed(
+    starter_gguf, tmp_path
+):
+    """One road: the reader's batched, guided riddle and the evaluation's row are the same riddle
+    when the article, the model and the seed are (the real starter model, sampled, not greedy)."""
+    from dataclasses import replace
+
+    from engine.active_model import ModelChoice, open_riddler
+    from engine.batching import riddle_articles_batched
+    from engine.evaluate.articleset import freeze
+    from engine.evaluate.candidates import ResolvedModel
+    from engine.evaluate.harness import _riddler, measure_article
+    from engine.inference.local import LocalModel
+    from engine.riddling import DEFAULT_SAMPLING
+    from engine.samples import sample_articles
+
+    (article,) = freeze(sample_articles(), 1, seed=3)
+    run_seed = 5
+    sampling = replace(DEFAULT_SAMPLING, seed=run_seed * 1000 + article.position)  # the harness's seed
+    choice = ModelChoice(starter_gguf, "", starter_gguf.name, "tiny", "base")
+    reader, model = open_riddler(choice, SETTINGS, sampling)
+    try:
+        stored = riddle_articles_batched(Store(tmp_path / "reader.db"), [article.article()], reader).stored
+    finally:
+        model.close()
+    local = LocalModel(starter_gguf, SETTINGS)
+    try:
+        resolved = ResolvedModel(starter_gguf, "", "tiny")
+        evaluation = _riddler(Candidate(str(starter_gguf), "few-shot"), resolved, local, DEFAULT_SAMPLING)
+        row = measure_article(evaluation, article, run_seed, None, None)
+    finally:
+        local.close()
+    assert len(stored) == 1 and row.valid and row.road == stored[0].provenance.road == "guided"
+    assert (row.riddle, row.answer, row.hints) == (
+        stored[0].riddle.text,
+        stored[0].riddle.answer,
+        stored[0].riddle.hints,
+    )
