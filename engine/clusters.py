@@ -53,8 +53,8 @@ _STOP_WORDS = frozenset(
 )
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+", re.UNICODE)
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+)([^\W\d_]+)", re.UNICODE)
-# The Snowball stemmer is pure Python (~0.1 ms a word); news repeats its words, so each is stemmed once.
-_stem = lru_cache(maxsize=65536)(snowballstemmer.stemmer("english").stemWord)
+# The Snowball stemmer is pure Python (~0.1 ms a word); _content_word caches its answers.
+_stem = snowballstemmer.stemmer("english").stemWord
 
 
 @lru_cache(maxsize=16384)  # a refresh asks again for the same recent articles' words
@@ -65,8 +65,8 @@ def story_words(title: str, summary: str, weighted: bool = True) -> frozenset[st
     words: set[str] = set()
     marked: set[str] = set()
     for text in (title, summary):
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+        if not text.isascii():  # most English news is: folding accents char by char is the slow part
+            text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
         starts = {m.start(1) for m in _SENTENCE_START.finditer(text)}
         for match in _TOKEN.finditer(text):
             token = match.group(0)
@@ -74,14 +74,20 @@ def story_words(title: str, summary: str, weighted: bool = True) -> frozenset[st
                 word = "#" + _number(token)
                 marked.add(word)
             else:
-                folded = token.casefold()
-                if folded in _STOP_WORDS or len(folded) < 2:
+                word = _content_word(token)
+                if not word:
                     continue
-                word = _stem(folded)
                 if token[0].isupper() and match.start() not in starts:
                     marked.add(word)
             words.add(word)
     return frozenset(words | {f"^{w}" for w in marked}) if weighted else frozenset(words)
+
+
+@lru_cache(maxsize=65536)
+def _content_word(token: str) -> str:
+    """A token's stem, or "" for a common word (one cached call per token: news repeats its words)."""
+    folded = token.casefold()
+    return "" if folded in _STOP_WORDS or len(folded) < 2 else _stem(folded)
 
 
 def _number(token: str) -> str:
