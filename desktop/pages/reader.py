@@ -82,6 +82,7 @@ class ReaderPage(QWidget):
         self.arena = False  # whether the list now deals the arena (the setting is on and today has one)
         self._arena_setting = bool(context.settings["game.arena"])
         self._no_arena_said = False
+        self._announce = True
         self._arena_counted: dict[int, tuple[str, int]] = {}  # riddle id -> (status, rating) last counted
         context.settings_listeners.append(self._settings_changed)
         self._riddle_if_empty = False  # set by load_history
@@ -198,10 +199,13 @@ class ReaderPage(QWidget):
             self.key_actions[text] = action
 
     # -- history -------------------------------------------------------------------------------
-    def load_history(self, then_riddle_if_empty: bool = True, arena_if_on: bool = True) -> None:
+    def load_history(
+        self, then_riddle_if_empty: bool = True, arena_if_on: bool = True, announce: bool = True
+    ) -> None:
         """Show the newest riddles first; older ones load as the list scrolls. With the Arena setting on,
         the day's riddles of two or more models, unlabelled (engine/arena.py)."""
         self._riddle_if_empty = then_riddle_if_empty
+        self._announce = announce  # say how many riddles the history holds, once loaded
         store = self.context.store
         self.arena = arena_if_on and bool(self.context.settings["game.arena"])
         if self.arena:
@@ -220,13 +224,13 @@ class ReaderPage(QWidget):
             return
         if self.arena and not self.model.rowCount():
             self._no_arena_said = True  # said once the full list is in
-            self.load_history(self._riddle_if_empty, arena_if_on=False)
+            self.load_history(self._riddle_if_empty, arena_if_on=False, announce=self._announce)
             return
         if self.model.rowCount() and not self.list.currentIndex().isValid():
             self.list.setCurrentIndex(self.model.index(0))
         elif not self.model.rowCount() and self._riddle_if_empty:
             self.riddle_news()
-        self.refresh_score(announce_count=not self._no_arena_said)
+        self.refresh_score(announce_count=self._announce and not self._no_arena_said)
         if self._no_arena_said:
             self._no_arena_said = False
             self.status.setText(
@@ -505,7 +509,8 @@ class ReaderPage(QWidget):
             self.progress.setRange(0, 0)
         if progress.message:
             self.status.setText(progress.message)
-        if isinstance(progress.item, StoredRiddle):
+        # In the arena the list is dealt (one riddle per story, unlabelled): it is dealt again at the end.
+        if isinstance(progress.item, StoredRiddle) and not self.arena:
             self.model.add_line(RiddleLine.of(progress.item))
             if not self.list.currentIndex().isValid():
                 self.list.setCurrentIndex(self.model.index(0))
@@ -520,6 +525,10 @@ class ReaderPage(QWidget):
         if made:
             self.riddles_made.emit(made)
             history_events().added.emit(made)
+        if made and (self.arena or self.context.settings["game.arena"]):
+            self.load_history(
+                then_riddle_if_empty=False, announce=False
+            )  # the new riddles, dealt for the arena
 
     def _cancelled(self) -> None:
         self._busy(False)
