@@ -34,6 +34,8 @@ from PySide6.QtWidgets import (
 from desktop.context import AppContext
 from desktop.ops import BackgroundOp, failure_sentence
 from desktop.pages import PageSpec
+from desktop.rating import RatingDialog
+from engine.evaluate import ratings
 from engine.evaluate.candidates import Candidate, installed_models
 from engine.evaluate.charts import COLOURS, METRICS
 from engine.evaluate.harness import RunSpec, evaluate
@@ -62,6 +64,9 @@ class EvaluatePage(QWidget):
         self.budget.valueChanged.connect(self._show_recommendation)
         self.run_button = QPushButton(self.tr("Evaluate installed models"))
         self.run_button.clicked.connect(self.run_evaluation)
+        self.rate_button = QPushButton(self.tr("Rate riddles blind…"))
+        self.rate_button.clicked.connect(self.open_rating)
+        self.rating: RatingDialog | None = None
         self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.hide()
@@ -74,12 +79,24 @@ class EvaluatePage(QWidget):
             QLabel(self.tr("Speed budget:")),
             self.budget,
             self.run_button,
+            self.rate_button,
             self.cancel_button,
             self.progress,
         ):
             controls.addWidget(widget)
         controls.addStretch(1)
 
+        # The headline number leads: good riddles per minute from the latest blind ratings, per arm,
+        # beside the answer and identifiable rates with their 95% intervals.
+        self.headline = QLabel(
+            self.tr("No blind ratings yet: rate riddles blind for good riddles per minute.")
+        )
+        self.headline.setWordWrap(True)
+        self.headline.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        headline_font = self.headline.font()
+        headline_font.setBold(True)
+        headline_font.setPointSizeF(headline_font.pointSizeF() * 1.15)
+        self.headline.setFont(headline_font)
         self.recommendation = QLabel(self.tr("Nothing has been evaluated yet."))
         self.recommendation.setWordWrap(True)
         font = self.recommendation.font()
@@ -102,6 +119,7 @@ class EvaluatePage(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
+        layout.addWidget(self.headline)
         layout.addWidget(self.recommendation)
         layout.addWidget(self.provenance)
         layout.addWidget(self.table, 1)
@@ -111,9 +129,32 @@ class EvaluatePage(QWidget):
 
     # -- data ------------------------------------------------------------------------------------
     def load_latest(self) -> None:
+        store = self.context.store
         self.op = BackgroundOp(
-            lambda _c, _r: self.context.store.run(latest), on_success=self.show_run, on_failure=self._failed
+            lambda _c, _r: (store.run(latest), store.run(ratings.headline)),
+            on_success=self._show_loaded,
+            on_failure=self._failed,
         ).start()
+
+    def _show_loaded(self, loaded) -> None:  # noqa: ANN001 - (latest(), ratings.headline())
+        run, (batch, arms) = loaded
+        self.show_run(run)
+        self.show_headline(batch, arms)
+
+    def show_headline(self, batch: str | None, arms: list[ratings.ArmReport]) -> None:
+        if not any(arm.rated for arm in arms):
+            return
+        self.headline.setText(
+            self.tr("Good riddles per minute on this machine (blind ratings, {batch}):\n{arms}").format(
+                batch=batch, arms=ratings.report_text(arms)
+            )
+        )
+
+    def open_rating(self) -> None:
+        """Blind rating of the queued riddles (`riddlewire eval arms` fills the queue)."""
+        self.rating = RatingDialog(self.context, parent=self)
+        self.rating.finished.connect(lambda _code: self.load_latest())
+        self.rating.show()
 
     def show_run(self, result) -> None:  # noqa: ANN001 - (RunRecord | None, list[CandidateSummary])
         record, self.summaries = result

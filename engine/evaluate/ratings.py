@@ -279,6 +279,18 @@ def export(store: Store, path: Path, batch: str | None = None) -> int:
     return len(rows)
 
 
+def latest_batch(store: Store) -> str | None:
+    """The rating run queued last (None before any)."""
+    row = store.db.execute("SELECT batch FROM rating_items ORDER BY id DESC LIMIT 1").fetchone()
+    return row[0] if row else None
+
+
+def headline(store: Store) -> tuple[str | None, list[ArmReport]]:
+    """The latest rating run and its arms' reports (what the Evaluate page leads with)."""
+    batch = latest_batch(store)
+    return batch, (report(store, batch) if batch else [])
+
+
 def batches(store: Store) -> list[str]:
     return [r[0] for r in store.db.execute("SELECT DISTINCT batch FROM rating_items ORDER BY batch")]
 
