@@ -183,6 +183,15 @@ class StoryIndex:
     def cluster_of(self, article_id: int) -> int:
         return self._cluster[article_id]
 
+    def set_cluster(self, article_id: int, cluster_id: int) -> None:
+        self._cluster[article_id] = cluster_id
+
+    def __contains__(self, article_id: int) -> bool:
+        return article_id in self._items
+
+    def published(self, article_id: int) -> datetime:
+        return self._items[article_id].published
+
     def _insert(self, item: StoryItem) -> None:
         for word in item.words:
             self._postings.setdefault(word, []).append(item.article_id)

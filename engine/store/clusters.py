@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from engine.clusters import STORY_WINDOW, StoryIndex, StoryItem, assign
 from engine.errors import StoreError
@@ -75,8 +76,7 @@ def assign_new_articles(store: Store) -> ClusterReport:
     if not new_rows:
         return ClusterReport(0, 0)
     new = [StoryItem(i, datetime.fromisoformat(p), t or "", s) for i, p, t, s in new_rows]
-    index = StoryIndex()
-    index.add_all(_recent_stories(store, min(i.published for i in new), max(i.published for i in new)))
+    index = _recent_index(store, min(i.published for i in new), max(i.published for i in new))
     with store.db.conn:
         first_free = _next_cluster_id(store)
         fresh: list[int] = []  # articles that start a story: each gets the next free cluster id
@@ -91,16 +91,52 @@ def assign_new_articles(store: Store) -> ClusterReport:
             "VALUES (?, ?, ?, ?, ?)",
             [(a.article_id, a.cluster_id, a.matched, a.score, now_iso()) for a in assignments],
         )
+    _warm[store.path] = index  # only once the clusters are written: the index holds what the file holds
     return ClusterReport(len(assignments), sum(a.matched is not None for a in assignments))
 
 
-def _recent_stories(store: Store, first: datetime, last: datetime) -> list[tuple[StoryItem, int]]:
+# The app refreshes the same history again and again, so its recent stories stay indexed between
+# refreshes (the posting lists of two days at 200 feeds take a few MB) and a refresh indexes only
+# what is new. Each time, the index is checked against the file: clusters split since (by this
+# process or the CLI) are updated, and an article that is not the one indexed under its id (a
+# restored backup) or an index grown to twice the window's size means a fresh index.
+_warm: dict[Path, StoryIndex] = {}
+
+
+def _recent_index(store: Store, first: datetime, last: datetime) -> StoryIndex:
+    window = [(first - STORY_WINDOW).isoformat(), (last + STORY_WINDOW).isoformat()]
     rows = store.db.execute(
-        "SELECT a.id, a.published, a.title, coalesce(a.summary, ''), c.cluster_id FROM articles a "
-        "JOIN article_clusters c ON c.article_id = a.id WHERE a.published BETWEEN ? AND ?",
-        [(first - STORY_WINDOW).isoformat(), (last + STORY_WINDOW).isoformat()],
+        "SELECT a.id, a.published, c.cluster_id FROM articles a JOIN article_clusters c "
+        "ON c.article_id = a.id WHERE a.published BETWEEN ? AND ?",
+        window,
     ).fetchall()
-    return [(StoryItem(i, datetime.fromisoformat(p), t or "", s), c) for i, p, t, s, c in rows]
+    index = _warm.pop(store.path, None)
+    if index is None or len(index) > 2 * len(rows) + 1000 or _stale(index, rows):
+        index = StoryIndex()
+    for article_id, _published, cluster in rows:
+        if article_id in index and index.cluster_of(article_id) != cluster:
+            index.set_cluster(article_id, cluster)
+    if any(article_id not in index for article_id, _p, _c in rows):
+        texts = store.db.execute(
+            "SELECT a.id, a.published, a.title, coalesce(a.summary, ''), c.cluster_id FROM articles a "
+            "JOIN article_clusters c ON c.article_id = a.id WHERE a.published BETWEEN ? AND ?",
+            window,
+        )
+        index.add_all(
+            [
+                (StoryItem(i, datetime.fromisoformat(p), t or "", s), c)
+                for i, p, t, s, c in texts
+                if i not in index
+            ]
+        )
+    return index
+
+
+def _stale(index: StoryIndex, rows: list[tuple[int, str, int]]) -> bool:
+    return any(
+        article_id in index and index.published(article_id) != datetime.fromisoformat(published)
+        for article_id, published, _cluster in rows
+    )
 
 
 def _refusals(store: Store, article_ids: list[int]) -> dict[int, frozenset[int]]:
