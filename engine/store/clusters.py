@@ -91,6 +91,7 @@ def assign_new_articles(store: Store) -> ClusterReport:
             "VALUES (?, ?, ?, ?, ?)",
             [(a.article_id, a.cluster_id, a.matched, a.score, now_iso()) for a in assignments],
         )
+    _warm.clear()  # one history at a time: the app has one; tests and benches open many
     _warm[store.path] = index  # only once the clusters are written: the index holds what the file holds
     return ClusterReport(len(assignments), sum(a.matched is not None for a in assignments))
 
