@@ -29,8 +29,8 @@ from engine.evaluate.candidates import (
     pipeline_named,
     resolve_model,
 )
+from engine.evaluate.likelihood import LikelihoodSolver
 from engine.evaluate.metrics import measure_output
-from engine.evaluate.solver import Solver
 from engine.inference import Sampling
 from engine.inference.local import LocalModel, LocalSettings
 from engine.inference.service import ServiceBackend
@@ -80,7 +80,7 @@ def evaluate(
     if run_id is None:
         run_id = _new_run(db, spec, paths, news if news is not None else db(news_pool))
     record = db(runs.load_run, run_id)
-    solver = Solver(record.solver_model, spec.settings, spec.solver_rotations) if spec.solve else None
+    solver = LikelihoodSolver(record.solver_model, spec.settings) if spec.solve else None
     total = len(spec.candidates) * len(record.articles)
     try:
         for index, (candidate, model) in enumerate(zip(spec.candidates, models, strict=True)):
@@ -242,7 +242,11 @@ def riddling_mode(riddler: Riddler) -> str:
 
 
 def measure_article(
-    riddler: Riddler, article: FrozenArticle, seed: int, solver: Solver | None, cancel: CancelToken | None
+    riddler: Riddler,
+    article: FrozenArticle,
+    seed: int,
+    solver: LikelihoodSolver | None,
+    cancel: CancelToken | None,
 ) -> runs.EvalRow:
     """One generation (seeded by run seed and position, so a rerun is the same), measured."""
     riddler.sampling = replace(riddler.sampling, seed=seed * 1000 + article.position)
@@ -261,7 +265,11 @@ def measure_article(
         m = replace(m, reason=failure[:300])
     story = Story(article.title, article.summary, examples_in(riddler.pipeline.prompt(news).text))
     quality = judge(riddle.answer, riddle.text, riddle.hints, story) if riddle.text else None
-    choice = solver.choose(riddle.text, article, seed, cancel) if solver is not None and m.valid else None
+    choice = (
+        solver.choose(riddle.text, article, seed, cancel, hints=riddle.hints)
+        if solver is not None and m.valid
+        else None
+    )
     return runs.EvalRow(
         position=article.position,
         valid=m.valid,
