@@ -93,10 +93,7 @@ class EvaluatePage(QWidget):
         )
         self.headline.setWordWrap(True)
         self.headline.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        headline_font = self.headline.font()
-        headline_font.setBold(True)
-        headline_font.setPointSizeF(headline_font.pointSizeF() * 1.15)
-        self.headline.setFont(headline_font)
+        self.headline.setProperty("role", "heading")  # the theme's heading size follows Text size
         self.recommendation = QLabel(self.tr("Nothing has been evaluated yet."))
         self.recommendation.setWordWrap(True)
         font = self.recommendation.font()
