@@ -220,8 +220,14 @@ def run_eval(args: argparse.Namespace) -> int:
             (c.model_file, c.pipeline): runs.human_signal(store, c.model_file, c.pipeline)
             for c in record.candidates
         }
+        batch, arms = ratings.headline(store)
     finally:
         store.close()
+    # The headline number first: good riddles per minute from the latest blind ratings.
+    if any(arm.rated for arm in arms):
+        print(f"Good riddles per minute on this machine (blind ratings, {batch}):\n{report_text(arms)}")
+    else:
+        print("No blind ratings yet (riddlewire eval arms, then eval rate) for good riddles per minute.")
     summaries = summarize(record, human)
     ab = compare(*_ab_pair(record, spec)) if args.ab else None
     folder = args.report or paths.data / "reports" / f"run-{record.id}"

@@ -134,3 +134,16 @@ def test_arms_are_riddled_on_the_readers_road_and_rated_from_the_command_line(
     exported = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
     assert len(exported) == 6 and {e["arm"] for e in exported} == {"guided", "parse-and-retry"}
     assert sum(e["mark_good"] or 0 for e in exported) == (marked + 1) // 2
+
+
+def test_the_eval_report_leads_with_good_riddles_per_minute(scripted_gguf, tmp_path, capsys):
+    store = Store(app_paths().ensure().database)
+    ratings.add_items(store, "lead", _items("arm-x", 2))
+    for (item_id,) in store.db.execute("SELECT id FROM rating_items").fetchall():
+        ratings.mark(store, item_id, True, True, item_id % 2 == 1)
+    store.close()
+    args = ["eval", "--models", str(scripted_gguf), "--no-solve", "--articles", "4", "--n-ctx", "8192"]
+    assert main([*args, "--report", str(tmp_path / "report")]) == 0
+    first = capsys.readouterr().out.splitlines()
+    assert first[0] == "Good riddles per minute on this machine (blind ratings, lead):"
+    assert first[1].startswith("arm-x: 5.00 good riddles/min") and "95% CI" in first[1]
