@@ -127,6 +127,22 @@ def generate(base: Path, adapter: Path | None, items: list[HeldOutItem], few_sho
     return {"items": len(items), **counts, "seconds": time.perf_counter() - started, "samples": samples}
 
 
+def same_data_run(source: Path, runs: Path, config: TuneConfig, name: str) -> Path:
+    """A run on exactly the data of another run (its JSONL files, hence the same batches: they
+    depend only on the seed and the step), with another recipe: an arm against a real run."""
+    spec = json.loads((source / "run.json").read_text(encoding="utf-8"))
+    run_dir = runs / name
+    run_dir.mkdir(parents=True)
+    spec = {
+        **spec,
+        "config": config.as_dict(),
+        "adapter_file": str(run_dir / "adapter.gguf"),
+        "warm_start": None,
+    }
+    (run_dir / "run.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
+    return run_dir
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench.tuning_sweep")
     parser.add_argument("--slice", type=int, default=160, help="training examples")
@@ -140,6 +156,9 @@ def main(argv: list[str] | None = None) -> None:
         "--home", type=Path, default=Path(os.environ.get("RIDDLEWIRE_SWEEP_HOME", "/tmp/riddlewire-sweep"))
     )
     parser.add_argument("--report", action="store_true", help="only print the table of what was measured")
+    parser.add_argument(
+        "--same-as", type=Path, help="train the arms on this run's data (its files), not on a fresh slice"
+    )
     args = parser.parse_args(argv)
     home = args.home
     home.mkdir(parents=True, exist_ok=True)
@@ -151,10 +170,14 @@ def main(argv: list[str] | None = None) -> None:
     starter = ensure_starter_model(home / "models")
     data = sweep_slice(args.slice, args.val)
     items = proxy_items(args.items)
+    rows = lambda f: sum(1 for line in open(f, encoding="utf-8") if line.strip())  # noqa: E731
+    same = json.loads((args.same_as / "run.json").read_text()) if args.same_as else None
     record.update(
         machine=machine(),
         date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        slice=[len(data.train), len(data.validation)],
+        slice=[rows(same["train_file"]), rows(same["validation_file"])]
+        if same
+        else [len(data.train), len(data.validation)],
         proxy_items=len(items),
     )
     can_generate = importlib.util.find_spec("llama_cpp") is not None
@@ -185,9 +208,13 @@ def main(argv: list[str] | None = None) -> None:
                 **overrides,
             }
         )
-        run_dir = new_run(
-            home / "runs", data, config, BaseModel(starter.path, starter.sha256), home / "cache"
-        )
+        if args.same_as:
+            slug = "".join(c if c.isalnum() else "-" for c in name)
+            run_dir = same_data_run(args.same_as, home / "runs", config, f"{slug}-{time.strftime('%H%M%S')}")
+        else:
+            run_dir = new_run(
+                home / "runs", data, config, BaseModel(starter.path, starter.sha256), home / "cache"
+            )
         started = time.perf_counter()
         result = train(run_dir, progress=lambda p, arm=name: print("  ", arm, p.message, flush=True))
         wall = time.perf_counter() - started
@@ -230,7 +257,7 @@ def report(record: dict) -> str:
         rows.append(
             [
                 name,
-                f"{arm['s_per_step']:.1f}" if "s_per_step" in arm else "–",
+                f"{arm['s_per_step']:.1f}" if arm.get("s_per_step") else "–",
                 val,
                 f"{p.get('parses', 0)}/{n}",
                 f"{p.get('in_text', 0)}/{n}",

@@ -50,7 +50,10 @@ def encode(
         completion_ids = tokenizer(completion, add_special_tokens=False).input_ids
         ids = (prompt_ids + completion_ids)[:max_tokens]
         labels = ([IGNORE] * len(prompt_ids) + completion_ids)[:max_tokens]
-        rows.append((ids, labels))
+        # A prompt that fills max_tokens leaves nothing to learn, and a batch of such rows has no
+        # loss at all (NaN): such an example is left out.
+        if any(label != IGNORE for label in labels[1:]):
+            rows.append((ids, labels))
     return rows
 
 
