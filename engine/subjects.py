@@ -51,8 +51,10 @@ def _noun_phrase(phrase: str) -> bool:
 def _head_noun(word: str) -> bool:
     """An English noun phrase ends on its noun ("nearby spiral galaxy", not "supernova in nearby"):
     the last word can be a noun, or is a name or a word the dictionary does not know."""
-    if word[:1].isupper() or not word.isalpha():
+    if not word.isalpha():
         return True
+    # A capitalised word the dictionary knows only as something else ("Newly", "Tiny" opening a
+    # headline) is not a name; one it does not know ("Orsal") is.
     tags = set(getAllLemmas(word.lower()))
     return not tags or bool(tags & _NOUN_TAGS)
 
