@@ -215,6 +215,12 @@ class RiddleCard(QFrame):
         self.link.setAccessibleName(tr("Link to the article"))
         self.link.setOpenExternalLinks(False)
         self.link.linkActivated.connect(self.open_link)
+        # The story's other outlets (issue 19: one riddle per story), listed once the riddle is played.
+        self.outlets = QWidget()
+        self.outlets.setObjectName("outlets")
+        self._outlet_rows = QVBoxLayout(self.outlets)
+        self._outlet_rows.setContentsMargins(0, 4, 0, 0)
+        self._outlets: dict[int, tuple] = {}  # riddle id -> engine.store.clusters.Outlet rows
         # Icons, not emoji: a stock Linux font set has no thumbs glyphs (they showed as empty boxes).
         self.thumbs_up = _button("", "thumbsUp", tr("Good riddle"), tr("A good riddle (U)"))
         self.thumbs_down = _button("", "thumbsDown", tr("Poor riddle"), tr("A poor riddle (D)"))
@@ -239,7 +245,15 @@ class RiddleCard(QFrame):
         self.maker = _label("maker", self.tr("The model that made this riddle"))
         self.maker.setProperty("role", "explanation")
         self._makers: dict[int, str] = {}  # riddle id -> its model, named only once it is played (arena)
-        for widget in (self.answer, self.headline, self.source, self.summary, self.link, self.maker):
+        for widget in (
+            self.answer,
+            self.headline,
+            self.source,
+            self.summary,
+            self.link,
+            self.outlets,
+            self.maker,
+        ):
             layout.addWidget(widget)
         layout.addLayout(rating)
 
@@ -366,6 +380,7 @@ class RiddleCard(QFrame):
         self.source.setText(self.tr("Source: {source}").format(source=article.source))
         self.summary.setText(article.brief(400))
         self.link.set_link(safe_link(article.link))
+        self._fill_outlets(entry)
         maker = self._makers.get(entry.id, "")
         self.maker.setText(self.tr("Made by {model}").format(model=maker) if maker else "")
         self.maker.setVisible(bool(maker))
@@ -373,6 +388,37 @@ class RiddleCard(QFrame):
         self.thumbs_down.setChecked(entry.stored.rating == -1)
         self._show_icons()
         self.answer_panel.show()
+
+    def set_outlets(self, riddle_id: int, outlets: tuple) -> None:
+        """Every outlet of the riddle's story (engine.store.clusters.cluster_outlets), shown once played."""
+        self._outlets[riddle_id] = outlets
+        if self.entry is not None and self.entry.id == riddle_id:
+            self._fill_outlets(self.entry)
+
+    def outlets_text(self) -> str:
+        return "\n".join(label.text() for label in self.outlets.findChildren(QLabel))
+
+    def _fill_outlets(self, entry: HistoryEntry) -> None:
+        while (item := self._outlet_rows.takeAt(0)) is not None:
+            if (widget := item.widget()) is not None:
+                widget.setParent(None)
+                widget.deleteLater()
+        others = [o for o in self._outlets.get(entry.id, ()) if o.article_id != entry.stored.article.id]
+        if others:
+            heading = _label("outletsHeading", self.tr("Also told by"))
+            heading.setText(self.tr("Also told by:"))
+            self._outlet_rows.addWidget(heading)
+        for outlet in others:
+            line = _label("outlet", self.tr("Another outlet's headline"), selectable=True)
+            line.setText(f"{outlet.source or self.tr('Another outlet')}: {outlet.title}")
+            link = ElidedLink()
+            link.setAccessibleName(self.tr("Link to this outlet's article"))
+            link.setOpenExternalLinks(False)
+            link.set_link(safe_link(outlet.link))
+            link.linkActivated.connect(self.open_link)
+            self._outlet_rows.addWidget(line)
+            self._outlet_rows.addWidget(link)
+        self.outlets.setVisible(bool(others))
 
     def _show_icons(self) -> None:
         """The buttons' icons in the current theme's colours (again after a theme change)."""
