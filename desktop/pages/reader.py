@@ -45,6 +45,7 @@ from engine.riddling import DEFAULT_SAMPLING, RiddleRun
 from engine.settings import sampling
 from engine.store import Store
 from engine.store import play as plays
+from engine.store.clusters import cluster_outlets
 from engine.store.history import HistoryEntry, HistoryFilter, RiddleLine, entry, lines
 
 __all__ = ["PAGE", "ReaderPage", "safe_link"]  # safe_link: the feeds page opens links the same way
@@ -58,9 +59,13 @@ def _overview(store: Store) -> tuple[int, DayScore]:
     return store.count_riddles(), plays.score_of_day(store)
 
 
-def _card_view(store: Store, riddle_id: int, in_arena: bool) -> tuple[HistoryEntry, tuple[str, ...], str]:
+def _card_view(
+    store: Store, riddle_id: int, in_arena: bool
+) -> tuple[HistoryEntry, tuple[str, ...], str, tuple]:
     maker = arena.model_of(store, riddle_id) if in_arena else ""
-    return entry(store, riddle_id), plays.headline_choices(store, riddle_id), maker
+    shown = entry(store, riddle_id)
+    outlets = cluster_outlets(store, shown.stored.article.id)  # the story's outlets, for after a play
+    return shown, plays.headline_choices(store, riddle_id), maker, outlets
 
 
 def _arena_play(store: Store, riddle_id: int) -> tuple[arena.Ratings | None, str]:
@@ -398,8 +403,9 @@ class ReaderPage(QWidget):
             return
         self._wanted = line.id
 
-        def loaded(view: tuple[HistoryEntry, tuple[str, ...], str]) -> None:
-            shown, choices, maker = view
+        def loaded(view: tuple[HistoryEntry, tuple[str, ...], str, tuple]) -> None:
+            shown, choices, maker, outlets = view
+            self.card.set_outlets(shown.id, outlets)
             if self._wanted == shown.id:  # the reader may have moved on meanwhile
                 self.card.show_entry(shown, choices)
                 if maker:
