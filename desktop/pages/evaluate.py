@@ -39,6 +39,7 @@ from engine.evaluate import ratings
 from engine.evaluate.candidates import Candidate, installed_models
 from engine.evaluate.charts import COLOURS, METRICS
 from engine.evaluate.harness import RunSpec, evaluate
+from engine.evaluate.likelihood import CEILING, too_weak
 from engine.evaluate.report import COLUMNS, cell
 from engine.evaluate.summary import CandidateSummary, latest, recommend
 from engine.inference.local import LocalSettings
@@ -183,9 +184,20 @@ class EvaluatePage(QWidget):
 
     def _fill_table(self) -> None:
         self.table.setRowCount(len(self.summaries))
+        hide_solved = too_weak()
+        if hide_solved:
+            self.provenance.setText(
+                self.provenance.text()
+                + " "
+                + self.tr(
+                    "The solver is too weak to use: it picks the right headline for only {ceiling:.0%} of "
+                    "riddles people wrote (chance is 25%), so its number is hidden."
+                ).format(ceiling=CEILING)
+            )
         for row, summary in enumerate(self.summaries):
             for column, (_, field, fmt) in enumerate(COLUMNS):
-                item = QTableWidgetItem(cell(summary, field, fmt))
+                text = "—" if hide_solved and field == "solvability" else cell(summary, field, fmt)
+                item = QTableWidgetItem(text)
                 if column:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)

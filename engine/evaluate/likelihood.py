@@ -19,6 +19,17 @@ from engine.inference.local import LocalModel, LocalSettings
 from engine.progress import CancelToken
 
 _TARGET = "engine.evaluate.likelihood:headline_scores"
+# Its ceiling: the share of riddles people wrote (resources/riddles) for which it picks the right one
+# of four headlines, on the bundled starter (bench/solver_ceiling.py; BENCHMARKS.md). At or below
+# CHANCE_BAND the solver is too weak to tell riddles apart, and its number is not shown.
+# 2026-12-03, Gemma 3 270M Q4_K_M, 40 riddles drawn with seed 7: 23 right, 57% (95% CI 42-71%).
+CEILING: float | None = 0.57
+CHANCE_BAND = 0.35
+
+
+def too_weak(ceiling: float | None = None) -> bool:
+    ceiling = CEILING if ceiling is None else ceiling
+    return ceiling is not None and ceiling <= CHANCE_BAND
 
 
 def solver_context(riddle: str, hints: tuple[str, ...] = ()) -> str:

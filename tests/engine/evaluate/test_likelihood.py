@@ -11,7 +11,7 @@ import llama_cpp
 import numpy as np
 
 from engine.evaluate.articleset import FrozenArticle
-from engine.evaluate.likelihood import LikelihoodSolver, pick, solver_context
+from engine.evaluate.likelihood import LikelihoodSolver, pick, solver_context, too_weak
 from engine.inference.backends import ensure_loaded
 from engine.inference.local import LocalSettings
 
@@ -54,6 +54,10 @@ def test_scores_on_the_scripted_model_are_the_known_ones(scripted_gguf):
     for headline, score in zip(HEADLINES, scores, strict=True):
         assert math.isclose(score, _reference(scripted_gguf, context, f" {headline}"), abs_tol=1e-3)
     assert picks == {pick(scores, random.Random(7 * 7919 + 3))}  # a tie: the seeded coin, every time
+
+
+def test_a_solver_near_chance_on_hand_written_riddles_is_too_weak_to_show():
+    assert too_weak(0.30) and too_weak(0.35) and not too_weak(0.57)
 
 
 def test_pick_takes_the_best_mean_and_skips_unscored_headlines():
