@@ -181,17 +181,6 @@ def main(argv: list[str] | None = None) -> None:
         proxy_items=len(items),
     )
     can_generate = importlib.util.find_spec("llama_cpp") is not None
-    if "base few-shot" not in record["arms"] and can_generate:
-        load = LoadSampler()
-        load.phase = "proxy"
-        record["arms"]["base few-shot"] = {"proxy": generate(starter.path, None, items, few_shot=True)}
-        record["arms"]["base few-shot"]["load"] = load.summary()
-        record_file.write_text(json.dumps(record, indent=1))
-    # Arms trained where llama.cpp was not installed yet get their riddles now.
-    for arm in record["arms"].values():
-        if arm.get("proxy") is None and can_generate:
-            arm["proxy"] = generate(starter.path, Path(arm["run_dir"]) / "adapter.gguf", items)
-            record_file.write_text(json.dumps(record, indent=1))
     for name, overrides in ARMS.items():
         if (args.arms and name not in args.arms) or name in record["arms"]:
             continue
@@ -236,6 +225,17 @@ def main(argv: list[str] | None = None) -> None:
         }
         record_file.write_text(json.dumps(record, indent=1))
         print(report(record), flush=True)
+    if "base few-shot" not in record["arms"] and can_generate:
+        load = LoadSampler()
+        load.phase = "proxy"
+        record["arms"]["base few-shot"] = {"proxy": generate(starter.path, None, items, few_shot=True)}
+        record["arms"]["base few-shot"]["load"] = load.summary()
+        record_file.write_text(json.dumps(record, indent=1))
+    # After the training (the scarce part): riddles for arms trained without llama.cpp installed.
+    for arm in record["arms"].values():
+        if arm.get("proxy") is None and can_generate:
+            arm["proxy"] = generate(starter.path, Path(arm["run_dir"]) / "adapter.gguf", items)
+            record_file.write_text(json.dumps(record, indent=1))
     print(report(record))
 
 
