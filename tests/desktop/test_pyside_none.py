@@ -24,7 +24,7 @@ def none_lost(model) -> int:
     index = model.index(0)
     before = sys.getrefcount(None)
     for _ in range(CALLS):
-        assert index.data(Qt.ItemDataRole.DecorationRole) is None
+        assert index.data(Qt.ItemDataRole.WhatsThisRole) is None
     return before - sys.getrefcount(None)
 
 
