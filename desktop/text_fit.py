@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 
+import shiboken6
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, QUrl
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QLayoutItem, QPushButton, QSizePolicy, QWidget
@@ -51,7 +52,10 @@ class WrappingLabel(QLabel):
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
         self._text = text
-        super().setText(breakable(text))
+        # A status set by a background op can arrive after a restore rebuilt the page and Qt deleted
+        # this label (History's backup/restore test): nothing is shown any more, so nothing to do.
+        if shiboken6.isValid(self):
+            super().setText(breakable(text))
 
     def text(self) -> str:
         """The text as given, without the invisible break points."""
