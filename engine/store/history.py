@@ -67,6 +67,7 @@ class HistoryFilter:
     model: str = ""  # model file name
     status: str = ""
     favourites: bool = False
+    several_outlets: bool = False  # only stories told by two or more outlets (engine.store.clusters)
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,11 @@ def _where(where: HistoryFilter, before_id: int | None) -> tuple[str, list]:
             params.append(value)
     if where.favourites:
         parts.append("r.favourite = 1")
+    if where.several_outlets:
+        parts.append(
+            "r.article_id IN (SELECT article_id FROM article_clusters WHERE cluster_id IN "
+            "(SELECT cluster_id FROM article_clusters GROUP BY cluster_id HAVING count(*) > 1))"
+        )
     if before_id is not None:
         parts.append("r.id < ?")
         params.append(before_id)
