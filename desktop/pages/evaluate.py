@@ -17,7 +17,7 @@ from PySide6.QtCharts import (
     QValueAxis,
 )
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QColor, QPainter, QShowEvent
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QHBoxLayout,
@@ -35,6 +35,8 @@ from desktop.context import AppContext
 from desktop.ops import BackgroundOp, failure_sentence
 from desktop.pages import PageSpec
 from desktop.rating import RatingDialog
+from desktop.text_fit import WrappingLabel
+from engine import arena
 from engine.evaluate import ratings
 from engine.evaluate.candidates import Candidate, installed_models
 from engine.evaluate.charts import COLOURS, METRICS
@@ -95,6 +97,12 @@ class EvaluatePage(QWidget):
         self.headline.setWordWrap(True)
         self.headline.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.headline.setProperty("role", "heading")  # the theme's heading size follows Text size
+        # The arena's ranking from real plays (issue 19), read afresh each time the page is shown.
+        self.arena_ratings = WrappingLabel()
+        self.arena_ratings.setObjectName("arenaRatings")
+        self.arena_ratings.setAccessibleName(self.tr("Arena ratings"))
+        self.arena_ratings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.arena_op: BackgroundOp | None = None
         self.recommendation = QLabel(self.tr("Nothing has been evaluated yet."))
         self.recommendation.setWordWrap(True)
         font = self.recommendation.font()
@@ -118,6 +126,7 @@ class EvaluatePage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(self.headline)
+        layout.addWidget(self.arena_ratings)
         layout.addWidget(self.recommendation)
         layout.addWidget(self.provenance)
         layout.addWidget(self.table, 1)
@@ -138,6 +147,45 @@ class EvaluatePage(QWidget):
         run, (batch, arms) = loaded
         self.show_run(run)
         self.show_headline(batch, arms)
+
+    # -- the arena -------------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        self.load_arena()  # plays made on the Riddles page since the page was last shown
+
+    def load_arena(self) -> None:
+        store = self.context.store
+        self.arena_op = BackgroundOp(
+            lambda _c, _r: store.run(arena.ratings),
+            on_success=self.show_arena,
+            on_failure=lambda error: self.arena_ratings.setText(failure_sentence(error)),
+        ).start()
+
+    def show_arena(self, ranked: arena.Ratings) -> None:
+        self.arena_ratings.setText(self._arena_sentence(ranked))
+
+    def _arena_sentence(self, ranked: arena.Ratings) -> str:
+        if not ranked.plays:
+            return self.tr(
+                "The arena has no plays yet: turn on Settings → Game → Arena when two or more models are "
+                "installed (a base model and a tuned adapter on it count as two), then play the day's "
+                "riddles."
+            )
+        if len(ranked.models) < 2:
+            return self.tr(
+                "Arena: %n play(s) so far, all of {model}; the models are ranked once a second model's "
+                "riddles are played.",
+                "",
+                ranked.plays,
+            ).format(model=ranked.models[0].model)
+        verdict = (
+            self.tr("No clear winner yet: the intervals overlap.")
+            if ranked.overlapping()
+            else self.tr("{model} leads: the intervals do not overlap.").format(model=ranked.models[0].model)
+        )
+        return self.tr("Arena (blind plays, Bradley–Terry with 95% intervals), {line}. {verdict}").format(
+            line=ranked.line(), verdict=verdict
+        )
 
     def show_headline(self, batch: str | None, arms: list[ratings.ArmReport]) -> None:
         if not any(arm.rated for arm in arms):
