@@ -1,5 +1,6 @@
 """The history: every riddle ever made, browsed by day, source and model, searched in full text, with
-its provenance; export to CSV or JSON; backup and restore of the whole history file.
+its provenance and the outlets that told its story (desktop/history_clusters.py, where a wrong match
+is split out); export to CSV or JSON; backup and restore of the whole history file.
 
 The list pages in as it scrolls and all queries run on the database thread, so a history of
 100,000 riddles opens and scrolls without a stall."""
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.context import AppContext
+from desktop.history_clusters import StoryOutlets
 from desktop.ops import BackgroundOp, failure_sentence
 from desktop.pages import PageSpec
 from desktop.riddle_list import RiddleListModel, RiddleRole, history_events, history_pool
@@ -65,9 +67,17 @@ class HistoryPage(QWidget):
         self.details.setObjectName("historyDetails")
         self.details.setAccessibleName(self.tr("Riddle details"))
         self.details.setOpenExternalLinks(True)  # QTextBrowser opens only what we render: http(s) links
+        self.story = StoryOutlets(context.store)  # the selected riddle's outlets, when several told it
+        self.story.said.connect(self._say)
+        self.story.split_done.connect(self._story_split)
+        side = QSplitter(Qt.Orientation.Vertical)
+        side.addWidget(self.details)
+        side.addWidget(self.story)
+        side.setStretchFactor(0, 3)
+        side.setStretchFactor(1, 2)
         splitter = QSplitter()
         splitter.addWidget(self.list)
-        splitter.addWidget(self.details)
+        splitter.addWidget(side)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([560, 440])
@@ -108,9 +118,14 @@ class HistoryPage(QWidget):
         self.favourites.setObjectName("historyFavourites")
         self.favourites.setAccessibleName(tr("Only favourites"))
         self.favourites.toggled.connect(self.apply_filter)
+        self.several_outlets = QCheckBox(tr("Several outlets"))
+        self.several_outlets.setObjectName("historySeveralOutlets")
+        self.several_outlets.setAccessibleName(tr("Only stories told by several outlets"))
+        self.several_outlets.setToolTip(tr("Only riddles whose story was told by two or more of your feeds"))
+        self.several_outlets.toggled.connect(self.apply_filter)
         self.filters = QHBoxLayout()
         self.filters.addWidget(self.search, 3)
-        for widget in (self.day, self.source, self.model_file, self.favourites):
+        for widget in (self.day, self.source, self.model_file, self.favourites, self.several_outlets):
             self.filters.addWidget(widget)
         find = QAction(tr("Search the history"), self)
         find.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Find) or [QKeySequence("Ctrl+F")])
@@ -202,6 +217,7 @@ class HistoryPage(QWidget):
             source=self.source.currentData() or "",
             model=self.model_file.currentData() or "",
             favourites=self.favourites.isChecked(),
+            several_outlets=self.several_outlets.isChecked(),
         )
 
     def apply_filter(self) -> None:
@@ -209,6 +225,7 @@ class HistoryPage(QWidget):
         where, store = self.current_filter(), self.context.store
         self.model.load(lambda before, limit: store.run(history.lines, where, before, limit))
         self.details.clear()
+        self.story.clear()
 
         def counted(n: int) -> None:
             if where == self.current_filter():
@@ -232,6 +249,7 @@ class HistoryPage(QWidget):
             current = self.list.currentIndex().data(RiddleRole)
             if current is not None and current.id == item.id:
                 self.details.setHtml(self.details_html(item))
+                self.story.show_entry(item)
 
         BackgroundOp(
             lambda _c, _r: self.context.store.run(history.entry, riddle_id),
@@ -239,6 +257,10 @@ class HistoryPage(QWidget):
             on_failure=self._failed,
             pool=history_pool(),
         ).start()
+
+    def _story_split(self, _article_id: int) -> None:
+        if self.several_outlets.isChecked():
+            self.apply_filter()  # the riddle's story may no longer be told by several outlets
 
     # -- files ---------------------------------------------------------------------------------
     def _ask_export(self, fmt: str) -> None:
