@@ -2,8 +2,9 @@
 so its answer and article were shown), a one-line summary and the outlets that carried it; and the
 day's digest as Markdown.
 
-A story is one article's riddle. When stories are clustered across outlets (issue 19, part 2), the
-outlets of a story are its cluster's; until then, the one outlet the riddle was made from."""
+A story is one riddle, and the outlets of a story are its cluster's (issue 19, part 2): every feed that
+carried the story, matched on content at ingest by engine.clusters, whichever of them the riddle was
+made from. An article not yet sorted into a cluster is a story of its own, with its one outlet."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from urllib.parse import quote, urlsplit
 
 from engine.errors import StoreError
 from engine.store import Store
+from engine.store.clusters import cluster_outlets
 from engine.store.history import HistoryEntry, day_bounds, entry
 
 PLAYED = ("solved", "revealed")
@@ -93,14 +95,17 @@ def played_today(store: Store, day: date | None = None) -> list[HistoryEntry]:
 Outlets = Callable[[Store, HistoryEntry], tuple[Outlet, ...]]
 
 
-def article_outlet(_store: Store, played: HistoryEntry) -> tuple[Outlet, ...]:
-    article = played.stored.article
-    return (Outlet(article.source or "", web_link(article.link)),)
+def story_outlets(store: Store, played: HistoryEntry) -> tuple[Outlet, ...]:
+    """Every outlet of the played riddle's story, the one that broke it first, the riddle's own
+    article among them."""
+    return tuple(
+        Outlet(outlet.source or "", web_link(outlet.link))
+        for outlet in cluster_outlets(store, played.stored.article.id)
+    )
 
 
-def digest(store: Store, day: date | None = None, outlets: Outlets = article_outlet) -> Digest:
-    """The day's stories learnt through the game. `outlets` may list a story's other outlets (a
-    cluster's articles); by default, the riddle's own article."""
+def digest(store: Store, day: date | None = None, outlets: Outlets = story_outlets) -> Digest:
+    """The day's stories learnt through the game, each with the outlets of its story cluster."""
     stories = []
     for played in played_today(store, day):
         stored = played.stored

@@ -6,8 +6,10 @@ from __future__ import annotations
 from engine.paths import app_paths
 from engine.store import Store
 from engine.store import play as plays
+from engine.store.clusters import assign_new_articles
 from engine.today import digest, to_markdown
 from tests.desktop.test_reader_game import history, seed_game, select, type_guess
+from tests.engine.test_clusters import QUAKE, articles, riddle_for
 
 
 def _today(window, qtbot, stories: int):
@@ -79,3 +81,16 @@ def test_an_empty_day_says_how_to_fill_it(make_window, qtbot):
     assert not page.export_button.isEnabled()
     assert window.nav.item(list(window.pages).index("today")).text() == "Today"
     assert page.title.text().startswith("Today, ")
+
+
+def test_a_story_from_three_feeds_is_carried_by_its_three_outlets(make_window, qtbot):
+    store = Store(app_paths().ensure().database)
+    saved = store.save_articles(articles(*QUAKE))
+    assign_new_articles(store)  # as a refresh does: one story, three outlets
+    plays.reveal(store, riddle_for(store, saved[2]))
+    store.close()
+    page = _today(make_window(), qtbot, 1)
+    outlets = page.stories_layout.itemAt(0).widget().outlets.text()
+    assert outlets.startswith("Carried by: ") and outlets.count(" · ") == 2
+    for article in saved:
+        assert f'<a href="{article.link}">{article.source}</a>' in outlets

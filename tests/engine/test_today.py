@@ -13,7 +13,10 @@ from engine.paths import app_paths
 from engine.riddles import Provenance, Riddle
 from engine.store import Store
 from engine.store import play as plays
+from engine.store.clusters import assign_new_articles
 from engine.today import Outlet, digest, escape_markdown, one_line_summary, to_markdown, web_link
+from tests.engine.test_clusters import OTHER, QUAKE
+from tests.engine.test_clusters import articles as cluster_articles
 
 STORIES = [
     (
@@ -28,6 +31,15 @@ STORIES = [
     ("Unplayed story", "https://news.example.org/unplayed", "City Wire", "Nothing yet.", "nothing"),
     ("Skipped story", "https://news.example.org/skipped", "City Wire", "Skipped.", "skip"),
 ]
+
+
+QUAKE_RIDDLE = Riddle("I shake but am not a dancer.", "earthquake", ("ground", "Peru"))
+
+
+def _provenance() -> Provenance:
+    return Provenance(
+        "m.gguf", "", "tiny", "few-shot", json.dumps({}), 1, 1, 1.0, 0.1, 1.0, datetime.now(UTC).isoformat()
+    )
 
 
 @pytest.fixture
@@ -86,6 +98,27 @@ def test_outlets_can_come_from_elsewhere(store):
     """A story carried by several outlets (a cluster) lists them all."""
     many = (Outlet("City Wire", "https://a.example/1"), Outlet("Sky Daily", "https://b.example/2"))
     assert all(s.outlets == many for s in digest(store, outlets=lambda _s, _e: many).stories)
+
+
+def test_a_story_carried_by_three_feeds_lists_its_three_outlets(tmp_path):
+    """Clustered at ingest as a refresh does (engine.store.clusters), riddled once from one outlet:
+    the digest and its Markdown name every outlet of the story, the riddle's own among them."""
+    history = Store(tmp_path / "h.sqlite3")
+    try:
+        saved = history.save_articles(cluster_articles(*QUAKE, OTHER))
+        assign_new_articles(history)
+        [quake, other] = [history.save_riddle(a, QUAKE_RIDDLE, _provenance()).id for a in saved[2:]]
+        plays.reveal(history, quake)
+        plays.guess(history, other, QUAKE_RIDDLE.answer)
+        quake_story, other_story = digest(history).stories
+        markdown = to_markdown(digest(history))
+    finally:
+        history.close()
+    # The outlet that broke the story first, first.
+    assert quake_story.outlets == tuple(Outlet(a.source, a.link) for a in saved[:3])
+    assert other_story.outlets == (Outlet(saved[3].source, saved[3].link),)  # a story of its own
+    links = ", ".join(f"[{a.source}](<{a.link}>)" for a in saved[:3])
+    assert f"## {QUAKE[2][0]}\n" in markdown and f"- Outlets: {links}\n" in markdown
 
 
 def test_markdown_has_a_section_per_story_with_linked_outlets(store):
