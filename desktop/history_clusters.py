@@ -8,8 +8,8 @@ revealed."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFrame, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QGridLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.ops import BackgroundOp, failure_sentence
 from desktop.riddle_card import safe_link
@@ -96,13 +96,16 @@ class StoryOutlets(QScrollArea):
     def _add_row(self, outlet: Outlet, mine: bool) -> None:
         source = outlet.source or self.tr("(no source)")
         suffix = self.tr(" (this riddle's article)") if mine else ""
-        self._rows.addWidget(_label(f"{source}: {outlet.title}{suffix}", "storyOutlet"))
+        row = QGridLayout()  # headline and its button side by side, the link under the headline
+        row.setColumnStretch(0, 1)
+        row.setContentsMargins(0, 6, 0, 6)
+        row.addWidget(_label(f"{source}: {outlet.title}{suffix}", "storyOutlet"), 0, 0)
         link = ElidedLink()
         link.setObjectName("storyOutletLink")
         link.setAccessibleName(self.tr("Link to this outlet's article"))
         link.setOpenExternalLinks(True)  # only http(s) links are ever set (safe_link)
         link.set_link(safe_link(outlet.link))
-        self._rows.addWidget(link)
+        row.addWidget(link, 1, 0)
         button = QPushButton(self.tr("Not the same story"))
         button.setObjectName("splitOutlet")
         button.setAccessibleName(self.tr("Split {source}'s article from this story").format(source=source))
@@ -111,7 +114,10 @@ class StoryOutlets(QScrollArea):
         )
         button.clicked.connect(lambda _checked=False, o=outlet: self.split_out(o))
         self.split_buttons[outlet.article_id] = button
-        self._rows.addWidget(button)
+        row.addWidget(button, 0, 1, 2, 1, Qt.AlignmentFlag.AlignTop)
+        holder = QWidget()
+        holder.setLayout(row)
+        self._rows.addWidget(holder)
 
     # -- splitting -----------------------------------------------------------------------------
     def split_out(self, outlet: Outlet) -> None:
