@@ -18,6 +18,7 @@ class Sampling:
     seed: int | None = None
     stop: tuple[str, ...] = ()
     top_k: int = 40
+    min_p: float = 0.05  # llama.cpp's own default; the batched road's sampler chain needs it spelt out
     repeat_penalty: float = 1.0
     grammar: str | None = None  # GBNF text; constrains local generation (ignored by services)
 

@@ -121,7 +121,7 @@ class Sampler:
             self._add(lc.llama_sampler_init_top_k(int(sampling.get("top_k", DEFAULTS.top_k))))
             self._add(lc.llama_sampler_init_typical(1.0, 1))
             self._add(lc.llama_sampler_init_top_p(float(sampling.get("top_p", DEFAULTS.top_p)), 1))
-            self._add(lc.llama_sampler_init_min_p(0.05, 1))
+            self._add(lc.llama_sampler_init_min_p(float(sampling.get("min_p", DEFAULTS.min_p)), 1))
             self._add(lc.llama_sampler_init_temp(temperature))
         self._add(lc.llama_sampler_init_dist(seed & 0xFFFFFFFF))
 

@@ -422,6 +422,7 @@ def _sampling_dict(sampling: Sampling) -> dict[str, Any]:
         "seed": sampling.seed,
         "stop": list(sampling.stop),
         "top_k": sampling.top_k,
+        "min_p": sampling.min_p,
         "repeat_penalty": sampling.repeat_penalty,
         "grammar": sampling.grammar,
     }

@@ -193,6 +193,7 @@ class Worker:
             top_p=float(sampling.get("top_p", DEFAULTS.top_p)),
             seed=sampling.get("seed"),
             top_k=int(sampling.get("top_k", DEFAULTS.top_k)),
+            min_p=float(sampling.get("min_p", DEFAULTS.min_p)),
             repeat_penalty=float(sampling.get("repeat_penalty", DEFAULTS.repeat_penalty)),
             stop=list(sampling.get("stop", [])) or None,
             grammar=self._grammar(sampling.get("grammar")),

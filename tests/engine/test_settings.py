@@ -182,12 +182,12 @@ def test_the_sampling_defaults_have_one_home():
 
 
 def test_no_engine_file_repeats_the_sampling_numbers():
-    """0.7 / 0.95 / 120 written again beside a sampling name is a second home that drifts."""
+    """0.7 / 0.95 / 120 / min-p 0.05 written again beside a sampling name is a second home that drifts."""
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2] / "engine"
     repeated = re.compile(
-        r"""(temperature["']?\s*[,=:]\s*0\.7\b|top_p["']?\s*[,=:]\s*0\.95\b|max_tokens["']?\s*[,=:]\s*120\b)"""
+        r"""(temperature["']?\s*[,=:]\s*0\.7\b|top_p["']?\s*[,=:]\s*0\.95\b|max_tokens["']?\s*[,=:]\s*120\b|min_p\w*["']?\s*[,=:(]\s*0\.05\b)"""
     )
     found = [
         f"{path.relative_to(root.parent)}:{n}: {line.strip()}"
