@@ -183,9 +183,9 @@ class EvaluatePage(QWidget):
             if ranked.overlapping()
             else self.tr("{model} leads: the intervals do not overlap.").format(model=ranked.models[0].model)
         )
-        return self.tr("Arena (blind plays, Bradley–Terry with 95% intervals), {line}. {verdict}").format(
-            line=ranked.line(), verdict=verdict
-        )
+        return self.tr(
+            "Arena, from your blind plays (Bradley–Terry ratings, 95% intervals):\n{line}.\n{verdict}"
+        ).format(line=ranked.line(), verdict=verdict)
 
     def show_headline(self, batch: str | None, arms: list[ratings.ArmReport]) -> None:
         if not any(arm.rated for arm in arms):
