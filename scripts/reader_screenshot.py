@@ -1,9 +1,10 @@
-"""The reader, Today, arena and history screenshots for the README (docs/screenshots/reader.png,
-reader-solved.png, reader-solved-dark.png, today.png, arena.png, history.png):
-real widgets rendered offscreen with widget.grab(), over a throwaway history of the bundled example
-riddles, with a little of the day's game already played.
+"""The reader, Today, arena, Evaluate-arena and history screenshots for the README
+(docs/screenshots/reader.png, reader-solved.png, reader-solved-dark.png, today.png, arena.png,
+evaluate-arena.png, history.png): real widgets rendered offscreen with widget.grab(), over a throwaway
+history of the bundled example riddles, one of their stories also carried by two other outlets (one
+cluster), with a little of the day's game already played.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/reader_screenshot.py
+    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/reader_screenshot.py [output folder]
 """
 
 from __future__ import annotations
@@ -17,7 +18,27 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "docs" / "screenshots"
+OUT = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
+# Two more outlets' telling of the honeybee example (written for these screenshots), so Today shows a
+# story carried by three feeds: (headline, link, outlet, hours before now, summary).
+OTHER_OUTLETS = (
+    (
+        "Ardel Valley beekeepers say hives have recovered thanks to wildflower strips",
+        "https://harbourgazette.example.com/bees",
+        "Harbour Gazette",
+        13,
+        "Healthy honeybee colonies have risen sharply in the Ardel Valley, beekeepers say, two years after "
+        "farmers sowed strips of wildflowers around their fields.",
+    ),
+    (
+        "Wildflower scheme brings the bees back to Ardel Valley farms",
+        "https://coastlinetimes.example.net/2026/ardel-bees",
+        "Coastline Times",
+        11,
+        "Two years after farmers in the Ardel Valley planted wildflower strips along field edges, beekeepers "
+        "are counting far more healthy honeybee colonies.",
+    ),
+)
 
 
 def seed() -> None:
@@ -26,6 +47,7 @@ def seed() -> None:
     from engine.riddles import Provenance, Riddle
     from engine.store import Store
     from engine.store import play as plays
+    from engine.store.clusters import assign_new_articles, clusters
 
     examples = [
         json.loads(line) for line in resource("riddles", "examples.jsonl").read_text().splitlines() if line
@@ -61,6 +83,15 @@ def seed() -> None:
         )
         riddle = Riddle(ex["riddle"], ex["answer"], tuple(ex["hints"]), ex["difficulty"])
         ids.append(store.save_riddle(article, riddle, provenance).id)
+    store.save_articles(
+        [
+            Article(title, link, outlet, now - timedelta(hours=hours), summary)
+            for title, link, outlet, hours, summary in OTHER_OUTLETS
+        ]
+    )
+    assign_new_articles(store)  # as a refresh does
+    sizes = [story.size for story in clusters(store)]
+    assert sizes == [3], f"expected one story of three outlets, got clusters of {sizes}"
     newest = ids[::-1]
     plays.reveal(store, newest[3])
     plays.guess(store, newest[2], store.riddle(newest[2]).riddle.answer)
@@ -72,7 +103,7 @@ def seed() -> None:
     store.close()
 
 
-def seed_rival(plays_each: int = 3) -> None:
+def seed_rival(plays_each: int = 5) -> None:
     """The same stories riddled by a tuned adapter too (the example riddles again, as a stand-in for
     its own), and a few arena plays of each model, so the arena has something to rank."""
     from dataclasses import replace
@@ -160,6 +191,11 @@ def main() -> None:
     card._guess_text()  # noqa: SLF001 - the same path as pressing Enter
     settle(app, lambda: card.maker.isVisible() and reader.status.text().startswith("Arena"))
     window.grab().save(str(OUT / "arena.png"))
+    # The Evaluate page: the arena's ranking after these plays.
+    evaluate = window.page("evaluate")
+    window.show_page("evaluate")
+    settle(app, lambda: "after" in evaluate.arena_ratings.text())
+    window.grab().save(str(OUT / "evaluate-arena.png"))
     window.context.apply_settings(window.context.settings.with_value("game.arena", False))
     history = window.page("history")
     window.nav.setCurrentRow(window.stack.indexOf(history))
@@ -169,7 +205,10 @@ def main() -> None:
     window.grab().save(str(OUT / "history.png"))
     QThreadPool.globalInstance().waitForDone(5000)
     window.context.close()
-    shots = "reader.png, reader-solved.png, reader-solved-dark.png, today.png, arena.png and history.png"
+    shots = (
+        "reader.png, reader-solved.png, reader-solved-dark.png, today.png, arena.png, evaluate-arena.png "
+        "and history.png"
+    )
     print(f"saved {shots} in {OUT}")
 
 
