@@ -130,10 +130,15 @@ def run_arms(args: argparse.Namespace) -> int:
     store = Store(paths.database)
     try:
         for name in names:
+            queued = ratings.queued_stories(store, batch, name)
+            todo = [s for s in stories if s.key not in queued]
+            if not todo:
+                print(f"{name}: all {len(stories)} stories already queued in {batch}", flush=True)
+                continue
             started = time.perf_counter()
             items = riddle_arm(
                 ARMS[name],
-                stories,
+                todo,
                 everything,
                 model,
                 engine,
@@ -146,7 +151,8 @@ def run_arms(args: argparse.Namespace) -> int:
             add_items(store, batch, items, seed=args.seed)
             made = sum(1 for i in items if not i.failure)
             print(
-                f"{name}: {made} of {len(items)} stories riddled in {time.perf_counter() - started:.0f} s",
+                f"{name}: {made} of {len(items)} stories riddled in {time.perf_counter() - started:.0f} s"
+                + (f" ({len(queued)} were already queued)" if queued else ""),
                 flush=True,
             )
     finally:

@@ -291,6 +291,13 @@ def headline(store: Store) -> tuple[str | None, list[ArmReport]]:
     return batch, (report(store, batch) if batch else [])
 
 
+def queued_stories(store: Store, batch: str, arm: str) -> set[str]:
+    """The story keys `arm` has already riddled (or failed) in `batch`: a rating run that stopped part
+    way continues with the rest instead of riddling, and queueing, a story twice."""
+    rows = store.db.execute("SELECT story_key FROM rating_items WHERE batch = ? AND arm = ?", [batch, arm])
+    return {r[0] for r in rows}
+
+
 def batches(store: Store) -> list[str]:
     return [r[0] for r in store.db.execute("SELECT DISTINCT batch FROM rating_items ORDER BY batch")]
 

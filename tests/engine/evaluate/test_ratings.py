@@ -110,8 +110,17 @@ def test_arms_are_riddled_on_the_readers_road_and_rated_from_the_command_line(
     store.close()
     assert len(rows) == 6 and {r[0] for r in rows} == {"guided", "parse-and-retry"}
     assert {r[1] for r in rows if r[0] == "guided" and not r[2]} <= {"guided"}
+    # A run stopped part way (or asked for more stories) continues: only the new story is riddled.
+    more = ["eval", "arms", "--stories", str(stories), "--per-arm", "4", "--arms", "guided"]
+    assert main([*more, "--model", str(scripted_gguf), "--batch", "t"]) == 0
+    assert "guided: 1 of 1 stories riddled" in capsys.readouterr().out
+    store = Store(paths.database)
+    rows = store.db.execute("SELECT arm, road, failure FROM rating_items WHERE batch = 't'").fetchall()
+    keys = store.db.execute("SELECT story_key FROM rating_items WHERE batch = 't' AND arm = 'guided'")
+    assert len({k[0] for k in keys}) == 4
+    store.close()
     made = sum(1 for r in rows if not r[2])
-    assert made >= 3  # guided, the scripted model names each story's subject
+    assert made >= 4  # guided, the scripted model names each story's subject
     marked = 0
     while True:
         assert main(["eval", "rate", "--batch", "t", "--next"]) == 0
@@ -132,7 +141,7 @@ def test_arms_are_riddled_on_the_readers_road_and_rated_from_the_command_line(
     assert "good riddles/min" in report and "95% CI" in report and "guided:" in report
     assert main(["eval", "rate", "--batch", "t", "--export", str(tmp_path / "r.jsonl")]) == 0
     exported = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
-    assert len(exported) == 6 and {e["arm"] for e in exported} == {"guided", "parse-and-retry"}
+    assert len(exported) == 7 and {e["arm"] for e in exported} == {"guided", "parse-and-retry"}
     assert sum(e["mark_good"] or 0 for e in exported) == (marked + 1) // 2
 
 
