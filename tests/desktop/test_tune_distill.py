@@ -3,17 +3,43 @@ own server on 127.0.0.1 serving the scripted GGUF), run in the background with p
 and rejected counts shown with reasons and the kept riddles joining the training data; and a cancel
 that stops it. The solver is the real starter model (the strongest installed one)."""
 
+from dataclasses import replace
+
 from engine.paths import app_paths
+from engine.samples import sample_articles
+from engine.store import Store
 from engine.tuning.distill import distilled_examples
 from tests.desktop.conftest import seed_history
 from tests.desktop.test_tune_page import tune_page
 from tests.support.llama_server import llama_server
+
+# The scripted teacher always answers "lantern", and a riddle whose answer is not in its story is
+# refused (engine.quality): two stories of the user's news are about lanterns, so riddles can be kept.
+LANTERN_NEWS = (
+    ("Lantern festival lights up the old harbour", "Thousands of paper lanterns floated over the water."),
+    ("Museum restores a ship's brass lantern", "The lantern hung on a whaling ship for forty years."),
+)
+
+
+def store_lantern_news() -> None:
+    store = Store(app_paths().ensure().database)
+    sample = sample_articles()[5]
+    store.save_articles(
+        [
+            replace(
+                sample, title=title, summary=summary, link=f"https://news.example.org/lantern/{n}", guid=""
+            )
+            for n, (title, summary) in enumerate(LANTERN_NEWS)
+        ]
+    )
+    store.close()
 
 
 def test_distilling_from_a_service_shows_what_was_kept_and_why_not(
     make_window, qtbot, installed_starter, scripted_gguf
 ):
     seed_history(3)
+    store_lantern_news()
     page = tune_page(make_window, qtbot)
     before = page.data.counts().get("distilled", 0)
     with llama_server(scripted_gguf, n_ctx=4096) as base_url:
@@ -27,7 +53,8 @@ def test_distilling_from_a_service_shows_what_was_kept_and_why_not(
     saved = distilled_examples(app_paths())
     summary = page.distilled_summary.text()
     assert f"riddler: kept {len(saved)} of 5 riddles" in summary and installed_starter.name in summary
-    if len(saved) < 5:
+    assert "answer not in the story" in summary  # the stories that are not about a lantern
+    if len(saved) < len(LANTERN_NEWS):
         assert "the solver picked another headline" in summary
     assert page.progress.value() == 5 and page.distill_button.isEnabled()
     # The scripted teacher writes the same riddle every time: one copy joins the data, the rest are

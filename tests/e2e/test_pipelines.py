@@ -1,6 +1,8 @@
 """All three pipelines end to end: sample articles -> prompt -> real llama.cpp (in our worker, or
 behind llama-cpp-python's own OpenAI-compatible server) -> validated riddles -> the SQLite history."""
 
+from dataclasses import replace
+
 import pytest
 
 from engine.inference import Sampling
@@ -10,6 +12,7 @@ from engine.pipelines import FewShotPipeline, ServicePipeline, ZeroShotPipeline
 from engine.riddling import ModelIdentity, Riddler, riddle_articles
 from engine.samples import sample_articles
 from engine.store import Store
+from engine.subjects import candidates
 from tests.support.llama_server import llama_server
 from tests.support.synthetic_gguf import SCRIPT_ANSWER, write_scripted_model
 
@@ -20,16 +23,37 @@ GEMMA_LIKE = (
 )
 
 
-def _riddle_three(tmp_path, backend, pipeline, name):
+# A chat service is not guided, so the scripted model's answer ("lantern") must be in its stories:
+# a riddle whose answer is not in the story is refused (engine.quality).
+LANTERN_NEWS = (
+    ("Lantern festival lights up the old harbour", "Thousands of paper lanterns floated over the water."),
+    ("Museum restores a ship's brass lantern", "The lantern hung on a whaling ship for forty years."),
+    ("Village keeps its gas street lanterns", "The council voted to keep the lanterns lit by hand."),
+)
+
+
+def lantern_articles():
+    return [
+        replace(article, title=title, summary=summary, link=f"https://example.org/lantern/{n}")
+        for n, (article, (title, summary)) in enumerate(zip(sample_articles(), LANTERN_NEWS, strict=False))
+    ]
+
+
+def _riddle_three(tmp_path, backend, pipeline, name, guided=True):
     store = Store(tmp_path / f"{name}.db")
     seen = []
     riddler = Riddler(backend, pipeline, ModelIdentity(f"{name}.gguf", "", "tiny"), GREEDY)
-    run = riddle_articles(store, sample_articles()[:3], riddler, progress=seen.append)
+    articles = sample_articles()[:3] if guided else lantern_articles()
+    run = riddle_articles(store, articles, riddler, progress=seen.append)
     assert not run.failed and len(run.stored) == 3
     assert [(p.done, p.total) for p in seen] == [(0, 3), (1, 3), (2, 3), (3, 3)]  # the queue reports n of m
     stored = store.riddles()
     assert len(stored) == 3
-    assert {s.riddle.answer for s in stored} == {SCRIPT_ANSWER}
+    if guided:  # the answer is chosen among the story's subjects, whatever the model would say
+        for s in stored:
+            assert s.riddle.answer in candidates(s.article.title, s.article.summary), s.riddle.answer
+    else:  # a chat service is never guided: the scripted model's own answer comes through
+        assert {s.riddle.answer for s in stored} == {SCRIPT_ANSWER}
     assert {s.provenance.pipeline for s in stored} == {name}
     assert all(len(s.riddle.hints) == 2 and s.provenance.completion_tokens > 0 for s in stored)
     store.close()
@@ -60,6 +84,6 @@ def test_service_pipeline_stores_riddles_from_an_openai_compatible_server(script
     with llama_server(scripted_gguf) as base:
         backend = ServiceBackend(ServiceSettings(base, "riddler"))
         try:
-            _riddle_three(tmp_path, backend, ServicePipeline(), "service")
+            _riddle_three(tmp_path, backend, ServicePipeline(), "service", guided=False)
         finally:
             backend.close()

@@ -1,5 +1,9 @@
-"""A real OpenAI-compatible peer: llama-cpp-python's own server (`python -m llama_cpp.server`) on
-127.0.0.1, serving a GGUF file. Nothing is mocked; the service backend talks HTTP to it."""
+"""A real OpenAI-compatible peer: llama-cpp-python's own server (its `llama_cpp.server` module) on
+127.0.0.1, serving a GGUF file. Nothing is mocked; the service backend talks HTTP to it.
+
+llama.cpp is built with runtime CPU dispatch (GGML_BACKEND_DL): every program that hosts it loads its
+CPU kernels first, as our worker does, or the model fails with "no backends are loaded". So the
+server runs under a two-line launcher that loads them through engine.inference.backends first."""
 
 from __future__ import annotations
 
@@ -12,6 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+
+_LAUNCHER = (
+    "import runpy; from engine.inference.backends import ensure_loaded; ensure_loaded(); "
+    "runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)"
+)
 
 
 def free_port() -> int:
@@ -26,8 +35,8 @@ def llama_server(model: Path, *, api_key: str | None = None, n_ctx: int = 2048) 
     port = free_port()
     command = [
         sys.executable,
-        "-m",
-        "llama_cpp.server",
+        "-c",
+        _LAUNCHER,
         "--model",
         str(model),
         "--host",
