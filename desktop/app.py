@@ -17,6 +17,7 @@ from desktop.error_hook import ErrorHooks
 from desktop.feed_refresher import FeedRefresher
 from desktop.main_window import MainWindow
 from desktop.plurals import install_english_plurals
+from desktop.pyside_none import keep_none_alive
 from desktop.riddle_list import history_pool
 from desktop.theme import app_icon, apply_theme
 from desktop.tray import install_tray
@@ -110,6 +111,7 @@ def start_app(argv: list[str]) -> MainWindow:
     window over the user's data folder, the first riddles, the feed refresher, the tray, the welcome
     tour on a first launch, and the error hooks. The end-to-end test starts the app through here."""
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    keep_none_alive()  # before any view calls a Python data(): see desktop/pyside_none.py
     app.setApplicationName("Riddlewire")
     app.setOrganizationName("Riddlewire")
     app.setApplicationVersion(__version__)

@@ -21,6 +21,15 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_FEED = ROOT / "resources" / "samples" / "world-news.rss"
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """What the app does at start-up (desktop/app.py start_app), for the tests that build pages
+    without it: where PySide6 loses references to None, None is made immortal before any view runs
+    (desktop/pyside_none.py; without it a long run drained None and aborted in a later test)."""
+    from desktop.pyside_none import keep_none_alive
+
+    keep_none_alive()
+
+
 @pytest.fixture(autouse=True)
 def riddlewire_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "riddlewire-home"

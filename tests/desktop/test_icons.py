@@ -17,11 +17,6 @@ from desktop.riddle_card import RiddleCard
 from desktop.theme import DARK, LIGHT, apply_theme
 from engine.paths import resource
 
-# KNOWN CRASH, not a pass: run after the other desktop tests in one process, this module aborts the
-# interpreter (SIGABRT, seen 2026-12-03 at the end of the session; alone it passes). Skipped so the
-# rest of the suite runs; finding the cause is the next session's first job (see the closing note).
-pytestmark = pytest.mark.skip(reason="aborts the interpreter after the other desktop tests; cause not found")
-
 DESKTOP = Path(__file__).resolve().parents[2] / "desktop"
 # Emoji, pictographs, dingbats, miscellaneous symbols and geometric shapes: glyphs a system's fonts
 # may lack. Arrows and dashes (in every common font) are allowed.

@@ -5,7 +5,7 @@ import sys
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
 
-from desktop.pyside_none import loses_none, no_data
+from desktop.pyside_none import keep_none_alive, loses_none, no_data
 from desktop.riddle_list import RiddleListModel
 from engine.store.history import RiddleLine
 
@@ -51,3 +51,14 @@ def test_the_probe_matches_the_running_pyside(qapp):
 
         for _ in range(lost):
             ctypes.pythonapi.Py_IncRef(ctypes.py_object(None))
+
+
+def test_none_is_out_of_reach_where_pyside_loses_it(qapp):
+    """The start-up guard (called by the app, and for the tests by tests/conftest.py): after it, a
+    view could drain None for years; calling it again adds nothing."""
+    if sys.version_info >= (3, 12) or not loses_none():
+        assert not keep_none_alive()  # None is immortal already, or this PySide6 loses nothing
+        return
+    assert sys.getrefcount(None) > 1 << 40
+    before = sys.getrefcount(None)
+    assert not keep_none_alive() and sys.getrefcount(None) - before < 1000
