@@ -37,3 +37,15 @@ def test_examples_show_the_answer_first_then_the_riddle_in_the_order_guided_gene
     labels = [line.split(":", 1)[0] for line in block.splitlines()[1:-1]]
     assert labels == list(FIELDS)
     assert few_shot_prompt(sample_articles()[0], "P\n").primer == "Answer:"
+
+
+def test_each_example_answer_is_a_subject_candidate_of_its_own_story():
+    """The examples teach the model what an answer is: the story's subject, as guided generation will
+    allow it (engine.subjects), and nothing the app's checks refuse. Six of them once answered with
+    words their story never used ("penguins" for "emperor penguin chicks")."""
+    from engine.quality import Story, fold, judge
+    from engine.subjects import candidates
+
+    for e in load_examples():
+        assert judge(e.answer, e.riddle, e.hints, Story(e.title, e.summary)).refused == (), e.answer
+        assert fold(e.answer) in {fold(c) for c in candidates(e.title, e.summary)}, e.answer
