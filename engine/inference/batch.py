@@ -575,6 +575,15 @@ class Batch:
 
     def _finish_too_long(self, attempt: Attempt) -> None:
         n_ctx = self.llm.n_ctx()
+        self._give_up(
+            attempt,
+            "error",
+            f"the prompt has {len(attempt.tokens)} tokens but the context holds only {n_ctx}; "
+            "raise the context length in Settings",
+        )
+
+    def _give_up(self, attempt: Attempt, finish_reason: str, reason: str) -> None:
+        """An attempt that ends with no text and no retry (too long for the context, or cancelled)."""
         self.worker.send(
             {
                 "event": "finished",
@@ -584,11 +593,8 @@ class Batch:
                 "text": "",
                 "accepted": False,
                 "retry": False,
-                "finish_reason": "error",
-                "reason": (
-                    f"the prompt has {len(attempt.tokens)} tokens but the context holds only {n_ctx}; "
-                    "raise the context length in Settings"
-                ),
+                "finish_reason": finish_reason,
+                "reason": reason,
             }
         )
 
@@ -599,19 +605,7 @@ class Batch:
                 self._release(attempt)
             else:
                 queue.remove(attempt)
-            self.worker.send(
-                {
-                    "event": "finished",
-                    "id": self.rid,
-                    "job": attempt.job,
-                    "attempt": attempt.number,
-                    "text": "",
-                    "accepted": False,
-                    "retry": False,
-                    "finish_reason": "cancelled",
-                    "reason": "cancelled",
-                }
-            )
+            self._give_up(attempt, "cancelled", "cancelled")
 
     def _cancelled(self, attempt: Attempt) -> bool:
         return self.worker.is_cancelled(f"{self.rid}/{attempt.job}")

@@ -6,6 +6,7 @@ markup shown as text in the reader."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from engine.articles import Article
 from engine.inference import Completion, Sampling
 from engine.inference.local import LocalModel, LocalSettings
 from engine.pipelines import FewShotPipeline
-from engine.riddles import MAX_RIDDLE_CHARS, RiddleRejected, leaks, parse_riddle
+from engine.riddles import MAX_RIDDLE_CHARS, Provenance, Riddle, RiddleRejected, leaks, parse_riddle
 from engine.riddling import ModelIdentity, Riddler, riddle_articles
 from engine.store import Store
 from tests.desktop.conftest import make_window  # noqa: F401 - the fixture, for the reader check
@@ -72,6 +73,23 @@ REFUSED = {
         ),
         "answer too long",
     ),
+    # Markup in a riddle or a hint is refused, not cleaned up (issue 16: players saw stray tags).
+    "markup": (
+        (
+            " I <b>glow</b> <img src=x>",
+            " by doors at night.",
+            "\nAnswer: lantern",
+            "\nHint 1: It <script>",
+            "holds</script>",
+            " a flame.",
+            "\nHint 2:",
+            " <a href='javascript:x'>",
+            "Sailors</a> hang one.",
+            "\nDifficulty: easy",
+            "\n###",
+        ),
+        "markup",
+    ),
 }
 ACCEPTED = {
     "control characters": (
@@ -83,26 +101,13 @@ ACCEPTED = {
         "\nDifficulty: easy",
         "\n###",
     ),
-    "markup": (
-        " I <b>glow</b> <img src=x>",
-        " by doors at night.",
-        "\nAnswer: lantern",
-        "\nHint 1: It <script>",
-        "holds</script>",
-        " a flame.",
-        "\nHint 2:",
-        " <a href='javascript:x'>",
-        "Sailors</a> hang one.",
-        "\nDifficulty: easy",
-        "\n###",
-    ),
 }
 ARTICLE = Article(
     "Harbour lights return to the old port",
     "https://port.example.org/lights",
     "Port News",
     datetime(2026, 11, 26, tzinfo=UTC),
-    "The old port lit its lamps again after ten years.",
+    "The old port lit its lanterns again after ten years.",  # the scripted answer is in its story
 )
 
 
@@ -224,12 +229,20 @@ def test_markup_in_a_stored_riddle_is_shown_as_text_in_the_reader(
     from disk, a <table> could stall the window): the card shows it as it was written."""
     from engine.paths import app_paths
 
+    # The riddler refuses markup now, but a riddle stored by an older version, or imported, may hold it.
     store = Store(app_paths().ensure().database)
     try:
-        run, _ = riddle_with(write_scripted_model(tmp_path / "markup.gguf", ACCEPTED["markup"]), store)
+        article = store.save_articles([replace(ARTICLE, title="Harbour <i>lights</i> <img src=x> return")])[0]
+        riddle = Riddle(
+            "I <b>glow</b> <img src=x> by doors at night.",
+            "lantern",
+            ("It <script>holds</script> a flame.", "<a href='javascript:x'>Sailors</a> hang one."),
+        )
+        made = datetime.now(UTC).isoformat()
+        provenance = Provenance("m.gguf", "", "tiny", "few-shot", "{}", 1, 1, 1.0, 0.1, 1.0, made)
+        store.save_riddle(article, riddle, provenance)
     finally:
         store.close()
-    assert len(run.stored) == 1
     window = make_window(scripted_gguf)
     reader = window.page("reader")
     reader.load_history(then_riddle_if_empty=False)
