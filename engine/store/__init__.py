@@ -11,15 +11,17 @@ from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from filelock import FileLock, Timeout
 from sqlite_utils import Database
 
 from engine.articles import Article
 from engine.errors import StoreError
 from engine.riddles import Provenance, Riddle, StoredRiddle
 from engine.store.connection import connect
-from engine.store.migrations import MIGRATION_SET, apply_all, migration_names
+from engine.store.migrations import MIGRATION_SET, apply_all, migration_names, pending_migrations
 
 STATUSES = ("new", "solved", "revealed", "skipped")
+_PREPARE_WAIT_S = 60  # a first open runs ~60 migrations: a second or two, longer on a loaded machine
 
 
 class Store:
@@ -29,14 +31,16 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = connect(self.path)
             self.db = Database(conn)
-            # Switching the journal mode needs the database to itself; once a file is WAL, it stays so.
-            if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                self.db.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode survives any process crash; only an OS crash could lose the last commit.
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._refuse_newer_schema()
-            apply_all(self.db)
+            self._prepare()
+        except Timeout as exc:
+            raise StoreError(
+                f"The history database {self.path} is being upgraded by another Riddlewire that has not "
+                "finished for a minute. Close it, or wait, and try again; nothing was changed."
+            ) from exc
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"The history database {self.path} cannot be opened ({exc}). "
@@ -50,6 +54,24 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    def _prepare(self) -> None:
+        """WAL mode and the pending migrations, done by one connection at a time. Two connections that
+        both found a new file (the app's database thread and a CLI, or a test beside the app) both
+        began migrating it, and SQLite refused one at once with "database is locked": its busy wait
+        cannot help two writers that each already read. So whoever has work to do takes a lock file
+        beside the database, then looks again: the second finds the work done. An up-to-date
+        database needs no lock (and no write: a backup in a read-only folder opens as it is)."""
+        if self._journal_is_wal() and not pending_migrations(self.db):
+            return
+        with FileLock(f"{self.path}.lock", timeout=_PREPARE_WAIT_S):
+            # Switching the journal mode needs the database to itself; once a file is WAL, it stays so.
+            if not self._journal_is_wal():
+                self.db.execute("PRAGMA journal_mode=WAL")
+            apply_all(self.db)
+
+    def _journal_is_wal(self) -> bool:
+        return self.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
     def _refuse_newer_schema(self) -> None:
         """A database written by a newer Riddlewire has migrations we do not know: stop, don't damage it."""

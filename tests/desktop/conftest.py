@@ -70,9 +70,9 @@ def make_window(qtbot):
     yield make
     # The reader's and history's quick ops run on history_pool (desktop/riddle_list.py), the rest on
     # the global pool. Both pools outlive a test: an op still running here (a generation under load)
-    # would hold a thread into the next test, whose own ops then queue behind it (seen: the welcome
-    # tour's Done waited past its test's 5 s in a full run). So when a wait runs out, the contexts
-    # are closed first (their worker stops, so a generation ends) and the pools waited for again.
+    # would hold a thread into the next test, whose own ops then queue behind it. So when a wait
+    # runs out, the contexts are closed first (their worker stops, so a generation ends) and the
+    # pools waited for again.
     pools = (QThreadPool.globalInstance(), history_pool())
     drained = all([pool.waitForDone(10_000) for pool in pools])
     for context in contexts:

@@ -257,3 +257,30 @@ def test_m022_retires_riddles_fts_from_blank_and_from_the_previous_schema(tmp_pa
     assert set(db["riddles"].columns_dict) == columns
     new = insert_old_riddle(db, text="I buzz in the clover.", answer="bee", title="Bees return")
     assert fts_ids(db, "shine") == [rid] and fts_ids(db, "clover bee") == [new]
+
+
+def test_two_connections_opening_a_new_history_at_once_both_succeed(tmp_path):
+    """The app's database thread and a second opener (the CLI, a test beside the app) both found a new
+    file and both began migrating it: SQLite refused one at once ("database is locked")."""
+    import threading
+
+    path = tmp_path / "history.sqlite3"
+    start, opened, errors = threading.Barrier(4), [], []
+
+    def open_it() -> None:
+        start.wait()
+        try:
+            opened.append(Store(path))
+        except Exception as error:  # noqa: BLE001 - the failure is what the test reports
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == [] and len(opened) == 4
+    names = [r["name"] for r in opened[0].db["_sqlite_migrations"].rows]
+    assert len(names) == len(set(names))  # each migration applied once
+    for store in opened:
+        store.close()

@@ -31,6 +31,10 @@ def migrations(up_to: str | None = None) -> Migrations:
     return chain
 
 
+def pending_migrations(db: Database) -> list[str]:
+    return [m.name for m in migrations().pending(db)]
+
+
 def apply_all(db: Database) -> list[str]:
     chain = migrations()
     pending = [m.name for m in chain.pending(db)]
