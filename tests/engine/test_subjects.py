@@ -48,6 +48,7 @@ def test_a_section_label_a_split_phrase_and_a_headline_verb_are_not_subjects():
     # A plural at a phrase's end may be spelt like a verb: it stays ("heart attacks").
     assert "heart attacks" in candidates("Dog owners live longer after heart attacks, study finds", "")
     assert "Bank of England" in candidates("Bank of England holds rates", "")
+    assert "Mozart" in candidates("Mozart: lost symphony found in Vienna attic", "")  # a name, no section
 
 
 def test_the_candidates_keep_what_the_blind_raters_accepted_and_drop_some_they_rejected():
