@@ -12,19 +12,12 @@ the GIL: the longest stalls of the window.
 `settle_start_up_heap()` collects once and then freezes what is left (gc.freeze): those objects move
 to a permanent generation that later collections skip, so a full collection walks only what came
 after start-up (11-25 ms of CPU measured). Frozen objects are still freed by reference counting;
-only a reference cycle among them would never be collected, and start-up leaves few.
-
-`share_the_gil_finely()` is the other half. Background threads running Python (parsing 200 feeds,
-clustering their stories, choosing subjects) hand the GIL over only every switch interval (5 ms by
-default), and the UI thread waits that long each time it needs it back: many waits per tick. Under
-the load test at 5 ms the 99th-percentile UI stall was 83-91 ms (longest 104-118 ms), over the 50 ms
-target; at 1 ms, 32-42 ms (longest 49-66 ms), in runs on one quiet 2-core machine, 2026-12-03."""
+only a reference cycle among them would never be collected, and start-up leaves few."""
 
 from __future__ import annotations
 
 import gc
 import logging
-import sys
 import time
 
 log = logging.getLogger(__name__)
@@ -40,11 +33,3 @@ def settle_start_up_heap() -> None:
         gc.get_freeze_count(),
         (time.perf_counter() - began) * 1000,
     )
-
-
-UI_SWITCH_INTERVAL_S = 0.001
-
-
-def share_the_gil_finely() -> None:
-    """Let the UI thread get the GIL back sooner from busy background threads (see above)."""
-    sys.setswitchinterval(UI_SWITCH_INTERVAL_S)

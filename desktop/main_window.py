@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.context import AppContext
-from desktop.heap import settle_start_up_heap, share_the_gil_finely
+from desktop.heap import settle_start_up_heap
 from desktop.ops import set_default_failure
 from desktop.pages import discover
 from desktop.plurals import install_english_plurals
@@ -108,7 +108,6 @@ class MainWindow(QMainWindow):
         self._restore_geometry()
         set_default_failure(self.show_failure)
         settle_start_up_heap()  # the window's freezes under load were full garbage collections: see heap.py
-        share_the_gil_finely()  # and background threads holding the GIL 5 ms at a time: see heap.py
 
     # -- menus ----------------------------------------------------------------------------------
     def _build_menus(self) -> None:
