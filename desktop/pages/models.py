@@ -75,6 +75,7 @@ class ModelsPage(QWidget):
         self.machine = None
         self.active_plan: GpuPlan | None = None
         self.loaded = False
+        self._refreshes = 0  # which refresh may fill the page (refresh)
         # The active model loads in a background op elsewhere (the first riddle), and nothing announces
         # it; while this page is visible it looks once a second. Reading what loaded is an attribute
         # read (AppContext.loaded_model), no I/O, so the UI thread does no work for it.
@@ -210,8 +211,14 @@ class ModelsPage(QWidget):
         )
         device = _setting(self.context, "inference.device", "auto")
         paths = self.context.paths
+        # Only the latest refresh may fill the page: an earlier one (read with the old settings) that
+        # finished last put the old context length's fits back, and nothing refreshed them again.
+        self._refreshes += 1
+        mine = self._refreshes
         BackgroundOp(
-            lambda _c, _r: load_snapshot(paths, n_ctx, device), on_success=self._loaded, on_failure=self._say
+            lambda _c, _r: load_snapshot(paths, n_ctx, device),
+            on_success=lambda snapshot: self._loaded(snapshot) if mine == self._refreshes else None,
+            on_failure=self._say,
         ).start()
 
     def _loaded(self, snapshot) -> None:  # noqa: ANN001

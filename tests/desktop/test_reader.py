@@ -80,9 +80,8 @@ def test_ui_thread_never_stalls_over_100ms_while_generating(make_window, qtbot, 
     probe = QTimer()
     probe.setInterval(10)
     probe.timeout.connect(tick)
-    # What the suite has piled up before this test is not the app's heap: a full collection over it
-    # paused the UI thread for 113-159 ms in full runs (this test alone passes). Frozen objects are
-    # left out of collections, so only what the app makes while riddling is collected here.
+    # Earlier tests' garbage is collected and the heap frozen before the probe starts, so no full
+    # collection of what this test did not make falls inside the measurement.
     gc.collect()
     gc.freeze()
     try:
