@@ -11,11 +11,13 @@ import json
 import os
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+from reader_screenshot import settle  # noqa: E402 - the sibling script (scripts/ is this script's path)
+
 OUT = ROOT / "docs" / "screenshots" / "history-clusters.png"
 
 # (outlet, headline, summary): the first three are one story in three outlets' words.
@@ -93,13 +95,6 @@ def seed() -> None:
         ids[i] = store.save_riddle(saved[i], riddle, provenance).id
     plays.reveal(store, ids[0])  # headlines give the answer away: they show once a riddle is played
     store.close()
-
-
-def settle(app, until=lambda: True, seconds: float = 0.4) -> None:  # noqa: ANN001
-    deadline, end = time.monotonic() + 20, time.monotonic() + seconds
-    while time.monotonic() < end or (not until() and time.monotonic() < deadline):
-        app.processEvents()
-        time.sleep(0.02)
 
 
 def main() -> None:
