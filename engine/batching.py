@@ -148,14 +148,25 @@ def _riddle_in_worker(
     if not jobs:
         return tally.run()
     tally.say("Warming up the model…")
+    if tally.riddler.best_of > 1:
+        from engine.best_of import riddle_best_of
+
+        if riddle_best_of(model, tally, jobs, tally.riddler.best_of, cancel, width, skips) is not None:
+            return tally.run()
+        return _one_by_one(tally, jobs, cancel, "this model cannot batch, so one riddle per story")
     events = WorkerEvents(model, tally, jobs, skips)
     request = {"jobs": [job.request() for job in jobs], "check": CHECK_TARGET, "width": width}
     done = model.call(BATCH_TARGET, request, events.handle, cancel)
     if done.get("finish_reason") == "unbatchable":
-        tally.say(f"Riddling one article at a time: {done.get('reason', 'this model cannot batch')}.")
-        rest = riddle_articles(tally.store, [j.article for j in jobs], tally.riddler, tally.report, cancel)
-        tally.stored.extend(rest.stored)
-        tally.failed.extend(rest.failed)
+        return _one_by_one(tally, jobs, cancel, done.get("reason", "this model cannot batch"))
+    return tally.run()
+
+
+def _one_by_one(tally: Tally, jobs: list[Job], cancel: CancelToken | None, why: str) -> RiddleRun:
+    tally.say(f"Riddling one article at a time: {why}.")
+    rest = riddle_articles(tally.store, [j.article for j in jobs], tally.riddler, tally.report, cancel)
+    tally.stored.extend(rest.stored)
+    tally.failed.extend(rest.failed)
     return tally.run()
 
 

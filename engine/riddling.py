@@ -113,6 +113,9 @@ class Riddler:
         self.max_attempts = max_attempts
         self.guided = guided  # False: parse-and-retry even where guiding is possible (an arm, benchmarks)
         self.subjects = subjects  # guided: the answer is one of the story's subject candidates
+        # Riddles written per story, of which the judge keeps one (engine.best_of): the batched road of
+        # a local model only; one by one (riddle()) always writes one.
+        self.best_of = 1
         # The last attempt of the last riddle() call, accepted or rejected, and whether it was guided:
         # the evaluation measures what the model wrote even when the validator refused it.
         self.last: Completion | None = None

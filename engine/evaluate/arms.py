@@ -6,7 +6,8 @@ Arms:
 - "guided": the bundled model few-shot, guided, the answer one of the story's subjects (as it ships);
 - "guided-free-answer": guided, but the answer free (as it shipped before the subject candidates);
 - "parse-and-retry": answer-first free completions, parsed and retried (no guiding);
-- "tuned": as "guided", on the base with a LoRA adapter (its own prompt if we trained it).
+- "tuned": as "guided", on the base with a LoRA adapter (its own prompt if we trained it);
+- "best-of-2", "best-of-4": as "guided", N riddles per story, the judge keeps one (engine.best_of).
 
 Stories come from JSONL files of {"title", "summary", "section"?} (resources/riddles/heldout_news).
 The four headlines a rater sees are the story's and three others of the same section, drawn with a
@@ -42,6 +43,7 @@ class Arm:
     guided: bool = True
     subjects: bool = True
     tuned: bool = False  # needs an adapter
+    best_of: int = 1  # riddles written per story, of which the judge keeps one
 
 
 ARMS = {
@@ -51,6 +53,8 @@ ARMS = {
         Arm("guided-free-answer", subjects=False),
         Arm("parse-and-retry", guided=False),
         Arm("tuned", tuned=True),
+        Arm("best-of-2", best_of=2),
+        Arm("best-of-4", best_of=4),
     )
 }
 
@@ -135,7 +139,7 @@ def riddle_arm(
             raise EngineError('The "tuned" arm needs a LoRA adapter file (--adapter).')
         model = replace(model, lora_path=Path(adapter))
     riddler, local = open_riddler(model, replace(settings, idle_unload_s=None), sampling)
-    riddler.guided, riddler.subjects = arm.guided, arm.subjects
+    riddler.guided, riddler.subjects, riddler.best_of = arm.guided, arm.subjects, arm.best_of
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="riddlewire-arm-") as scratch:
         store = Store(Path(scratch) / "arm.db")

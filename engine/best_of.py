@@ -1,0 +1,180 @@
+"""Best of N: several riddles per story in the same batch, and the one the judge ranks first is kept.
+
+Each story becomes N jobs of the worker's batch loop (engine.inference.batch), so the few-shot prefix
+is decoded once and shared by every sequence; copy k draws with its own seeds and retries as the
+one-by-one Riddler would. When the batch is done, each story's accepted candidates are ranked:
+
+1. the quality checks: a candidate they flag (a copy of the headline, engine.quality) comes after
+   every clean one;
+2. the judge's solver (engine.evaluate.likelihood): the mean log-likelihood per token of the story's
+   own headline after the riddle and its hints, minus the best of up to three other headlines of the
+   same batch. That is the margin by which the solver would pick the right story: a riddle that
+   points to its story ranks first.
+
+The kept riddle says how it was made in its provenance ("guided, best of 4"). Best of N runs on the
+batched road of a local model only; elsewhere one riddle per story is made, and that is said. A cancel
+stops the batch before anything is ranked, so nothing of it is stored. What N = 2 and 4 cost and buy:
+BENCHMARKS.md, "Best of N".
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import GenerationError
+from engine.evaluate.likelihood import solver_context
+from engine.quality import FLAGGED
+from engine.riddles import Provenance, Riddle
+from engine.riddling import BATCH_TARGET, CHECK_TARGET, Job
+
+if TYPE_CHECKING:
+    from engine.articles import Article
+    from engine.batching import ArticleSkips, Tally
+    from engine.inference.local import LocalModel
+    from engine.progress import CancelToken
+
+SCORE_TARGET = "engine.evaluate.likelihood:headline_scores"
+OTHER_HEADLINES = 3  # the solver's choice is one of four headlines, as the blind raters' is
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One accepted riddle of a story, and what the judge makes of it."""
+
+    riddle: Riddle
+    provenance: Provenance
+    flagged: bool  # the quality checks flag it (stored, but a clean candidate goes first)
+    margin: float = -math.inf  # the solver's: own headline minus the best other (mean log-likelihood)
+
+    @property
+    def rank(self) -> tuple[bool, float]:
+        return (self.flagged, -self.margin)
+
+
+def copies(job: Job, n: int) -> list[Job]:
+    """N jobs for one story. Copy k's seeds start k * attempts on, so no two attempts share a seed,
+    and copy 0 is the job itself (best of 1 is the plain road, seed for seed)."""
+    step = len(job.attempts)
+    return [replace(job, attempts=[s.with_seed(s.seed + k * step) for s in job.attempts]) for k in range(n)]
+
+
+def other_headlines(article: Article, headlines: list[str], count: int = OTHER_HEADLINES) -> list[str]:
+    """Up to `count` other headlines of the batch, drawn with the story as the seed (reproducible)."""
+    pool = sorted({h for h in headlines if h.strip() and h != article.title})
+    return random.Random(article.key).sample(pool, min(count, len(pool)))
+
+
+def margin(scores: list[float | None]) -> float:
+    """The own headline's score (first) minus the best other's; with no others, the own score."""
+    own, others = scores[0], [s for s in scores[1:] if s is not None]
+    if own is None:
+        return -math.inf
+    return own - max(others) if others else own
+
+
+def best(candidates: list[Candidate]) -> Candidate:
+    """Clean before flagged, then the widest solver margin; ties keep the earlier copy."""
+    return min(candidates, key=lambda c: c.rank)
+
+
+def judged(
+    model: LocalModel, candidate: Candidate, title: str, others: list[str], cancel: CancelToken | None
+) -> Candidate:
+    riddle = candidate.riddle
+    request = {
+        "context": solver_context(riddle.text, riddle.hints),
+        "continuations": [f" {h.strip()}" for h in [title, *others]],
+    }
+    done = model.call(SCORE_TARGET, request, cancel=cancel)
+    return replace(candidate, margin=margin(list(done["scores"])))
+
+
+@dataclass
+class CandidatePool:
+    """The worker's events for N copies of each story: candidates are collected, not stored."""
+
+    model: LocalModel
+    tally: Tally
+    jobs: list[Job]  # story i's copies are jobs i*n … i*n+n-1
+    n: int
+    skips: ArticleSkips | None
+    found: dict[int, list[Candidate]] = field(default_factory=dict)  # story -> accepted, as they came
+    ranked: dict[int, list[Candidate]] = field(default_factory=dict)  # story -> judged, once all came
+    problems: dict[int, str] = field(default_factory=dict)
+    written: int = 0  # copies finished (accepted, given up or cancelled)
+    _skipped: set[int] = field(default_factory=set)
+
+    def handle(self, event: dict[str, Any]) -> None:
+        if event.get("event") == "batch":
+            stories = len(self.jobs) // self.n
+            self.tally.say(
+                f"Riddling {stories} stories {self.n} ways each, {event['width']} at a time ({event['why']})…"
+            )
+        elif event.get("event") == "finished" and (event["accepted"] or not event["retry"]):
+            self._finished(event)
+        self._pass_on_skips(str(event.get("id")))
+
+    def _finished(self, event: dict[str, Any]) -> None:
+        story, job = event["job"] // self.n, self.jobs[event["job"]]
+        self.written += 1
+        self.tally.say(
+            f"Written {self.written} of {len(self.jobs)} candidates; the best are kept at the end…"
+        )
+        if event["finish_reason"] == "cancelled":
+            return
+        try:
+            riddle, provenance = self.tally.riddler.outcome(job, event)
+        except GenerationError as error:
+            self.problems[story] = error.sentence
+            return
+        flagged = any(flag in FLAGGED for flag in provenance.quality.split(", ") if flag)
+        self.found.setdefault(story, []).append(Candidate(riddle, provenance, flagged))
+
+    def _pass_on_skips(self, rid: str) -> None:
+        if self.skips is None:
+            return
+        for index, job in enumerate(self.jobs):
+            if index not in self._skipped and job.article in self.skips:
+                self._skipped.add(index)
+                self.model.cancel_part(f"{rid}/{index}")
+
+
+def riddle_best_of(
+    model: LocalModel,
+    tally: Tally,
+    jobs: list[Job],
+    n: int,
+    cancel: CancelToken | None,
+    width: int | None,
+    skips: ArticleSkips | None,
+) -> CandidatePool | None:
+    """Riddle the jobs' stories N ways in one batch, rank, and keep each story's best in the tally.
+    Returns every candidate as judged; None when the model cannot batch (nothing was kept: the
+    caller goes one by one)."""
+    from engine.batching import SKIPPED
+
+    every = [copy for job in jobs for copy in copies(job, n)]
+    pool = CandidatePool(model, tally, every, n, skips)
+    request = {"jobs": [job.request() for job in every], "check": CHECK_TARGET, "width": width}
+    done = model.call(BATCH_TARGET, request, pool.handle, cancel)
+    if done.get("finish_reason") == "unbatchable":
+        return None
+    headlines = [job.article.title for job in jobs]
+    for story, job in enumerate(jobs):
+        article, found = job.article, pool.found.get(story, [])
+        if skips is not None and article in skips:
+            tally.fail(article, SKIPPED)
+        elif not found:
+            tally.fail(
+                article, pool.problems.get(story) or tally.riddler.gave_up(article, "no candidate").sentence
+            )
+        else:
+            others = other_headlines(article, headlines)
+            pool.ranked[story] = [judged(model, c, article.title, others, cancel) for c in found]
+            kept = best(pool.ranked[story])
+            road = f"{kept.provenance.road}, best of {n}"
+            tally.keep(article, kept.riddle, replace(kept.provenance, road=road))
+    return pool
