@@ -16,7 +16,7 @@ from engine.inference.local import LocalModel, LocalSettings
 from engine.model_registry import load as load_registry
 from engine.paths import AppPaths
 from engine.riddling import DEFAULT_SAMPLING, Riddler
-from engine.settings import Settings, sampling, save_settings
+from engine.settings import Settings, best_of, sampling, save_settings
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ class AppContext:
                 self._riddler, self._model = open_riddler(
                     choice, self.engine_settings(choice), sampling=sampling(self.settings, DEFAULT_SAMPLING)
                 )
+                self._riddler.best_of = best_of(self.settings)
             return self._riddler
 
     def engine_settings(self, choice: ModelChoice) -> LocalSettings:

@@ -169,6 +169,14 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=2**31 - 1,
     ),
     Setting(
+        "sampling.best_of",
+        "Riddles written per story",
+        "Writes this many per story and keeps the one that points to it best; 2 takes about 3x as long.",
+        1,
+        minimum=1,
+        maximum=4,
+    ),
+    Setting(
         "news.refresh_on_start", "Refresh news on start", "Fetch your feeds each time Riddlewire opens.", True
     ),
     Setting(
@@ -393,6 +401,11 @@ def sampling(settings: Settings, base: Sampling | None = None) -> Sampling:
         max_tokens=int(settings["sampling.max_tokens"]),
         seed=None if seed < 0 else seed,
     )
+
+
+def best_of(settings: Settings) -> int:
+    """Riddles written per story, of which the judge keeps one (engine.best_of)."""
+    return int(settings["sampling.best_of"])
 
 
 def downloads_allowed(settings: Settings) -> bool:

@@ -16,7 +16,7 @@ from engine.feeds.fetch import fetch
 from engine.paths import app_paths
 from engine.progress import Progress
 from engine.riddling import DEFAULT_SAMPLING
-from engine.settings import load_settings, with_data_folder
+from engine.settings import best_of, load_settings, with_data_folder
 from engine.settings import sampling as user_sampling
 from engine.store import Store
 
@@ -33,6 +33,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=int,
         metavar="N",
         help="riddle N articles at a time in the model (default: automatic, as the reader)",
+    )
+    p.add_argument(
+        "--best-of",
+        type=int,
+        choices=range(1, 5),
+        metavar="N",
+        help="write N riddles per story and keep the one that points to it best (default: the setting)",
     )
     p.set_defaults(run=run)
 
@@ -58,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     # A command runs once: no idle unloading, the process exit frees the model.
     engine = replace(worker_settings(choice, settings, paths), idle_unload_s=None)
     riddler, model = open_riddler(choice, engine, sampling)
+    riddler.best_of = args.best_of or best_of(settings)
     store = Store(paths.database)
 
     def show(progress: Progress) -> None:

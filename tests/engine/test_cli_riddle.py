@@ -26,3 +26,16 @@ def test_the_riddle_command_batches_and_guides_like_the_reader(scripted_gguf, ca
             assert stored.riddle.answer in candidates(stored.article.title, stored.article.summary)
     finally:
         store.close()
+
+
+def test_best_of_comes_from_the_setting_and_the_flag_overrides_it(scripted_gguf, capsys):
+    paths = app_paths().ensure()
+    settings = Settings().with_value("inference.context_length", 8192).with_value("sampling.best_of", 2)
+    save_settings(settings, paths.settings_file)
+    args = ["riddle", "--feed", str(SAMPLE_FEED), "--limit", "2", "--model", str(scripted_gguf), "--json"]
+    assert main([*args, "--seed", "5"]) == 0
+    roads = [json.loads(line)["provenance"]["road"] for line in capsys.readouterr().out.splitlines()]
+    assert roads == ["guided, best of 2"] * 2
+    assert main([*args, "--seed", "6", "--best-of", "3"]) == 0
+    roads = [json.loads(line)["provenance"]["road"] for line in capsys.readouterr().out.splitlines()]
+    assert roads == ["guided, best of 3"] * 2
