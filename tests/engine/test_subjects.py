@@ -51,6 +51,17 @@ def test_a_section_label_a_split_phrase_and_a_headline_verb_are_not_subjects():
     assert "Mozart" in candidates("Mozart: lost symphony found in Vienna attic", "")  # a name, no section
 
 
+def test_a_phrase_that_stops_inside_a_name_is_not_a_subject():
+    """Round C's raters rejected every "Iranian director Reza" (YAKE's three words ending on a
+    name's first word); the whole name stays."""
+    found = candidates(
+        "Film: Iranian director wins Cannes jury prize",
+        "Iranian director Reza Karimi won the Jury Prize at Cannes.",
+    )
+    assert "Reza Karimi" in found and "Iranian director Reza" not in found
+    assert "Bank of England" in candidates("Bank of England holds rates", "")
+
+
 def test_the_candidates_keep_what_the_blind_raters_accepted_and_drop_some_they_rejected():
     """The committed blind ratings (docs/evaluation/blind-ratings-2026-12-03.jsonl): the guided arms'
     answers, each marked by a rater "names the story" or not. Measured when the rules were written:
