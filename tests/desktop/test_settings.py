@@ -108,6 +108,14 @@ def test_an_engine_setting_change_reopens_the_model_on_the_next_riddle(make_wind
     assert context.loaded_model() is None
 
 
+def test_riddles_written_per_story_reach_the_reader_s_riddler(make_window, random_gguf):
+    window = make_window(model=random_gguf)
+    context = window.context
+    assert context.riddler().best_of == 1
+    context.apply_settings(context.settings.with_value("sampling.best_of", 2))
+    assert context.riddler().best_of == 2
+
+
 def test_a_damaged_settings_file_starts_the_app_with_defaults_and_a_notice(qtbot, restore_look):
     from desktop.app import build_window
 
