@@ -36,6 +36,7 @@ so the one-by-one Riddler, which runs here as a batch of one, reuses the few-sho
 from __future__ import annotations
 
 import codecs
+import ctypes
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -182,6 +183,7 @@ class SequenceCache:
             raise MemoryError(
                 f"llama.cpp could not make a context of {plan.n_ctx} tokens for {plan.width} sequences"
             )
+        _apply_adapter(llm, self.ctx)
         self.memory = lc.llama_get_memory(self.ctx)
         self.batch = lc.llama_batch_init(plan.n_batch, 0, 1)
 
@@ -248,6 +250,20 @@ class SequenceCache:
     def close(self) -> None:
         lc.llama_batch_free(self.batch)
         lc.llama_free(self.ctx)
+
+
+def _apply_adapter(llm: Any, ctx: Any) -> None:
+    """A LoRA adapter is set per context: llama-cpp-python sets the model's on its own context only,
+    so a context of ours would riddle with the bare base (the tuned arm's riddles were the base's,
+    word for word, until this)."""
+    adapter = getattr(llm, "_lora_adapter", None)
+    if adapter is None:
+        return
+    adapters = (lc.llama_adapter_lora_p_ctypes * 1)(adapter)
+    scales = (ctypes.c_float * 1)(float(getattr(llm, "lora_scale", 1.0)))
+    if lc.llama_set_adapters_lora(ctx, adapters, 1, scales):
+        lc.llama_free(ctx)
+        raise RuntimeError(f"llama.cpp could not apply the LoRA adapter {llm.lora_path}")
 
 
 def run(worker: Any, request: dict[str, Any]) -> None:

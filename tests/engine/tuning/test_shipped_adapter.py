@@ -59,3 +59,41 @@ def test_new_installs_start_with_the_tuned_starter_only_when_the_switch_is_on(mo
     model_registry.detach_adapter(paths, model_registry.load(paths).models[0].key)
     assert active_choice(paths).lora_path is None
     assert json.loads(model_registry.registry_file(paths).read_text())["starter_adapter"] is None
+
+
+def test_the_batched_road_riddles_with_the_adapter_not_the_bare_base(starter_gguf):
+    """The reader riddles in the worker's batch loop, on a llama.cpp context of its own; a LoRA adapter
+    is set per context, so that context must get it too. Greedy, the same prompts: with the adapter
+    the text differs from the base's (before the fix, all 125 riddles of a blind run were the base's
+    word for word), and the batch agrees with the one-by-one completion, which llama-cpp-python
+    always ran with the adapter."""
+    from engine.inference import Sampling
+    from engine.inference.local import LocalModel
+    from engine.samples import sample_articles
+
+    adapter = shipped_adapter()
+    prompts = [adapter_pipeline().prompt(a).text for a in sample_articles()[:3]]
+    request = {
+        "jobs": [
+            {"prompt": p, "primer": "", "seeds": [1], "sampling": {"temperature": 0.0, "max_tokens": 24}}
+            for p in prompts
+        ],
+        "width": 3,
+    }
+
+    def batched(lora: str | None) -> tuple[list[str], str]:
+        model = LocalModel(starter_gguf, LocalSettings(idle_unload_s=None, lora_path=lora))
+        events: list[dict] = []
+        try:
+            model.call("engine.inference.batch:run", request, events.append)
+            one = model.complete(prompts[0], Sampling(temperature=0.0, top_p=1.0, max_tokens=24)).text
+        finally:
+            model.close()
+        texts = {e["job"]: e["text"] for e in events if e["event"] == "finished"}
+        return [texts[i] for i in range(len(prompts))], one
+
+    base, _ = batched(None)
+    tuned, tuned_one_by_one = batched(str(adapter.path))
+    assert sum(a != b for a, b in zip(base, tuned, strict=True)) >= 2, (base, tuned)
+    # The first 8 characters: past them a near-tie in the kernels' rounding may flip a token.
+    assert tuned[0][:8] == tuned_one_by_one[:8], (tuned[0], tuned_one_by_one)
