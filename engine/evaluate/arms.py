@@ -7,7 +7,8 @@ Arms:
 - "guided-free-answer": guided, but the answer free (as it shipped before the subject candidates);
 - "parse-and-retry": answer-first free completions, parsed and retried (no guiding);
 - "tuned": as "guided", on the base with a LoRA adapter (its own prompt if we trained it);
-- "best-of-2", "best-of-4": as "guided", N riddles per story, the judge keeps one (engine.best_of).
+- "best-of-2", "best-of-4": as "guided", N riddles per story, the judge keeps one (engine.best_of);
+- "tuned-best-of-2": both.
 
 Stories come from JSONL files of {"title", "summary", "section"?} (resources/riddles/heldout_news).
 The four headlines a rater sees are the story's and three others of the same section, drawn with a
@@ -55,6 +56,7 @@ ARMS = {
         Arm("tuned", tuned=True),
         Arm("best-of-2", best_of=2),
         Arm("best-of-4", best_of=4),
+        Arm("tuned-best-of-2", tuned=True, best_of=2),
     )
 }
 
