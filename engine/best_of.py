@@ -4,8 +4,8 @@ Each story becomes N jobs of the worker's batch loop (engine.inference.batch), s
 is decoded once and shared by every sequence; copy k draws with its own seeds and retries as the
 one-by-one Riddler would. When the batch is done, each story's accepted candidates are ranked:
 
-1. the quality checks: a candidate they flag (a copy of the headline, engine.quality) comes after
-   every clean one;
+1. the quality checks: a candidate they flag (a copy of the headline, engine.quality), or whose
+   riddle and hints together repeat three of the headline's content words, comes after every other;
 2. the judge's solver (engine.evaluate.likelihood): the mean log-likelihood per token of the story's
    own headline after the riddle and its hints, minus the best of up to three other headlines of the
    same batch. That is the margin by which the solver would pick the right story: a riddle that
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import GenerationError
 from engine.evaluate.likelihood import solver_context
-from engine.quality import FLAGGED
+from engine.quality import FLAGGED, copies_headline
 from engine.riddles import Provenance, Riddle
 from engine.riddling import BATCH_TARGET, CHECK_TARGET, Job
 
@@ -46,12 +46,24 @@ class Candidate:
 
     riddle: Riddle
     provenance: Provenance
-    flagged: bool  # the quality checks flag it (stored, but a clean candidate goes first)
+    flagged: bool  # a headline copy (last_in_line): kept only when every candidate is one
     margin: float = -math.inf  # the solver's: own headline minus the best other (mean log-likelihood)
 
     @property
     def rank(self) -> tuple[bool, float]:
         return (self.flagged, -self.margin)
+
+
+def last_in_line(riddle: Riddle, job: Job, provenance: Provenance) -> bool:
+    """Whether the judge puts a candidate last: the checks flag it, or its riddle and hints together
+    repeat three of the headline's content words. The stored flag looks at the hints alone for a run
+    of four (the team's written hints often name a place, and 500 of them would fail), but the blind
+    raters count riddle and hints together: on the 1,608 rated riddles, that reading flags 203 of
+    the 484 they marked "not identifiable" (the stored flag: 117), and 21 of the 1,124 marked
+    identifiable (the stored flag: 6)."""
+    flagged = any(flag in FLAGGED for flag in provenance.quality.split(", ") if flag)
+    said = " ".join((riddle.text, *riddle.hints))
+    return flagged or copies_headline(said, job.article.title, riddle.answer)
 
 
 def copies(job: Job, n: int) -> list[Job]:
@@ -130,8 +142,9 @@ class CandidatePool:
         except GenerationError as error:
             self.problems[story] = error.sentence
             return
-        flagged = any(flag in FLAGGED for flag in provenance.quality.split(", ") if flag)
-        self.found.setdefault(story, []).append(Candidate(riddle, provenance, flagged))
+        self.found.setdefault(story, []).append(
+            Candidate(riddle, provenance, last_in_line(riddle, job, provenance))
+        )
 
     def _pass_on_skips(self, rid: str) -> None:
         if self.skips is None:

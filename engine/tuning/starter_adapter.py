@@ -6,8 +6,8 @@ last checkpoint while the run goes on; `ship` copies an exported adapter into re
 with its provenance (data hash, recipe, steps, validation loss).
 
     nice -n 10 .venv/bin/python -m engine.tuning.starter_adapter train [--home DIR] [--more-data]
-    .venv/bin/python -m engine.tuning.starter_adapter export [--home DIR]
-    .venv/bin/python -m engine.tuning.starter_adapter ship [--home DIR]"""
+    .venv/bin/python -m engine.tuning.starter_adapter export [--home DIR] [--run RUN_DIR]
+    .venv/bin/python -m engine.tuning.starter_adapter ship [--home DIR] [--run RUN_DIR]"""
 
 from __future__ import annotations
 
@@ -82,9 +82,9 @@ def train(home: Path, more_data: bool = False, config: TuneConfig = RECIPE) -> P
     return run_dir
 
 
-def export(home: Path) -> Path:
-    """The adapter at the last run's last checkpoint, with the run's summary beside it."""
-    run_dir = last_run(home)
+def export(home: Path, run_dir: Path | None = None) -> Path:
+    """The adapter at a run's last checkpoint (the last run's by default), with its summary beside it."""
+    run_dir = run_dir or last_run(home)
     if run_dir is None:
         raise SystemExit(f"No run in {home}.")
     out = run_dir / "candidate" / "adapter.gguf"
@@ -99,9 +99,10 @@ def export(home: Path) -> Path:
     return out
 
 
-def ship(home: Path) -> Path:
-    """Copy the last exported candidate into resources/adapters/starter-riddles with its provenance."""
-    run_dir = last_run(home)
+def ship(home: Path, run_dir: Path | None = None) -> Path:
+    """Copy a run's exported candidate (the last run's by default) into resources/adapters/starter-riddles
+    with its provenance."""
+    run_dir = run_dir or last_run(home)
     candidate = run_dir / "candidate" if run_dir else None
     if candidate is None or not (candidate / "adapter.gguf").is_file():
         raise SystemExit("Export a candidate first.")
@@ -148,14 +149,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("action", choices=("train", "export", "ship"))
     parser.add_argument("--home", type=Path, default=None)
     parser.add_argument("--more-data", action="store_true", help="a new run on the grown set, warm")
+    parser.add_argument("--run", type=Path, help="export or ship this run folder, not the last one")
     args = parser.parse_args(argv)
     home = args.home or default_home()
     if args.action == "train":
         print(train(home, args.more_data))
     elif args.action == "export":
-        print(export(home))
+        print(export(home, args.run))
     else:
-        print(ship(home))
+        print(ship(home, args.run))
     return 0
 
 

@@ -12,7 +12,16 @@ import pytest
 
 from engine.active_model import ModelChoice, open_riddler
 from engine.batching import Tally, riddle_articles_batched
-from engine.best_of import Candidate, best, copies, judged, margin, other_headlines, riddle_best_of
+from engine.best_of import (
+    Candidate,
+    best,
+    copies,
+    judged,
+    last_in_line,
+    margin,
+    other_headlines,
+    riddle_best_of,
+)
 from engine.inference import Sampling
 from engine.inference.local import LocalSettings
 from engine.riddles import Provenance, Riddle
@@ -48,6 +57,25 @@ def test_copies_draw_with_seeds_no_other_copy_uses_and_copy_zero_is_the_job(tmp_
     assert len(made) == 4 and len(set(seeds)) == len(seeds) == 4 * len(job.attempts)
     assert made[0].attempts == job.attempts
     assert all(copy.prompt == job.prompt and copy.candidates == job.candidates for copy in made)
+
+
+def test_a_riddle_whose_hints_repeat_the_headline_goes_last(scripted_gguf):
+    """The raters count riddle and hints together: three headline words spread over them copy it."""
+    riddler, model = open_riddler(
+        ModelChoice(scripted_gguf, "", "scripted", "tiny", "base"), LocalSettings(idle_unload_s=None)
+    )
+    try:
+        article = sample_articles()[0]
+        job = riddler.job(article)
+    finally:
+        model.close()
+    words = [w for w in article.title.split() if len(w) > 3][:3]
+    assert len(words) == 3, article.title
+    spread = Riddle("I am something.", "thing", (f"{words[0]} and {words[1]}", f"also {words[2]}"), "easy")
+    plain = Riddle("I am something.", "thing", ("a first hint", "a second hint"), "easy")
+    assert last_in_line(spread, job, provenance())
+    assert not last_in_line(plain, job, provenance())
+    assert last_in_line(plain, job, provenance(quality="headline copy"))
 
 
 def test_the_judge_prefers_clean_then_the_widest_solver_margin():
