@@ -186,7 +186,11 @@ def riddle_best_of(
             )
         else:
             others = other_headlines(article, headlines)
-            pool.ranked[story] = [judged(model, c, article.title, others, cancel) for c in found]
+            # One candidate needs no judge (≈0.45 s of scoring saved per story where the rest failed).
+            alone = len(found) == 1
+            pool.ranked[story] = (
+                found if alone else [judged(model, c, article.title, others, cancel) for c in found]
+            )
             kept = best(pool.ranked[story])
             road = f"{kept.provenance.road}, best of {n}"
             tally.keep(article, kept.riddle, replace(kept.provenance, road=road))

@@ -142,7 +142,7 @@ def test_on_the_starter_the_kept_riddle_is_the_one_the_solver_ranks_first(starte
         distinct = 0
         for story, job in enumerate(jobs):
             ranked = pool.ranked.get(story, [])
-            if not ranked:
+            if len(ranked) < 2:  # one candidate is kept unjudged
                 continue
             assert all(math.isfinite(c.margin) for c in ranked)
             winner = best(ranked)
