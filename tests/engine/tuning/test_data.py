@@ -207,3 +207,20 @@ def test_an_example_without_two_hints_is_refused_when_read():
 
     with pytest.raises(ValueError):
         from_record({"title": "t", "riddle": "r", "answer": "a", "hints": ["only one"]})
+
+
+def test_the_starter_s_clean_hints_set_leaves_out_riddles_whose_hints_repeat_the_headline():
+    """The raters' reading of a copy (riddle and hints together, three headline content words) is
+    stricter than the checks' stored flag; the clean set drops exactly what it catches."""
+    from engine.quality import copies_headline
+    from engine.tuning.starter_adapter import training_data
+
+    def copied(e) -> bool:  # noqa: ANN001
+        return copies_headline(" ".join((e.riddle, *e.hints)), e.title, e.answer)
+
+    every, clean = training_data(), training_data(clean_hints=True)
+    assert any(copied(e) for e in every.train)
+    assert not any(copied(e) for e in (*clean.train, *clean.validation))
+    kept = {e.title for e in every.train if not copied(e)}
+    assert kept <= {e.title for e in (*clean.train, *clean.validation)}
+    assert 0 < len(clean.train) < len(every.train)
