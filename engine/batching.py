@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.articles import Article
+from engine.best_of import CandidatePool, choose, write_candidates
 from engine.errors import Cancelled, GenerationError
 from engine.inference.local import LocalModel
 from engine.inference.service import ServiceBackend
@@ -149,9 +150,7 @@ def _riddle_in_worker(
         return tally.run()
     tally.say("Warming up the model…")
     if tally.riddler.best_of > 1:
-        from engine.best_of import riddle_best_of
-
-        if riddle_best_of(model, tally, jobs, tally.riddler.best_of, cancel, width, skips) is not None:
+        if riddle_best_of(model, tally, jobs, cancel, width, skips) is not None:
             return tally.run()
         return _one_by_one(tally, jobs, cancel, "this model cannot batch, so one riddle per story")
     events = WorkerEvents(model, tally, jobs, skips)
@@ -160,6 +159,34 @@ def _riddle_in_worker(
     if done.get("finish_reason") == "unbatchable":
         return _one_by_one(tally, jobs, cancel, done.get("reason", "this model cannot batch"))
     return tally.run()
+
+
+def riddle_best_of(
+    model: LocalModel,
+    tally: Tally,
+    jobs: list[Job],
+    cancel: CancelToken | None = None,
+    width: int | None = None,
+    skips: ArticleSkips | None = None,
+) -> CandidatePool | None:
+    """Each story riddled riddler.best_of ways in one batch (engine.best_of), the judge's pick kept in
+    the tally; returns every candidate as judged, or None when the model cannot batch (nothing kept)."""
+    riddler = tally.riddler
+    pool = write_candidates(model, riddler, jobs, riddler.best_of, tally.say, cancel, width, skips)
+    if pool is None:
+        return None
+    headlines = [job.article.title for job in jobs]
+    for story, job in enumerate(jobs):
+        if skips is not None and job.article in skips:
+            tally.fail(job.article, SKIPPED)
+        elif not pool.found.get(story):
+            tally.fail(
+                job.article, pool.problems.get(story) or riddler.gave_up(job.article, "no candidate").sentence
+            )
+        else:
+            kept = choose(model, pool, story, headlines, cancel)
+            tally.keep(job.article, kept.riddle, kept.provenance)
+    return pool
 
 
 def _one_by_one(tally: Tally, jobs: list[Job], cancel: CancelToken | None, why: str) -> RiddleRun:

@@ -6,10 +6,10 @@ one-by-one Riddler would. When the batch is done, each story's accepted candidat
 
 1. the quality checks: a candidate they flag (a copy of the headline, engine.quality), or whose
    riddle and hints together repeat three of the headline's content words, comes after every other;
-2. the judge's solver (engine.evaluate.likelihood): the mean log-likelihood per token of the story's
-   own headline after the riddle and its hints, minus the best of up to three other headlines of the
-   same batch. That is the margin by which the solver would pick the right story: a riddle that
-   points to its story ranks first.
+2. the judge's solver (the likelihood solver's scoring, engine.inference.headline_scores): the mean
+   log-likelihood per token of the story's own headline after the riddle and its hints, minus the best
+   of up to three other headlines of the same batch. That is the margin by which the solver would
+   pick the right story: a riddle that points to its story ranks first.
 
 The kept riddle says how it was made in its provenance ("guided, best of 4"). Best of N runs on the
 batched road of a local model only; elsewhere one riddle per story is made, and that is said. A cancel
@@ -25,18 +25,20 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import GenerationError
-from engine.evaluate.likelihood import solver_context
+from engine.inference.headline_scores import solver_context
 from engine.quality import FLAGGED, copies_headline
 from engine.riddles import Provenance, Riddle
 from engine.riddling import BATCH_TARGET, CHECK_TARGET, Job
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Container
+
     from engine.articles import Article
-    from engine.batching import ArticleSkips, Tally
     from engine.inference.local import LocalModel
     from engine.progress import CancelToken
+    from engine.riddling import Riddler
 
-SCORE_TARGET = "engine.evaluate.likelihood:headline_scores"
+SCORE_TARGET = "engine.inference.headline_scores:run"
 OTHER_HEADLINES = 3  # the solver's choice is one of four headlines, as the blind raters' is
 
 
@@ -109,10 +111,11 @@ class CandidatePool:
     """The worker's events for N copies of each story: candidates are collected, not stored."""
 
     model: LocalModel
-    tally: Tally
+    riddler: Riddler
+    say: Callable[[str], None]  # progress, in words
     jobs: list[Job]  # story i's copies are jobs i*n … i*n+n-1
     n: int
-    skips: ArticleSkips | None
+    skips: Container[Article] | None  # articles taken out while the batch runs
     found: dict[int, list[Candidate]] = field(default_factory=dict)  # story -> accepted, as they came
     ranked: dict[int, list[Candidate]] = field(default_factory=dict)  # story -> judged, once all came
     problems: dict[int, str] = field(default_factory=dict)
@@ -122,7 +125,7 @@ class CandidatePool:
     def handle(self, event: dict[str, Any]) -> None:
         if event.get("event") == "batch":
             stories = len(self.jobs) // self.n
-            self.tally.say(
+            self.say(
                 f"Riddling {stories} stories {self.n} ways each, {event['width']} at a time ({event['why']})…"
             )
         elif event.get("event") == "finished" and (event["accepted"] or not event["retry"]):
@@ -132,13 +135,11 @@ class CandidatePool:
     def _finished(self, event: dict[str, Any]) -> None:
         story, job = event["job"] // self.n, self.jobs[event["job"]]
         self.written += 1
-        self.tally.say(
-            f"Written {self.written} of {len(self.jobs)} candidates; the best are kept at the end…"
-        )
+        self.say(f"Written {self.written} of {len(self.jobs)} candidates; the best are kept at the end…")
         if event["finish_reason"] == "cancelled":
             return
         try:
-            riddle, provenance = self.tally.riddler.outcome(job, event)
+            riddle, provenance = self.riddler.outcome(job, event)
         except GenerationError as error:
             self.problems[story] = error.sentence
             return
@@ -155,43 +156,39 @@ class CandidatePool:
                 self.model.cancel_part(f"{rid}/{index}")
 
 
-def riddle_best_of(
+def write_candidates(
     model: LocalModel,
-    tally: Tally,
+    riddler: Riddler,
     jobs: list[Job],
     n: int,
-    cancel: CancelToken | None,
-    width: int | None,
-    skips: ArticleSkips | None,
+    say: Callable[[str], None],
+    cancel: CancelToken | None = None,
+    width: int | None = None,
+    skips: Container[Article] | None = None,
 ) -> CandidatePool | None:
-    """Riddle the jobs' stories N ways in one batch, rank, and keep each story's best in the tally.
-    Returns every candidate as judged; None when the model cannot batch (nothing was kept: the
-    caller goes one by one)."""
-    from engine.batching import SKIPPED
-
+    """Every story of the jobs riddled N ways in one batch; None when the model cannot batch."""
     every = [copy for job in jobs for copy in copies(job, n)]
-    pool = CandidatePool(model, tally, every, n, skips)
+    pool = CandidatePool(model, riddler, say, every, n, skips)
     request = {"jobs": [job.request() for job in every], "check": CHECK_TARGET, "width": width}
     done = model.call(BATCH_TARGET, request, pool.handle, cancel)
-    if done.get("finish_reason") == "unbatchable":
-        return None
-    headlines = [job.article.title for job in jobs]
-    for story, job in enumerate(jobs):
-        article, found = job.article, pool.found.get(story, [])
-        if skips is not None and article in skips:
-            tally.fail(article, SKIPPED)
-        elif not found:
-            tally.fail(
-                article, pool.problems.get(story) or tally.riddler.gave_up(article, "no candidate").sentence
-            )
-        else:
-            others = other_headlines(article, headlines)
-            # One candidate needs no judge (≈0.45 s of scoring saved per story where the rest failed).
-            alone = len(found) == 1
-            pool.ranked[story] = (
-                found if alone else [judged(model, c, article.title, others, cancel) for c in found]
-            )
-            kept = best(pool.ranked[story])
-            road = f"{kept.provenance.road}, best of {n}"
-            tally.keep(article, kept.riddle, replace(kept.provenance, road=road))
-    return pool
+    return None if done.get("finish_reason") == "unbatchable" else pool
+
+
+def choose(
+    model: LocalModel,
+    pool: CandidatePool,
+    story: int,
+    headlines: list[str],
+    cancel: CancelToken | None = None,
+) -> Candidate:
+    """The judge's pick among a story's candidates (it has at least one), its provenance saying so;
+    every candidate as judged is kept in pool.ranked."""
+    article, found = pool.jobs[story * pool.n].article, pool.found[story]
+    others = other_headlines(article, headlines)
+    # One candidate needs no judge (≈0.45 s of scoring saved per story where the rest failed).
+    alone = len(found) == 1
+    pool.ranked[story] = found if alone else [judged(model, c, article.title, others, cancel) for c in found]
+    kept = best(pool.ranked[story])
+    return replace(
+        kept, provenance=replace(kept.provenance, road=f"{kept.provenance.road}, best of {pool.n}")
+    )

@@ -11,7 +11,7 @@ import math
 import pytest
 
 from engine.active_model import ModelChoice, open_riddler
-from engine.batching import Tally, riddle_articles_batched
+from engine.batching import Tally, riddle_articles_batched, riddle_best_of
 from engine.best_of import (
     Candidate,
     best,
@@ -20,7 +20,6 @@ from engine.best_of import (
     last_in_line,
     margin,
     other_headlines,
-    riddle_best_of,
 )
 from engine.inference import Sampling
 from engine.inference.local import LocalSettings
@@ -136,7 +135,8 @@ def test_on_the_starter_the_kept_riddle_is_the_one_the_solver_ranks_first(starte
     tally = Tally(store, riddler, store.save_articles(articles), lambda _p: None)
     jobs = [riddler.job(a) for a in tally.articles]
     try:
-        pool = riddle_best_of(model, tally, jobs, 3, None, None, None)
+        riddler.best_of = 3
+        pool = riddle_best_of(model, tally, jobs)
         assert pool is not None
         kept = {s.article.key: s for s in tally.stored}
         distinct = 0
