@@ -26,7 +26,15 @@ from engine.inference.local import LocalModel
 from engine.inference.service import ServiceBackend
 from engine.progress import CancelToken, Progress, ProgressCallback
 from engine.riddles import Provenance, Riddle, StoredRiddle
-from engine.riddling import BATCH_TARGET, CHECK_TARGET, Job, Riddler, RiddleRun, riddle_articles
+from engine.riddling import (
+    BATCH_TARGET,
+    CHECK_TARGET,
+    Job,
+    Riddler,
+    RiddleRun,
+    cancel_skipped,
+    riddle_articles,
+)
 from engine.store import Store
 
 __all__ = ["ArticleSkips", "riddle_articles_batched", "riddle_pending_batched"]
@@ -213,7 +221,7 @@ class WorkerEvents:
             self.tally.say(f"Riddling {event['width']} articles at a time ({event['why']})…")
         elif kind == "finished":
             self._finished(event)
-        self._pass_on_skips(str(event.get("id")))
+        cancel_skipped(self.model, str(event.get("id")), self.jobs, self.skips, self._skipped)
 
     def _finished(self, event: dict[str, Any]) -> None:
         job = self.jobs[event["job"]]
@@ -226,14 +234,6 @@ class WorkerEvents:
                 self.tally.fail(job.article, error.sentence)
             else:
                 self.tally.keep(job.article, riddle, provenance)
-
-    def _pass_on_skips(self, rid: str) -> None:
-        if self.skips is None:
-            return
-        for index, job in enumerate(self.jobs):
-            if index not in self._skipped and job.article in self.skips:
-                self._skipped.add(index)
-                self.model.cancel_part(f"{rid}/{index}")
 
 
 # -- a service: bounded concurrent requests --------------------------------------------------------

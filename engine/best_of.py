@@ -28,7 +28,7 @@ from engine.errors import GenerationError
 from engine.inference.headline_scores import solver_context
 from engine.quality import FLAGGED, copies_headline
 from engine.riddles import Provenance, Riddle
-from engine.riddling import BATCH_TARGET, CHECK_TARGET, Job
+from engine.riddling import BATCH_TARGET, CHECK_TARGET, Job, cancel_skipped
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Container
@@ -130,7 +130,7 @@ class CandidatePool:
             )
         elif event.get("event") == "finished" and (event["accepted"] or not event["retry"]):
             self._finished(event)
-        self._pass_on_skips(str(event.get("id")))
+        cancel_skipped(self.model, str(event.get("id")), self.jobs, self.skips, self._skipped)
 
     def _finished(self, event: dict[str, Any]) -> None:
         story, job = event["job"] // self.n, self.jobs[event["job"]]
@@ -146,14 +146,6 @@ class CandidatePool:
         self.found.setdefault(story, []).append(
             Candidate(riddle, provenance, last_in_line(riddle, job, provenance))
         )
-
-    def _pass_on_skips(self, rid: str) -> None:
-        if self.skips is None:
-            return
-        for index, job in enumerate(self.jobs):
-            if index not in self._skipped and job.article in self.skips:
-                self._skipped.add(index)
-                self.model.cancel_part(f"{rid}/{index}")
 
 
 def write_candidates(

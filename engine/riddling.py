@@ -221,6 +221,17 @@ class Riddler:
         )
 
 
+def cancel_skipped(model: LocalModel, rid: str, jobs: list[Job], skips: Any, cancelled: set[int]) -> None:
+    """Cancel, in the worker's running batch `rid`, every job whose article was taken out (`skips`
+    holds articles) and is not cancelled yet; `cancelled` remembers which were."""
+    if skips is None:
+        return
+    for index, job in enumerate(jobs):
+        if index not in cancelled and job.article in skips:
+            cancelled.add(index)
+            model.cancel_part(f"{rid}/{index}")
+
+
 def parsed_in_worker(event: dict[str, Any], job: Job) -> tuple[Riddle, Quality]:
     """An accepted attempt as the worker parsed and judged it (never parsed twice); an event from a
     request without "check" is checked here."""
